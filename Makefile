@@ -1,0 +1,31 @@
+# alliance-sim: quick start is `make run` then `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run test lint format clean
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; v = sys.version_info; sys.exit(0 if v >= (3, 12) else f"alliance-sim needs Python 3.12 or newer, {sys.executable} is {v.major}.{v.minor}; run make with PYTHON=python3.12")'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev,dask]'
+	@touch $@
+
+run: $(STAMP)
+	$(BIN)/alliance-sim run scenarios/ukraine_ceasefire.yaml
+
+test: $(STAMP) lint
+	$(BIN)/python -m pytest -n 2 -q
+
+lint: $(STAMP)
+	$(BIN)/ruff check sim tests benchmarks
+	$(BIN)/ruff format --check sim tests benchmarks
+
+format: $(STAMP)
+	$(BIN)/ruff check --fix sim tests benchmarks
+	$(BIN)/ruff format sim tests benchmarks
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

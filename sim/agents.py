@@ -1,0 +1,258 @@
+"""The agents: state actors, who decide how much they want each channel, and the channels.
+
+Both kinds are Mesa agents whose state is a numpy array over the replications of a
+chunk. Their variables are rows of the model's state matrix, so that an actor's
+decision for all its channels is one matrix product. Each month runs in two phases
+(simultaneous update): in ``step`` every agent reads the state of month t and computes
+its next state; in ``advance`` every agent commits it.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import mesa
+import numpy as np
+
+from sim.events import NEVER, Effect, apply_effects
+from sim.parameters import DTYPE, Value
+from sim.schema import CHANNEL_DEFAULTABLE, Actor, Channel
+from sim.streams import Source
+
+if TYPE_CHECKING:
+    from sim.model import AllianceModel
+
+
+class ActorAgent(mesa.Agent):
+    """A state actor: its variables (war intensity, isolation, ...) and its decision rule.
+
+    The decision rule gives, for every channel the actor is a party to, its desire
+    ``clip(base + Σ w·x − Σ cost·x + Σ spillover·I, 0, 1)``, where x are actor variables
+    and I the intensities of other channels, all at month t. A variable's value is its
+    start value moved by the scenario's event effects, plus any response to channel
+    intensities (third parties reacting to what they see), kept inside its range.
+    """
+
+    def __init__(self, model: AllianceModel, name: str, spec: Actor) -> None:
+        super().__init__(model)
+        self.name = name
+        self.display_name = spec.name
+        scenario = model.spec
+        sample = model.sampler
+        self._ranges: dict[str, tuple[float, float]] = {}
+        self._base: dict[str, Value] = {}
+        self._effects: dict[str, list[Effect]] = {}
+        self._responses: dict[str, list[tuple[int, Value]]] = {}
+        for variable, definition in spec.variables.items():
+            self._ranges[variable] = definition.range
+            self._base[variable] = sample(
+                scenario.state.actors[name][variable], f"state.actors.{name}.{variable}"
+            )
+            self._effects[variable] = [
+                e for e in model.schedule.effects if (e.owner, e.attribute) == (name, variable)
+            ]
+            self._responses[variable] = [
+                (
+                    model.feature_row[channel],
+                    sample(weight, f"actors.{name}.variables.{variable}.responds_to.{channel}"),
+                )
+                for channel, weight in definition.responds_to.items()
+            ]
+        self.rows = {v: model.feature_row[f"{name}.{v}"] for v in spec.variables}
+        self._changing = [v for v in spec.variables if self._effects[v] or self._responses[v]]
+        self._next = np.empty((len(self._changing), model.replications), dtype=DTYPE)
+        self.channels = [c for c, spec in scenario.channels.items() if name in spec.parties]
+        self.channel_index = {channel: i for i, channel in enumerate(self.channels)}
+        self._weights = np.zeros((len(self.channels), model.state.shape[0]), dtype=DTYPE)
+        self._uncertain_terms: list[tuple[int, int, np.ndarray]] = []
+        for index, channel in enumerate(self.channels):
+            self._compile_desire(index, channel, scenario.channels[channel])
+        self.desire = np.zeros((len(self.channels), model.replications), dtype=DTYPE)
+
+    def _compile_desire(self, index: int, channel: str, spec: Channel) -> None:
+        model = self.model
+        terms: list[tuple[str, int, float, object]] = []
+        for term, weight in spec.desire[self.name].items():
+            row = model.constant_row if term == "base" else model.feature_row[term]
+            terms.append((f"channels.{channel}.desire.{self.name}.{term}", row, 1.0, weight))
+        for term, weight in spec.cost.items():
+            terms.append((f"channels.{channel}.cost.{term}", model.feature_row[term], -1.0, weight))
+        for source, weight in spec.spillover.items():
+            row = model.feature_row[source]
+            terms.append((f"channels.{channel}.spillover.{source}", row, 1.0, weight))
+        for key, row, sign, weight in terms:
+            value = model.sampler(weight, key)
+            if np.ndim(value):
+                self._uncertain_terms.append((index, row, DTYPE(sign) * value))
+            else:
+                self._weights[index, row] += DTYPE(sign) * value
+
+    def variable_at(self, variable: str, month: int) -> np.ndarray:
+        """The variable's value at ``month`` given the channel intensities in the state now."""
+        value = apply_effects(self._base[variable], self._effects[variable], month)
+        for row, weight in self._responses[variable]:
+            value = value + weight * self.model.state[row]
+        low, high = self._ranges[variable]
+        return np.clip(value, DTYPE(low), DTYPE(high))
+
+    def initialise(self) -> None:
+        """Write the variables' values at month 0 into the model's state."""
+        for variable, row in self.rows.items():
+            self.model.state[row] = self.variable_at(variable, 0)
+
+    def value(self, variable: str) -> np.ndarray:
+        """The variable's current value in every replication."""
+        return self.model.state[self.rows[variable]]
+
+    def step(self) -> None:
+        """Decide: desires for month t, and the variables' values for month t + 1."""
+        state = self.model.state
+        np.matmul(self._weights, state, out=self.desire)
+        for index, row, weight in self._uncertain_terms:
+            self.desire[index] += weight * state[row]
+        np.clip(self.desire, 0, 1, out=self.desire)
+        month = self.model.month + 1
+        for index, variable in enumerate(self._changing):
+            self._next[index] = self.variable_at(variable, month)
+
+    def advance(self) -> None:
+        """Commit the variables of month t + 1."""
+        for index, variable in enumerate(self._changing):
+            self.model.state[self.rows[variable]] = self._next[index]
+
+
+class ChannelAgent(mesa.Agent):
+    """A cooperation channel of a dyad in one domain, with its life history per replication.
+
+    Intensity moves toward the level both parties want (the less willing sets the
+    ceiling): up at rate ``growth``, down at rate ``decay·(1 − lock_in)``, plus Gaussian
+    noise, kept in [0, 1]. Lock-in (institutionalisation) accrues while the channel is
+    alive. A channel alive at the start, or one that later reaches its ``emergence``
+    level, is established; it terminates after ``dormancy_months`` months in a row below
+    its ``threshold``, or at a rupture, whose monthly hazard is ``rupture_hazard·(1 −
+    lock_in)``. A terminated channel may revive (reach its emergence level again), which
+    is recorded but does not undo the termination.
+    """
+
+    def __init__(self, model: AllianceModel, name: str, spec: Channel) -> None:
+        super().__init__(model)
+        self.name = name
+        scenario = model.spec
+        defaults = scenario.channel_defaults
+        replications = model.replications
+        self.row = model.feature_row[name]
+        self.parties = [(model.actor(p), model.actor(p).channel_index[name]) for p in spec.parties]
+        self._base: dict[str, Value] = {}
+        for parameter in CHANNEL_DEFAULTABLE:
+            value = getattr(spec, parameter)
+            value = getattr(defaults, parameter) if value is None else value
+            self._base[parameter] = model.sampler(value, f"channels.{name}.{parameter}")
+        self._base["ceiling"] = DTYPE(1)
+        self._effects: dict[str, list[Effect]] = {}
+        for effect in model.schedule.effects:
+            if effect.owner == name:
+                self._effects.setdefault(effect.attribute, []).append(effect)
+        start = scenario.state.channels[name]
+        intensity = model.sampler(start.intensity, f"state.channels.{name}.intensity")
+        model.state[self.row] = intensity
+        self.lock_in_base = np.broadcast_to(
+            model.sampler(start.lock_in, f"state.channels.{name}.lock_in"), (replications,)
+        ).astype(DTYPE)
+        self._dormancy = scenario.termination.dormancy_months
+        self._noise = model.streams.generator(Source.CHANNEL_NOISE, name)
+        self._shock = np.empty(replications, dtype=DTYPE)
+        uniforms = model.streams.uniforms(Source.RUPTURE, name, replications)
+        self._rupture_at = (-np.log1p(-uniforms)).astype(DTYPE)
+        self._clock = np.zeros(replications, dtype=DTYPE)
+        self.params = self.parameters_at(0)
+        self.alive = np.asarray(model.state[self.row] >= self.params["threshold"]).copy()
+        self.latent = ~self.alive
+        self.ended = np.zeros(replications, dtype=bool)
+        self.below = np.zeros(replications, dtype=np.int16)
+        self.emerged_month = np.where(self.alive, 0, NEVER).astype(np.int32)
+        self.end_month = np.full(replications, NEVER, dtype=np.int32)
+        self.revival_month = np.full(replications, NEVER, dtype=np.int32)
+        self._next = np.empty(replications, dtype=DTYPE)
+        self._ruptured: np.ndarray | None = None
+
+    @property
+    def intensity(self) -> np.ndarray:
+        """Intensity at the current month in every replication."""
+        return self.model.state[self.row]
+
+    def parameters_at(self, month: int) -> dict[str, Value]:
+        """Parameter values at ``month`` after the scenario's effects."""
+        params = dict(self._base)
+        for parameter, effects in self._effects.items():
+            if parameter != "lock_in":
+                params[parameter] = apply_effects(params[parameter], effects, month)
+        return params
+
+    def lock_in(self, month: int) -> np.ndarray:
+        """Effective lock-in at ``month``: accrued lock-in moved by the scenario's effects."""
+        effects = self._effects.get("lock_in")
+        if not effects:
+            return self.lock_in_base
+        return np.clip(apply_effects(self.lock_in_base, effects, month), 0, 1)
+
+    def step(self) -> None:
+        """Compute month t + 1's intensity from month t's state and the parties' desires."""
+        month = self.model.month
+        params = self.params = self.parameters_at(month) if self._effects else self.params
+        (first, first_row), (second, second_row) = self.parties
+        target = np.minimum(first.desire[first_row], second.desire[second_row])
+        if "ceiling" in self._effects:
+            np.minimum(target, params["ceiling"], out=target)
+        intensity = self.intensity
+        lock_in = self.lock_in(month)
+        gap = target - intensity
+        rate = np.where(gap > 0, params["growth"], params["decay"] * (1 - lock_in))
+        following = self._next
+        np.multiply(rate, gap, out=following)
+        following += intensity
+        noise = params["noise"]
+        if np.any(noise):
+            self._noise.standard_normal(out=self._shock, dtype=DTYPE)
+            following += noise * self._shock
+        np.clip(following, 0, 1, out=following)
+        hazard = params["rupture_hazard"]
+        self._ruptured = None
+        if np.any(hazard):
+            self._clock += hazard * (1 - lock_in) * self.alive
+            ruptured = self.alive & (self._clock >= self._rupture_at)
+            if ruptured.any():
+                self._ruptured = ruptured
+                following[ruptured] = 0
+
+    def advance(self) -> None:
+        """Commit month t + 1: intensity, lock-in, and the channel's life history."""
+        model = self.model
+        month = model.month + 1
+        following = self._next
+        params = self.params
+        accrual = params["lock_in_accrual"]
+        if np.any(accrual):
+            grown = self.lock_in_base + accrual * model.state[self.row] * self.alive
+            self.lock_in_base = np.minimum(grown, params["lock_in_max"]).astype(DTYPE)
+        model.state[self.row] = following
+        below = following < params["threshold"]
+        self.below = np.where(below, self.below + 1, 0).astype(np.int16)
+        ending = self.alive & (self.below >= self._dormancy)
+        if self._ruptured is not None:
+            ending |= self._ruptured
+            self.lock_in_base = np.where(self._ruptured, 0, self.lock_in_base).astype(DTYPE)
+        if ending.any():
+            self.end_month[ending] = month
+            self.ended |= ending
+            self.alive &= ~ending
+        if self.latent.any():
+            emerging = self.latent & (following >= params["emergence"])
+            if emerging.any():
+                self.emerged_month[emerging] = month
+                self.alive |= emerging
+                self.latent &= ~emerging
+                self.below[emerging] = 0
+        waiting = self.ended & (self.revival_month == NEVER)
+        if waiting.any():
+            reviving = waiting & (following >= params["emergence"])
+            self.revival_month[reviving] = month

@@ -1,0 +1,615 @@
+"""Reading scenarios: resolve ``extends``, merge, validate, and fingerprint.
+
+A scenario file may extend one or more parents (paths relative to the file). Parents
+are resolved in order and merged, then the file itself is merged on top: mappings merge
+key by key, while lists, numbers, documented numbers and distributions, an event's
+``timing`` and ``after``, and a channel's ``parties`` are replaced whole; ``null``
+removes what a parent said. The merged document is validated against
+:mod:`sim.schema` and then as a whole (names exist, months fall inside the run), and
+every problem is reported with its file, line and key path.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import types
+import typing
+from pathlib import Path
+from typing import Any
+
+import pydantic
+from pydantic import BaseModel
+
+from sim.errors import KeyPath, Problem, ScenarioError, did_you_mean
+from sim.months import iso_month, parse_month
+from sim.schema import (
+    ATOMIC_KEYS,
+    CHANNEL_DEFAULTABLE,
+    CHANNEL_PARAMETERS,
+    Scenario,
+    SetEffect,
+    support,
+)
+from sim.yamlfile import Locations, load_yaml
+
+DOCUMENTATION_KEYS = frozenset({"description", "meaning", "source", "reason"})
+
+
+def _is_parameter_mapping(value: Any) -> bool:
+    return isinstance(value, dict) and ("dist" in value or "value" in value)
+
+
+def _merge(
+    parent: dict[str, Any], child: dict[str, Any], path: KeyPath, replaced: set[KeyPath]
+) -> dict[str, Any]:
+    merged = dict(parent)
+    for key, value in child.items():
+        here = (*path, key)
+        old = merged.get(key)
+        if value is None:
+            merged.pop(key, None)
+            replaced.add(here)
+        elif (
+            isinstance(value, dict)
+            and isinstance(old, dict)
+            and key not in ATOMIC_KEYS
+            and not _is_parameter_mapping(value)
+            and not _is_parameter_mapping(old)
+        ):
+            merged[key] = _merge(old, value, here, replaced)
+        else:
+            merged[key] = value
+            replaced.add(here)
+    return merged
+
+
+def _merge_documents(
+    parent: tuple[dict[str, Any], Locations], child: tuple[dict[str, Any], Locations]
+) -> tuple[dict[str, Any], Locations]:
+    replaced: set[KeyPath] = set()
+    data = _merge(parent[0], child[0], (), replaced)
+    locations = {
+        path: where
+        for path, where in parent[1].items()
+        if not any(path[: len(prefix)] == prefix for prefix in replaced)
+    }
+    locations.update(child[1])
+    return data, locations
+
+
+def _resolve(file: Path, stack: tuple[Path, ...]) -> tuple[dict[str, Any], Locations, list[Path]]:
+    data, locations = load_yaml(file)
+    if not isinstance(data, dict):
+        raise ScenarioError(
+            [Problem(locations[()], (), "a scenario must be a mapping of keys to values")]
+        )
+    parents = data.pop("extends", [])
+    if isinstance(parents, str):
+        parents = [parents]
+    if not isinstance(parents, list) or not all(isinstance(p, str) for p in parents):
+        raise ScenarioError(
+            [
+                Problem(
+                    locations.get(("extends",)),
+                    ("extends",),
+                    "expected a file path or a list of file paths",
+                )
+            ]
+        )
+    merged: tuple[dict[str, Any], Locations] = ({}, {})
+    files: list[Path] = []
+    for index, parent in enumerate(parents):
+        parent_file = (file.parent / parent).resolve()
+        where = locations.get(("extends", index), locations.get(("extends",)))
+        if parent_file in stack:
+            chain = " -> ".join(p.name for p in (*stack, parent_file))
+            raise ScenarioError([Problem(where, ("extends",), f"extends cycle: {chain}")])
+        if not parent_file.is_file():
+            raise ScenarioError([Problem(where, ("extends",), f"no such file to extend: {parent}")])
+        parent_data, parent_locations, parent_files = _resolve(parent_file, (*stack, parent_file))
+        merged = _merge_documents(merged, (parent_data, parent_locations))
+        files.extend(f for f in parent_files if f not in files)
+    own_locations = {path: where for path, where in locations.items() if path[:1] != ("extends",)}
+    data, all_locations = _merge_documents(merged, (data, own_locations))
+    files.append(file)
+    return data, all_locations, files
+
+
+def _locate(locations: Locations, path: KeyPath):
+    for end in range(len(path), -1, -1):
+        if path[:end] in locations:
+            return locations[path[:end]]
+    return None
+
+
+def _unwrap(annotation: Any) -> Any:
+    while typing.get_origin(annotation) is typing.Annotated:
+        annotation = typing.get_args(annotation)[0]
+    return annotation
+
+
+def _variants(annotation: Any) -> list[Any]:
+    annotation = _unwrap(annotation)
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
+        found = []
+        for arg in typing.get_args(annotation):
+            found.extend(_variants(arg))
+        return found
+    return [annotation]
+
+
+def _fields_at(data: Any, path: KeyPath) -> list[str] | None:
+    """The keys allowed at ``path`` of a scenario document, when they form a closed set."""
+    candidates: list[Any] = [Scenario]
+    node = data
+    for part in path:
+        next_candidates = []
+        for candidate in candidates:
+            for variant in _variants(candidate):
+                origin = typing.get_origin(variant)
+                if isinstance(variant, type) and issubclass(variant, BaseModel):
+                    if isinstance(part, str) and part in variant.model_fields:
+                        next_candidates.append(variant.model_fields[part].annotation)
+                elif origin is dict:
+                    next_candidates.append(typing.get_args(variant)[1])
+                elif origin in (list, tuple):
+                    args = typing.get_args(variant)
+                    if origin is tuple and isinstance(part, int) and part < len(args):
+                        next_candidates.append(args[part])
+                    elif args:
+                        next_candidates.append(args[0])
+        node = node[part] if isinstance(node, dict | list) else None
+        candidates = next_candidates
+    models = [
+        variant
+        for candidate in candidates
+        for variant in _variants(candidate)
+        if isinstance(variant, type) and issubclass(variant, BaseModel)
+    ]
+    if isinstance(node, dict) and "dist" in node:
+        models = [m for m in models if "dist" in m.model_fields] or models
+    elif isinstance(node, dict):
+        # A documented number, or the timing/effect variant whose key is present.
+        keyed = [m for m in models if any(k in node for k in m.model_fields if k != "target")]
+        models = [m for m in keyed if "dist" not in m.model_fields] or models
+    if not models:
+        return None
+    return sorted({name for model in models for name in model.model_fields})
+
+
+def _data_path(data: Any, loc: tuple[Any, ...]) -> KeyPath:
+    """Map a pydantic error location onto the document, dropping union tags."""
+    path: list[str | int] = []
+    node = data
+    for part in loc:
+        in_mapping = isinstance(node, dict) and part in node
+        in_list = isinstance(node, list) and isinstance(part, int) and part < len(node)
+        if in_mapping or in_list:
+            node = node[part]
+            path.append(part)
+    return tuple(path)
+
+
+def _describe(value: Any) -> str:
+    text = json.dumps(value) if not isinstance(value, str) else repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _structure_problems(
+    data: dict[str, Any], error: pydantic.ValidationError, locations: Locations
+) -> list[Problem]:
+    problems: list[Problem] = []
+    seen: set[tuple[KeyPath, str]] = set()
+    for item in error.errors(include_url=False):
+        kind = item["type"]
+        loc = tuple(item["loc"])
+        suggestion = None
+        if kind == "missing":
+            path = _data_path(data, loc[:-1])
+            message = f"missing required key '{loc[-1]}'"
+        elif kind == "extra_forbidden":
+            path = _data_path(data, loc)
+            allowed = _fields_at(data, path[:-1]) or []
+            message = f"unknown key '{path[-1]}'"
+            if allowed:
+                message += f"; expected one of: {', '.join(allowed)}"
+            suggestion = did_you_mean(str(path[-1]), allowed)
+        elif kind == "union_tag_invalid":
+            path = _data_path(data, loc)
+            tag = item["ctx"]["tag"]
+            expected = [t.strip(" '") for t in item["ctx"]["expected_tags"].split(",")]
+            message = f"unknown distribution {tag!r}; expected one of: {', '.join(expected)}"
+            path = (*path, "dist")
+            suggestion = did_you_mean(str(tag), expected)
+        else:
+            path = _data_path(data, loc)
+            value = item.get("input")
+            got = "" if isinstance(value, dict | list) else f", got {_describe(value)}"
+            message = f"{_friendly(item['msg'])}{got}"
+        if (path, message) in seen:
+            continue
+        seen.add((path, message))
+        problems.append(Problem(_locate(locations, path), path, message, suggestion))
+    return problems
+
+
+def _friendly(message: str) -> str:
+    message = message.removeprefix("Value error, ")
+    replacements = {
+        "Input should be a valid number": "expected a number",
+        "Input should be a valid integer": "expected a whole number",
+        "Input should be a valid string": "expected text",
+        "Input should be a valid dictionary or instance of": "expected a mapping for",
+        "Input should be a valid dictionary": "expected a mapping",
+        "Input should be a valid list": "expected a list",
+        "Input should be a valid tuple": "expected a list",
+        "Input should be": "expected a value",
+        "String should match pattern '^[0-9]{4}-(0[1-9]|1[0-2])$'": "expected a month as YYYY-MM",
+        "String should match pattern '^[a-z][a-z0-9_]*$'": (
+            "expected a name of lower-case letters, digits and _"
+        ),
+    }
+    for old, new in replacements.items():
+        if message.startswith(old):
+            return new + message[len(old) :]
+    return message
+
+
+class _Checker:
+    """Whole-scenario checks: names that must exist, months inside the run, ranges."""
+
+    def __init__(self, scenario: Scenario, locations: Locations, check_months: bool) -> None:
+        self.s = scenario
+        self.locations = locations
+        self.check_months = check_months
+        self.problems: list[Problem] = []
+        self.start = parse_month(scenario.start)
+        self.variables = {
+            f"{actor}.{name}": variable
+            for actor, spec in scenario.actors.items()
+            for name, variable in spec.variables.items()
+        }
+
+    def problem(self, path: KeyPath, message: str, suggestion: str | None = None) -> None:
+        self.problems.append(Problem(_locate(self.locations, path), path, message, suggestion))
+
+    def unknown(self, path: KeyPath, kind: str, name: str, known: list[str]) -> None:
+        self.problem(path, f"unknown {kind} '{name}'", did_you_mean(name, known))
+
+    def run(self) -> list[Problem]:
+        self.names()
+        self.channels()
+        self.state()
+        self.events()
+        horizons = self.s.report_horizons
+        if horizons != sorted(set(horizons)):
+            self.problem(("report_horizons",), "report horizons must increase")
+        if horizons and horizons[-1] > self.s.horizon:
+            self.problem(
+                ("report_horizons",),
+                f"report horizon {horizons[-1]} is beyond the run's horizon of "
+                f"{self.s.horizon} months",
+            )
+        return self.problems
+
+    def names(self) -> None:
+        for name in set(self.s.actors) & set(self.s.channels):
+            self.problem(("channels", name), f"'{name}' names both an actor and a channel")
+
+    def variable_reference(self, path: KeyPath, reference: str) -> None:
+        if reference in self.variables:
+            return
+        actor, _, variable = reference.partition(".")
+        if actor not in self.s.actors:
+            self.unknown(path, "actor", actor, list(self.s.actors))
+        elif not variable:
+            self.problem(path, f"expected 'actor.variable', got '{reference}'")
+        else:
+            known = list(self.s.actors[actor].variables)
+            self.unknown(path, f"variable of {actor}", variable, known)
+
+    def channels(self) -> None:
+        defaults = self.s.channel_defaults
+        for name, channel in self.s.channels.items():
+            here = ("channels", name)
+            for party in channel.parties:
+                if party not in self.s.actors:
+                    self.unknown((*here, "parties"), "actor", party, list(self.s.actors))
+            if channel.parties[0] == channel.parties[1]:
+                self.problem((*here, "parties"), "a channel needs two different parties")
+            for field in CHANNEL_DEFAULTABLE:
+                if getattr(channel, field) is None and getattr(defaults, field) is None:
+                    self.problem(
+                        here, f"no value for '{field}' here or in channel_defaults.{field}"
+                    )
+            for party in channel.desire:
+                if party not in channel.parties:
+                    self.problem(
+                        (*here, "desire", party),
+                        f"'{party}' is not a party of this channel; parties are "
+                        f"{', '.join(channel.parties)}",
+                        did_you_mean(party, channel.parties),
+                    )
+            for party in channel.parties:
+                if party not in channel.desire:
+                    self.problem((*here, "desire"), f"no desire given for party '{party}'")
+            for party, terms in channel.desire.items():
+                for term in terms:
+                    if term != "base":
+                        self.variable_reference((*here, "desire", party, term), term)
+            for term in channel.cost:
+                self.variable_reference((*here, "cost", term), term)
+            for source in channel.spillover:
+                if source not in self.s.channels:
+                    self.unknown(
+                        (*here, "spillover", source), "channel", source, list(self.s.channels)
+                    )
+                elif source == name:
+                    self.problem((*here, "spillover", source), "a channel cannot feed itself")
+        for actor, spec in self.s.actors.items():
+            for variable, definition in spec.variables.items():
+                for channel in definition.responds_to:
+                    if channel not in self.s.channels:
+                        self.unknown(
+                            ("actors", actor, "variables", variable, "responds_to", channel),
+                            "channel",
+                            channel,
+                            list(self.s.channels),
+                        )
+
+    def state(self) -> None:
+        state = self.s.state
+        if state.month != self.s.start:
+            self.problem(
+                ("state", "month"),
+                f"the state describes {state.month} but the run starts {self.s.start}; "
+                "extend a file that holds the state of the start month",
+            )
+        for actor, values in state.actors.items():
+            if actor not in self.s.actors:
+                self.unknown(("state", "actors", actor), "actor", actor, list(self.s.actors))
+                continue
+            known = self.s.actors[actor].variables
+            for variable, value in values.items():
+                path = ("state", "actors", actor, variable)
+                if variable not in known:
+                    self.unknown(path, f"variable of {actor}", variable, list(known))
+                    continue
+                low, high = known[variable].range
+                lo, hi = support(value)
+                if lo < low or hi > high:
+                    self.problem(path, f"must lie in the variable's range [{low:g}, {high:g}]")
+        for actor, spec in self.s.actors.items():
+            for variable in spec.variables:
+                if variable not in state.actors.get(actor, {}):
+                    self.problem(
+                        ("state", "actors"), f"no value at the start for {actor}.{variable}"
+                    )
+        for channel in state.channels:
+            if channel not in self.s.channels:
+                self.unknown(
+                    ("state", "channels", channel), "channel", channel, list(self.s.channels)
+                )
+        for channel in self.s.channels:
+            if channel not in state.channels:
+                self.problem(("state", "channels"), f"no state at the start for {channel}")
+
+    def month(self, path: KeyPath, value: str | int, relative: bool) -> None:
+        if isinstance(value, int):
+            offset = value
+        elif relative:
+            self.problem(
+                path,
+                "timing after another event counts months from it: give a number of "
+                f"months, not the date {value}",
+            )
+            return
+        else:
+            offset = parse_month(value) - self.start
+        if offset < 0:
+            self.problem(path, f"{value} is before the run starts ({self.s.start})")
+        elif self.check_months and offset > self.s.horizon:
+            end = iso_month(self.start + self.s.horizon)
+            self.problem(path, f"{value} is after the run ends ({end})")
+
+    def events(self) -> None:
+        events = self.s.events
+        for name, event in events.items():
+            here = ("events", name)
+            relative = event.after is not None
+            timing = event.timing
+            for key in ("month", "window", "triangular"):
+                value = getattr(timing, key, None)
+                if value is None:
+                    continue
+                values = value if isinstance(value, tuple) else (value,)
+                for index, item in enumerate(values):
+                    path = (*here, "timing", key) + ((index,) if isinstance(value, tuple) else ())
+                    self.month(path, item, relative)
+                offsets = [self._offset(item) for item in values]
+                if offsets != sorted(offsets):
+                    self.problem((*here, "timing", key), "months must not decrease")
+            if event.after is not None and event.after.event not in events:
+                self.unknown((*here, "after", "event"), "event", event.after.event, list(events))
+            if event.after is not None and event.after.event == name:
+                self.problem((*here, "after", "event"), "an event cannot follow itself")
+            for index, other in enumerate(event.unless):
+                if other not in events:
+                    self.unknown((*here, "unless", index), "event", other, list(events))
+                elif other == name:
+                    self.problem((*here, "unless", index), "an event cannot block itself")
+            for index, effect in enumerate(event.effects):
+                self.effect((*here, "effects", index), effect)
+        self.event_cycles()
+
+    def _offset(self, value: str | int) -> int:
+        return value if isinstance(value, int) else parse_month(value) - self.start
+
+    def effect(self, path: KeyPath, effect) -> None:
+        target = effect.target
+        owner, _, attribute = target.partition(".")
+        if owner in self.s.channels:
+            if attribute not in CHANNEL_PARAMETERS:
+                self.unknown(
+                    (*path, "target"), f"parameter of channel {owner}", attribute,
+                    list(CHANNEL_PARAMETERS),
+                )  # fmt: skip
+            return
+        if owner not in self.s.actors:
+            known = list(self.s.actors) + list(self.s.channels)
+            self.unknown((*path, "target"), "actor or channel", owner, known)
+            return
+        self.variable_reference((*path, "target"), target)
+        if isinstance(effect, SetEffect) and target in self.variables:
+            low, high = self.variables[target].range
+            lo, hi = support(effect.set)
+            if lo < low or hi > high:
+                self.problem((*path, "set"), f"must lie in {target}'s range [{low:g}, {high:g}]")
+
+    def event_cycles(self) -> None:
+        events = self.s.events
+        graph = {
+            name: [e for e in ([event.after.event] if event.after else []) + event.unless]
+            for name, event in events.items()
+        }
+        state: dict[str, int] = {}
+
+        def visit(name: str, trail: list[str]) -> None:
+            state[name] = 1
+            for other in graph.get(name, []):
+                if other not in graph:
+                    continue
+                if state.get(other) == 1:
+                    cycle = " -> ".join([*trail[trail.index(other) :], other])
+                    self.problem(
+                        ("events", name), f"events depend on each other in a cycle: {cycle}"
+                    )
+                elif other not in state:
+                    visit(other, [*trail, other])
+            state[name] = 2
+
+        for name in graph:
+            if name not in state:
+                visit(name, [name])
+
+
+def _check(scenario: Scenario, locations: Locations, check_months: bool = True) -> None:
+    problems = _Checker(scenario, locations, check_months).run()
+    if problems:
+        raise ScenarioError(problems)
+
+
+def _validate(data: dict[str, Any], locations: Locations) -> Scenario:
+    try:
+        scenario = Scenario.model_validate(data)
+    except pydantic.ValidationError as error:
+        raise ScenarioError(_structure_problems(data, error, locations)) from None
+    _check(scenario, locations)
+    return scenario
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    """Read a scenario file, resolve what it extends, and validate the result.
+
+    Args:
+        path: The scenario's YAML file.
+
+    Returns:
+        The fully resolved scenario. ``scenario_files(scenario)`` lists the files read.
+
+    Raises:
+        ScenarioError: With every problem found, each with file, line and key path.
+    """
+    file = Path(path)
+    data, locations, files = _resolve(file.resolve(), (file.resolve(),))
+    scenario = _validate(data, _relative(locations))
+    scenario._files = tuple(_display(f) for f in files)
+    return scenario
+
+
+def _display(file: Path) -> str:
+    try:
+        return str(file.relative_to(Path.cwd()))
+    except ValueError:
+        return str(file)
+
+
+def _relative(locations: Locations) -> Locations:
+    return {
+        path: type(where)(Path(_display(where.file)), where.line, where.column)
+        for path, where in locations.items()
+    }
+
+
+def scenario_from_dict(data: dict[str, Any]) -> Scenario:
+    """Validate a scenario given as Python data (already resolved, no ``extends``)."""
+    return _validate(dict(data), {})
+
+
+def scenario_files(scenario: Scenario) -> tuple[str, ...]:
+    """The files a loaded scenario was resolved from, parents first."""
+    return getattr(scenario, "_files", ())
+
+
+def with_run_settings(
+    scenario: Scenario,
+    *,
+    replications: int | None = None,
+    seed: int | None = None,
+    horizon: int | None = None,
+) -> Scenario:
+    """Return the scenario with run settings overridden (from the command line, say).
+
+    A shorter horizon drops the report horizons beyond it (keeping the horizon itself),
+    and events timed after it simply do not happen within the run.
+
+    Raises:
+        ScenarioError: A setting is out of range.
+    """
+    data = scenario.model_dump()
+    for key, value in (("replications", replications), ("seed", seed), ("horizon", horizon)):
+        if value is not None:
+            data[key] = value
+    if horizon is not None:
+        kept = [h for h in data["report_horizons"] if h <= horizon]
+        data["report_horizons"] = kept if horizon in kept else [*kept, horizon]
+    try:
+        updated = Scenario.model_validate(data)
+    except pydantic.ValidationError as error:
+        problems = [
+            Problem(None, tuple(item["loc"]), _friendly(item["msg"]))
+            for item in error.errors(include_url=False)
+        ]
+        raise ScenarioError(problems) from None
+    _check(updated, {}, check_months=False)
+    updated._files = scenario_files(scenario)
+    return updated
+
+
+def _strip_documentation(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {
+            key: _strip_documentation(item)
+            for key, item in value.items()
+            if key not in DOCUMENTATION_KEYS
+        }
+    if isinstance(value, list | tuple):
+        return [_strip_documentation(item) for item in value]
+    return value
+
+
+def canonical_json(scenario: Scenario) -> str:
+    """The resolved scenario as canonical JSON, documentation text included."""
+    return json.dumps(scenario.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+
+
+def scenario_hash(scenario: Scenario) -> str:
+    """SHA-256 of everything in the resolved scenario that can change a result.
+
+    Documentation text (description, meaning, source, reason) is left out, so editing a
+    comment or a source note keeps the hash; any number, name or event changes it.
+    """
+    content = _strip_documentation(scenario.model_dump(mode="json"))
+    text = json.dumps(content, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()

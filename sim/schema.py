@@ -1,0 +1,435 @@
+"""The scenario language: the structure of a scenario file as typed models.
+
+These pydantic models are the one definition of the format. The loader
+(:mod:`sim.scenario`) validates every resolved scenario with them, and
+``alliance-sim schema`` prints their JSON Schema for editors. Checks that need the
+whole scenario (does this actor exist? is this month inside the run?) live in the
+loader; this module holds what a single value must look like.
+
+A number anywhere a parameter is expected may be written three ways: a bare number,
+a documented number ``{value: 0.3, source: ..., reason: ...}``, or a distribution
+``{dist: beta, a: 2, b: 5}`` drawn once per replication.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    PrivateAttr,
+    Tag,
+    model_validator,
+)
+
+from sim.months import MONTH_PATTERN
+
+Number = Annotated[float, Field(strict=True, allow_inf_nan=False)]
+Count = Annotated[int, Field(strict=True, ge=0)]
+PositiveCount = Annotated[int, Field(strict=True, ge=1)]
+Name = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=64)]
+Month = Annotated[str, Field(pattern=MONTH_PATTERN)]
+MonthOrOffset = Month | Count
+Text = Annotated[str, Field(min_length=1)]
+
+# Parameters of a channel that scenario events may change, and their admissible ranges.
+CHANNEL_PARAMETERS: dict[str, tuple[float | None, float | None]] = {
+    "threshold": (0.0, 1.0),
+    "emergence": (0.0, 1.0),
+    "growth": (0.0, 1.0),
+    "decay": (0.0, 1.0),
+    "noise": (0.0, None),
+    "rupture_hazard": (0.0, 1.0),
+    "lock_in_accrual": (0.0, 1.0),
+    "lock_in_max": (0.0, 1.0),
+    "ceiling": (0.0, 1.0),
+    "lock_in": (0.0, 1.0),
+}
+# The subset that channel_defaults may set for every channel.
+CHANNEL_DEFAULTABLE = (
+    "threshold",
+    "emergence",
+    "growth",
+    "decay",
+    "noise",
+    "rupture_hazard",
+    "lock_in_accrual",
+    "lock_in_max",
+)
+
+
+class _Closed(BaseModel):
+    """A mapping whose keys are all known: an unknown key is an error, not ignored."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class _Provenance(_Closed):
+    meaning: Text | None = Field(None, description="What the number means, in one line.")
+    source: Text | None = Field(None, description="Where the number comes from, with a date.")
+    reason: Text | None = Field(None, description="Why the number has this value.")
+
+
+class Documented(_Provenance):
+    """A number with its meaning and its source or reason."""
+
+    value: Number
+
+
+class Normal(_Provenance):
+    """Normal distribution."""
+
+    dist: Literal["normal"]
+    mean: Number
+    sd: Annotated[float, Field(strict=True, gt=0)]
+
+
+class TruncatedNormal(_Provenance):
+    """Normal distribution truncated to [low, high]."""
+
+    dist: Literal["truncnorm"]
+    mean: Number
+    sd: Annotated[float, Field(strict=True, gt=0)]
+    low: Number
+    high: Number
+
+    @model_validator(mode="after")
+    def _ordered(self) -> TruncatedNormal:
+        if not self.low < self.high:
+            raise ValueError("truncnorm needs low < high")
+        return self
+
+
+class Uniform(_Provenance):
+    """Uniform distribution on [low, high]."""
+
+    dist: Literal["uniform"]
+    low: Number
+    high: Number
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Uniform:
+        if not self.low < self.high:
+            raise ValueError("uniform needs low < high")
+        return self
+
+
+class Beta(_Provenance):
+    """Beta(a, b) distribution, rescaled from [0, 1] to [low, high]."""
+
+    dist: Literal["beta"]
+    a: Annotated[float, Field(strict=True, gt=0)]
+    b: Annotated[float, Field(strict=True, gt=0)]
+    low: Number = 0.0
+    high: Number = 1.0
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Beta:
+        if not self.low < self.high:
+            raise ValueError("beta needs low < high")
+        return self
+
+
+class Triangular(_Provenance):
+    """Triangular distribution with the given low, mode and high."""
+
+    dist: Literal["triangular"]
+    low: Number
+    mode: Number
+    high: Number
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Triangular:
+        if not (self.low <= self.mode <= self.high and self.low < self.high):
+            raise ValueError("triangular needs low <= mode <= high and low < high")
+        return self
+
+
+Distribution = Annotated[
+    Normal | TruncatedNormal | Uniform | Beta | Triangular, Field(discriminator="dist")
+]
+DISTRIBUTIONS = ("normal", "truncnorm", "uniform", "beta", "triangular")
+ParamValue = float | Documented | Normal | TruncatedNormal | Uniform | Beta | Triangular
+
+
+def support(param: ParamValue) -> tuple[float, float]:
+    """Return the (low, high) range a parameter's values can take."""
+    if isinstance(param, float | int):
+        return float(param), float(param)
+    if isinstance(param, Documented):
+        return param.value, param.value
+    if isinstance(param, Normal):
+        return float("-inf"), float("inf")
+    return param.low, param.high
+
+
+def _param_kind(value: Any) -> str:
+    if isinstance(value, dict):
+        return "distribution" if "dist" in value else "documented"
+    if isinstance(value, BaseModel):
+        return "distribution" if hasattr(value, "dist") else "documented"
+    return "number"
+
+
+def _within(low: float | None, high: float | None):
+    def check(param):
+        lo, hi = support(param)
+        if (low is not None and lo < low) or (high is not None and hi > high):
+            bounds = f"[{'-inf' if low is None else low:g}, {'inf' if high is None else high:g}]"
+            raise ValueError(f"must lie in {bounds}, but can take values in [{lo:g}, {hi:g}]")
+        return param
+
+    return check
+
+
+def parameter(low: float | None = None, high: float | None = None) -> Any:
+    """The type of a model parameter that must lie in [low, high] (None: unbounded)."""
+    number = Annotated[float, Field(strict=True, ge=low, le=high, allow_inf_nan=False)]
+    return Annotated[
+        Annotated[number, Tag("number")]
+        | Annotated[Documented, Tag("documented")]
+        | Annotated[Distribution, Tag("distribution")],
+        Discriminator(_param_kind),
+        AfterValidator(_within(low, high)),
+    ]
+
+
+Param = parameter()
+Unit = parameter(0.0, 1.0)
+NonNegative = parameter(0.0, None)
+
+
+class Variable(_Provenance):
+    """A state variable of an actor, such as Russia's war intensity."""
+
+    meaning: Text
+    range: tuple[Number, Number] = Field(
+        (0.0, 1.0), description="Values are kept inside [low, high]."
+    )
+    responds_to: dict[Name, Param] = Field(
+        default_factory=dict,
+        description="Channel name -> weight: the variable moves with the channel's intensity.",
+    )
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Variable:
+        if not self.range[0] < self.range[1]:
+            raise ValueError("range needs low < high")
+        return self
+
+
+class Actor(_Closed):
+    """A state actor (or an actor-like institution such as the UN sanctions regime)."""
+
+    name: Text = Field(description="Display name, e.g. 'Russia'.")
+    meaning: Text | None = None
+    variables: dict[Name, Variable] = Field(default_factory=dict)
+
+
+class ChannelDefaults(_Closed):
+    """Dynamics shared by every channel unless the channel sets its own."""
+
+    threshold: Unit | None = None
+    emergence: Unit | None = None
+    growth: Unit | None = None
+    decay: Unit | None = None
+    noise: NonNegative | None = None
+    rupture_hazard: Unit | None = None
+    lock_in_accrual: Unit | None = None
+    lock_in_max: Unit | None = None
+
+
+class Channel(ChannelDefaults):
+    """A cooperation channel of a dyad in one domain, such as Russia–DPRK labour."""
+
+    meaning: Text
+    parties: tuple[Name, Name]
+    source: Text | None = None
+    desire: dict[Name, dict[str, Param]] = Field(
+        description="Party -> {'base' or 'actor.variable': weight}: how much each party "
+        "wants the channel, before costs and spillover."
+    )
+    cost: dict[str, Param] = Field(
+        default_factory=dict,
+        description="'actor.variable' -> weight: costs that lower both parties' desire.",
+    )
+    spillover: dict[Name, Param] = Field(
+        default_factory=dict,
+        description="Other channel -> weight: active channels that raise this one's value.",
+    )
+
+
+class Termination(_Closed):
+    """The rule that ends a channel."""
+
+    dormancy_months: PositiveCount = Field(
+        6, description="Months in a row below the threshold that end a channel."
+    )
+
+
+class ChannelState(_Closed):
+    """A channel's state at the start month."""
+
+    intensity: Unit
+    lock_in: Unit = 0.0
+    source: Text | None = None
+    reason: Text | None = None
+
+
+class State(_Closed):
+    """The state of the world at the start month."""
+
+    month: Month
+    source: Text | None = None
+    actors: dict[Name, dict[Name, Param]]
+    channels: dict[Name, ChannelState]
+
+
+class AtMonth(_Closed):
+    """Timing: a fixed month (YYYY-MM) or a number of months after the anchor."""
+
+    month: MonthOrOffset
+
+
+class InWindow(_Closed):
+    """Timing: uniform over the months of a window, both ends included."""
+
+    window: tuple[MonthOrOffset, MonthOrOffset]
+
+
+class WithHazard(_Closed):
+    """Timing: a constant monthly probability from the month after the anchor on."""
+
+    hazard: Unit
+
+
+class TriangularMonths(_Closed):
+    """Timing: a triangular distribution over months (low, mode, high), rounded."""
+
+    triangular: tuple[MonthOrOffset, MonthOrOffset, MonthOrOffset]
+
+
+TIMING_KINDS = ("month", "window", "hazard", "triangular")
+
+
+def _single_key_kind(keys: tuple[str, ...]):
+    def kind(value: Any) -> str | None:
+        present = [key for key in keys if key in value] if isinstance(value, dict) else []
+        if isinstance(value, BaseModel):
+            present = [key for key in keys if key in type(value).model_fields]
+        return present[0] if len(present) == 1 else None
+
+    return kind
+
+
+Timing = Annotated[
+    Annotated[AtMonth, Tag("month")]
+    | Annotated[InWindow, Tag("window")]
+    | Annotated[WithHazard, Tag("hazard")]
+    | Annotated[TriangularMonths, Tag("triangular")],
+    Discriminator(
+        _single_key_kind(TIMING_KINDS),
+        custom_error_type="timing",
+        custom_error_message="expected exactly one of: month, window, hazard, triangular",
+    ),
+]
+
+
+class After(_Closed):
+    """Condition: the event can only happen after another one, timed from it."""
+
+    event: Name
+    lag: Count = Field(0, description="Months after the other event before timing starts.")
+
+
+class _Effect(_Closed):
+    target: Text = Field(description="'actor.variable' or 'channel.parameter'.")
+    ramp: Count = Field(0, description="Months to reach the full effect (0: at once).")
+    duration: PositiveCount | None = Field(None, description="Months in force (none: permanent).")
+
+
+class SetEffect(_Effect):
+    """Move the target to a value."""
+
+    set: Param
+
+
+class AddEffect(_Effect):
+    """Add to the target."""
+
+    add: Param
+
+
+class ScaleEffect(_Effect):
+    """Multiply the target."""
+
+    scale: Param
+
+
+EFFECT_KINDS = ("set", "add", "scale")
+Effect = Annotated[
+    Annotated[SetEffect, Tag("set")]
+    | Annotated[AddEffect, Tag("add")]
+    | Annotated[ScaleEffect, Tag("scale")],
+    Discriminator(
+        _single_key_kind(EFFECT_KINDS),
+        custom_error_type="effect",
+        custom_error_message="expected exactly one of: set, add, scale",
+    ),
+]
+
+
+class Event(_Closed):
+    """Something that may happen: when, how likely, under what conditions, with what effects."""
+
+    description: Text | None = None
+    source: Text | None = None
+    reason: Text | None = None
+    probability: Unit = 1.0
+    timing: Timing
+    after: After | None = None
+    unless: list[Name] = Field(
+        default_factory=list, description="Events that, if they happened first, prevent this."
+    )
+    effects: list[Effect] = Field(default_factory=list)
+
+
+class Scenario(_Closed):
+    """A fully resolved scenario: the world, its state at the start, and what may happen."""
+
+    name: Text
+    description: Text
+    start: Month
+    horizon: Annotated[int, Field(strict=True, ge=1, le=1200)]
+    replications: Annotated[int, Field(strict=True, ge=1, le=100_000_000)]
+    seed: Annotated[int, Field(strict=True, ge=0, lt=2**63)]
+    report_horizons: list[PositiveCount] = Field(default_factory=lambda: [12, 24, 60, 120])
+    termination: Termination = Termination()
+    channel_defaults: ChannelDefaults = ChannelDefaults()
+    actors: dict[Name, Actor]
+    channels: dict[Name, Channel]
+    state: State
+    events: dict[Name, Event] = Field(default_factory=dict)
+
+    # The files the scenario was read from, parents first (set by the loader).
+    _files: tuple[str, ...] = PrivateAttr(default=())
+
+
+# Keys whose values are replaced whole, not merged key by key, when a file extends another.
+ATOMIC_KEYS = frozenset({"timing", "after", "range", "parties"})
+# Objects a file may give only in part (the rest comes from the files it extends).
+MERGEABLE_MODELS = (
+    Scenario,
+    Actor,
+    Variable,
+    ChannelDefaults,
+    Channel,
+    Termination,
+    ChannelState,
+    State,
+    Event,
+)
