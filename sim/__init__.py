@@ -1,1 +1,26 @@
-"""alliance-sim: Monte Carlo forecasts of alliance durability from a batched Mesa model."""
+"""alliance-sim: Monte Carlo forecasts of alliance durability from a batched Mesa model.
+
+The public API: load a scenario, run it, read survival as pandas objects.
+
+    >>> import sim
+    >>> scenario = sim.load_scenario("scenarios/ukraine_ceasefire.yaml")
+    >>> result = sim.run(scenario, replications=2000, seed=1)
+    >>> result.survival.head()  # doctest: +SKIP
+"""
+
+from sim.engine import RunResult, run
+from sim.errors import ScenarioError, UserError
+from sim.model import AllianceModel, Outcomes
+from sim.scenario import Scenario, load_scenario, scenario_hash
+
+__all__ = [
+    "AllianceModel",
+    "Outcomes",
+    "RunResult",
+    "Scenario",
+    "ScenarioError",
+    "UserError",
+    "load_scenario",
+    "run",
+    "scenario_hash",
+]

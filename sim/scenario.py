@@ -15,13 +15,14 @@ import hashlib
 import json
 import types
 import typing
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pydantic
 from pydantic import BaseModel
 
-from sim.errors import KeyPath, Problem, ScenarioError, did_you_mean
+from sim.errors import KeyPath, Location, Problem, ScenarioError, did_you_mean
 from sim.months import iso_month, parse_month
 from sim.schema import (
     ATOMIC_KEYS,
@@ -274,8 +275,9 @@ class _Checker:
     def problem(self, path: KeyPath, message: str, suggestion: str | None = None) -> None:
         self.problems.append(Problem(_locate(self.locations, path), path, message, suggestion))
 
-    def unknown(self, path: KeyPath, kind: str, name: str, known: list[str]) -> None:
-        self.problem(path, f"unknown {kind} '{name}'", did_you_mean(name, known))
+    def unknown(self, path: KeyPath, what: str, name: str, known: list[str]) -> None:
+        """Report a name that does not exist, e.g. ``what='unknown actor'``."""
+        self.problem(path, f"{what} '{name}'", did_you_mean(name, known))
 
     def run(self) -> list[Problem]:
         self.names()
@@ -302,12 +304,12 @@ class _Checker:
             return
         actor, _, variable = reference.partition(".")
         if actor not in self.s.actors:
-            self.unknown(path, "actor", actor, list(self.s.actors))
+            self.unknown(path, "unknown actor", actor, list(self.s.actors))
         elif not variable:
             self.problem(path, f"expected 'actor.variable', got '{reference}'")
         else:
             known = list(self.s.actors[actor].variables)
-            self.unknown(path, f"variable of {actor}", variable, known)
+            self.unknown(path, f"{actor} has no variable", variable, known)
 
     def channels(self) -> None:
         defaults = self.s.channel_defaults
@@ -315,7 +317,7 @@ class _Checker:
             here = ("channels", name)
             for party in channel.parties:
                 if party not in self.s.actors:
-                    self.unknown((*here, "parties"), "actor", party, list(self.s.actors))
+                    self.unknown((*here, "parties"), "unknown actor", party, list(self.s.actors))
             if channel.parties[0] == channel.parties[1]:
                 self.problem((*here, "parties"), "a channel needs two different parties")
             for field in CHANNEL_DEFAULTABLE:
@@ -343,7 +345,10 @@ class _Checker:
             for source in channel.spillover:
                 if source not in self.s.channels:
                     self.unknown(
-                        (*here, "spillover", source), "channel", source, list(self.s.channels)
+                        (*here, "spillover", source),
+                        "unknown channel",
+                        source,
+                        list(self.s.channels),
                     )
                 elif source == name:
                     self.problem((*here, "spillover", source), "a channel cannot feed itself")
@@ -353,7 +358,7 @@ class _Checker:
                     if channel not in self.s.channels:
                         self.unknown(
                             ("actors", actor, "variables", variable, "responds_to", channel),
-                            "channel",
+                            "unknown channel",
                             channel,
                             list(self.s.channels),
                         )
@@ -368,13 +373,15 @@ class _Checker:
             )
         for actor, values in state.actors.items():
             if actor not in self.s.actors:
-                self.unknown(("state", "actors", actor), "actor", actor, list(self.s.actors))
+                self.unknown(
+                    ("state", "actors", actor), "unknown actor", actor, list(self.s.actors)
+                )
                 continue
             known = self.s.actors[actor].variables
             for variable, value in values.items():
                 path = ("state", "actors", actor, variable)
                 if variable not in known:
-                    self.unknown(path, f"variable of {actor}", variable, list(known))
+                    self.unknown(path, f"{actor} has no variable", variable, list(known))
                     continue
                 low, high = known[variable].range
                 lo, hi = support(value)
@@ -389,7 +396,10 @@ class _Checker:
         for channel in state.channels:
             if channel not in self.s.channels:
                 self.unknown(
-                    ("state", "channels", channel), "channel", channel, list(self.s.channels)
+                    ("state", "channels", channel),
+                    "unknown channel",
+                    channel,
+                    list(self.s.channels),
                 )
         for channel in self.s.channels:
             if channel not in state.channels:
@@ -431,12 +441,14 @@ class _Checker:
                 if offsets != sorted(offsets):
                     self.problem((*here, "timing", key), "months must not decrease")
             if event.after is not None and event.after.event not in events:
-                self.unknown((*here, "after", "event"), "event", event.after.event, list(events))
+                self.unknown(
+                    (*here, "after", "event"), "unknown event", event.after.event, list(events)
+                )
             if event.after is not None and event.after.event == name:
                 self.problem((*here, "after", "event"), "an event cannot follow itself")
             for index, other in enumerate(event.unless):
                 if other not in events:
-                    self.unknown((*here, "unless", index), "event", other, list(events))
+                    self.unknown((*here, "unless", index), "unknown event", other, list(events))
                 elif other == name:
                     self.problem((*here, "unless", index), "an event cannot block itself")
             for index, effect in enumerate(event.effects):
@@ -452,13 +464,13 @@ class _Checker:
         if owner in self.s.channels:
             if attribute not in CHANNEL_PARAMETERS:
                 self.unknown(
-                    (*path, "target"), f"parameter of channel {owner}", attribute,
+                    (*path, "target"), f"channel {owner} has no parameter", attribute,
                     list(CHANNEL_PARAMETERS),
                 )  # fmt: skip
             return
         if owner not in self.s.actors:
             known = list(self.s.actors) + list(self.s.channels)
-            self.unknown((*path, "target"), "actor or channel", owner, known)
+            self.unknown((*path, "target"), "unknown actor or channel", owner, known)
             return
         self.variable_reference((*path, "target"), target)
         if isinstance(effect, SetEffect) and target in self.variables:
@@ -494,17 +506,25 @@ class _Checker:
                 visit(name, [name])
 
 
+def _in_file_order(problems: list[Problem]) -> list[Problem]:
+    def key(problem: Problem) -> tuple[str, int, int]:
+        where = problem.location
+        return (str(where.file), where.line, where.column) if where else ("", 0, 0)
+
+    return sorted(problems, key=key)
+
+
 def _check(scenario: Scenario, locations: Locations, check_months: bool = True) -> None:
     problems = _Checker(scenario, locations, check_months).run()
     if problems:
-        raise ScenarioError(problems)
+        raise ScenarioError(_in_file_order(problems))
 
 
 def _validate(data: dict[str, Any], locations: Locations) -> Scenario:
     try:
         scenario = Scenario.model_validate(data)
     except pydantic.ValidationError as error:
-        raise ScenarioError(_structure_problems(data, error, locations)) from None
+        raise ScenarioError(_in_file_order(_structure_problems(data, error, locations))) from None
     _check(scenario, locations)
     return scenario
 
@@ -521,9 +541,12 @@ def load_scenario(path: str | Path) -> Scenario:
     Raises:
         ScenarioError: With every problem found, each with file, line and key path.
     """
-    file = Path(path)
-    data, locations, files = _resolve(file.resolve(), (file.resolve(),))
-    scenario = _validate(data, _relative(locations))
+    file = Path(path).resolve()
+    try:
+        data, locations, files = _resolve(file, (file,))
+    except ScenarioError as error:
+        raise ScenarioError([_relative_problem(p) for p in error.problems]) from None
+    scenario = _validate(data, {path: _relative_location(w) for path, w in locations.items()})
     scenario._files = tuple(_display(f) for f in files)
     return scenario
 
@@ -535,11 +558,14 @@ def _display(file: Path) -> str:
         return str(file)
 
 
-def _relative(locations: Locations) -> Locations:
-    return {
-        path: type(where)(Path(_display(where.file)), where.line, where.column)
-        for path, where in locations.items()
-    }
+def _relative_location(where: Location) -> Location:
+    return Location(Path(_display(where.file)), where.line, where.column)
+
+
+def _relative_problem(problem: Problem) -> Problem:
+    if problem.location is None:
+        return problem
+    return replace(problem, location=_relative_location(problem.location))
 
 
 def scenario_from_dict(data: dict[str, Any]) -> Scenario:

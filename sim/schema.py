@@ -175,11 +175,20 @@ def _param_kind(value: Any) -> str:
     return "number"
 
 
+def _bound(value: float | None, missing: str) -> str:
+    return missing if value is None else f"{value:g}"
+
+
 def _within(low: float | None, high: float | None):
     def check(param):
         lo, hi = support(param)
         if (low is not None and lo < low) or (high is not None and hi > high):
-            bounds = f"[{'-inf' if low is None else low:g}, {'inf' if high is None else high:g}]"
+            bounds = f"[{_bound(low, '-inf')}, {_bound(high, 'inf')}]"
+            if isinstance(param, Normal):
+                raise ValueError(
+                    f"must lie in {bounds}, but a normal distribution can take any value: "
+                    "use truncnorm with low and high"
+                )
             raise ValueError(f"must lie in {bounds}, but can take values in [{lo:g}, {hi:g}]")
         return param
 
@@ -263,7 +272,7 @@ class Channel(ChannelDefaults):
     )
 
 
-class Termination(_Closed):
+class Termination(_Provenance):
     """The rule that ends a channel."""
 
     dormancy_months: PositiveCount = Field(

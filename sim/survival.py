@@ -8,9 +8,9 @@ the per-month counts they reduce to, so it never needs the model. Conventions:
   ``log(-log S)`` with Greenwood's variance, back-transformed, as ``scipy.stats.ecdf``
   (``method='log-log'``) and lifelines compute them. Where S(t) = 1 the interval is [1, 1].
 - The median survival is the first month t with S(t) <= 0.5 (lifelines' rule; a curve
-  that sits exactly at 0.5 gives the first month it reaches it). Its interval is where
-  the upper and lower bands first reach 0.5 (Brookmeyer–Crowley via the bands). "Not
-  reached" (NR) is reported as None.
+  that sits exactly at 0.5 gives the first month it reaches it). Its interval runs from
+  where the lower band first reaches 0.5 to where the upper band does, as lifelines
+  reads it off the bands. "Not reached" (NR) is reported as None.
 """
 
 from __future__ import annotations
@@ -108,8 +108,8 @@ def median_survival(curve: pd.DataFrame) -> Median:
     """Median survival and its interval from a :func:`kaplan_meier` table."""
     return Median(
         first_month_at_or_below(curve["p_survive"].to_numpy()),
-        first_month_at_or_below(curve["ci_high"].to_numpy()),
         first_month_at_or_below(curve["ci_low"].to_numpy()),
+        first_month_at_or_below(curve["ci_high"].to_numpy()),
     )
 
 

@@ -1,0 +1,65 @@
+"""The command line end to end: real processes, real files, exit statuses."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.conftest import ROOT, SCENARIOS
+from tests.test_model import LIBRARY_DOMAINS
+
+
+def alliance_sim(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "sim", *args], cwd=cwd, capture_output=True, text=True, timeout=600
+    )
+
+
+def test_run_prints_every_domain_with_intervals_and_median():
+    done = alliance_sim(
+        "run", str(SCENARIOS / "ukraine_ceasefire.yaml"), "--replications", "2000", "--seed", "3"
+    )
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert "2,000 replications, seed 3" in lines[0]
+    header = next(line for line in lines if line.startswith("domain"))
+    for column in ("12 mo (Mar 2026)", "24 mo (Mar 2027)", "60 mo (Mar 2030)", "120 mo (Mar 2035)"):
+        assert column in header
+    assert "median" in header
+    rows = {
+        line.split()[0]: line
+        for line in lines
+        if line.split() and line.split()[0] in LIBRARY_DOMAINS
+    }
+    assert set(rows) == LIBRARY_DOMAINS
+    assert rows["military"].count("[") == 4
+
+
+def test_run_horizon_option_limits_columns():
+    done = alliance_sim(
+        "run", str(SCENARIOS / "baseline.yaml"), "--replications", "300", "--horizon", "30"
+    )
+    assert done.returncode == 0, done.stderr
+    header = next(line for line in done.stdout.splitlines() if line.startswith("domain"))
+    assert "24 mo" in header
+    assert "30 mo" in header
+    assert "60 mo" not in header
+
+
+def test_misspelt_key_exits_2_with_line_and_suggestion(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    parent = SCENARIOS / "baseline.yaml"
+    bad.write_text(f"extends: {parent}\nname: bad\nchannels:\n  military:\n    decya: 0.1\n")
+    done = alliance_sim("run", str(bad), cwd=tmp_path)
+    assert done.returncode == 2
+    assert "Traceback" not in done.stderr
+    assert "bad.yaml:5:5: channels.military.decya: unknown key 'decya'" in done.stderr
+    assert "(did you mean 'decay'?)" in done.stderr
+    assert done.stdout == ""
+
+
+def test_bad_option_value_exits_2():
+    done = alliance_sim("run", str(SCENARIOS / "baseline.yaml"), "--replications", "zero")
+    assert done.returncode == 2
+    assert "expected a whole number" in done.stderr
