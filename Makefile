@@ -20,12 +20,12 @@ test: $(STAMP) lint
 	$(BIN)/python -m pytest -n 2 -q
 
 lint: $(STAMP)
-	$(BIN)/ruff check sim tests benchmarks
-	$(BIN)/ruff format --check sim tests benchmarks
+	$(BIN)/ruff check
+	$(BIN)/ruff format --check
 
 format: $(STAMP)
-	$(BIN)/ruff check --fix sim tests benchmarks
-	$(BIN)/ruff format sim tests benchmarks
+	$(BIN)/ruff check --fix
+	$(BIN)/ruff format
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -126,12 +126,13 @@ class ChannelAgent(mesa.Agent):
 
     Intensity moves toward the level both parties want (the less willing sets the
     ceiling): up at rate ``growth``, down at rate ``decay·(1 − lock_in)``, plus Gaussian
-    noise, kept in [0, 1]. Lock-in (institutionalisation) accrues while the channel is
-    alive. A channel alive at the start, or one that later reaches its ``emergence``
-    level, is established; it terminates after ``dormancy_months`` months in a row below
-    its ``threshold``, or at a rupture, whose monthly hazard is ``rupture_hazard·(1 −
-    lock_in)``. A terminated channel may revive (reach its emergence level again), which
-    is recorded but does not undo the termination.
+    noise that shrinks toward 0 and 1, kept in [0, 1]. Lock-in (institutionalisation)
+    accrues while the channel is alive. A channel alive at the start, or one that later
+    reaches its ``emergence`` level, is established; it terminates after
+    ``dormancy_months`` months in a row below its ``threshold``, or at a rupture, whose
+    monthly hazard is ``rupture_hazard·(1 − lock_in)``. A terminated channel may revive
+    (reach its emergence level again), which is recorded but does not undo the
+    termination.
     """
 
     def __init__(self, model: AllianceModel, name: str, spec: Channel) -> None:
@@ -212,8 +213,12 @@ class ChannelAgent(mesa.Agent):
         following += intensity
         noise = params["noise"]
         if np.any(noise):
+            # Shocks shrink toward 0 and 1 (a Jacobi-type diffusion): `noise` is their
+            # standard deviation at intensity 0.5, and chance alone cannot keep alive a
+            # channel that nobody wants.
             self._noise.standard_normal(out=self._shock, dtype=DTYPE)
-            following += noise * self._shock
+            spread = np.sqrt(intensity * (1 - intensity))
+            following += (2 * noise) * spread * self._shock
         np.clip(following, 0, 1, out=following)
         hazard = params["rupture_hazard"]
         self._ruptured = None

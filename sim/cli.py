@@ -7,13 +7,16 @@ user asked for are printed without a traceback and exit with status 2.
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import sys
 from collections.abc import Sequence
 
 from sim.engine import DEFAULT_CHUNK_SIZE, run
-from sim.errors import UserError
+from sim.errors import ScenarioError, UserError
 from sim.reports import terminal_table
-from sim.scenario import load_scenario
+from sim.scenario import load_scenario, scenario_hash
+from sim.schema import file_schema, resolved_schema
 
 EXIT_USAGE = 2
 
@@ -51,6 +54,31 @@ def _command_run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _command_validate(args: argparse.Namespace) -> int:
+    failed = 0
+    for file in args.files:
+        try:
+            scenario = load_scenario(file)
+        except ScenarioError as error:
+            failed += 1
+            print(f"error: {file}\n{error}", file=sys.stderr)
+            continue
+        print(
+            f"ok: {file} ({scenario.name}: {len(scenario.channels)} channels, "
+            f"{len(scenario.events)} events, sha256 {scenario_hash(scenario)[:12]})"
+        )
+    if failed:
+        print(f"{failed} of {len(args.files)} files have errors", file=sys.stderr)
+        return EXIT_USAGE
+    return 0
+
+
+def _command_schema(args: argparse.Namespace) -> int:
+    schema = resolved_schema() if args.resolved else file_schema()
+    print(json.dumps(schema, indent=2))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every command."""
     parser = argparse.ArgumentParser(
@@ -78,6 +106,28 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"replications per chunk (default {DEFAULT_CHUNK_SIZE})",
     )
     run_parser.set_defaults(handler=_command_run)
+
+    validate_parser = commands.add_parser(
+        "validate",
+        help="check scenario files without running them",
+        description="Resolve and validate scenario files; print every problem with its "
+        "file, line and key path. Exit status 2 if any file has errors.",
+    )
+    validate_parser.add_argument("files", nargs="+", metavar="FILE", help="scenario YAML files")
+    validate_parser.set_defaults(handler=_command_validate)
+
+    schema_parser = commands.add_parser(
+        "schema",
+        help="print the JSON Schema of scenario files",
+        description="Print the JSON Schema of a scenario file, for editors that check "
+        "YAML as it is typed (a file may be partial: it extends others).",
+    )
+    schema_parser.add_argument(
+        "--resolved",
+        action="store_true",
+        help="the schema of a fully resolved scenario instead (every key required)",
+    )
+    schema_parser.set_defaults(handler=_command_schema)
     return parser
 
 
@@ -90,6 +140,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UserError as error:
         print(f"alliance-sim: error:\n{error}", file=sys.stderr)
         return EXIT_USAGE
+    except BrokenPipeError:
+        # Output piped into a reader that stopped early (`| head`): not an error.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
 
 
 if __name__ == "__main__":

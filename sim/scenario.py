@@ -65,6 +65,11 @@ def _merge(
     return merged
 
 
+def merge(parent: dict[str, Any], child: dict[str, Any]) -> dict[str, Any]:
+    """Merge a child document onto its parent by the rules of ``extends`` (module docstring)."""
+    return _merge(parent, child, (), set())
+
+
 def _merge_documents(
     parent: tuple[dict[str, Any], Locations], child: tuple[dict[str, Any], Locations]
 ) -> tuple[dict[str, Any], Locations]:
@@ -367,8 +372,8 @@ class _Checker:
         state = self.s.state
         if state.month != self.s.start:
             self.problem(
-                ("state", "month"),
-                f"the state describes {state.month} but the run starts {self.s.start}; "
+                ("start",),
+                f"the run starts {self.s.start} but the state describes {state.month}; "
                 "extend a file that holds the state of the start month",
             )
         for actor, values in state.actors.items():
@@ -391,7 +396,9 @@ class _Checker:
             for variable in spec.variables:
                 if variable not in state.actors.get(actor, {}):
                     self.problem(
-                        ("state", "actors"), f"no value at the start for {actor}.{variable}"
+                        ("actors", actor, "variables", variable),
+                        f"no value at the start for {actor}.{variable}: "
+                        f"add it under state.actors.{actor}",
                     )
         for channel in state.channels:
             if channel not in self.s.channels:
@@ -403,7 +410,10 @@ class _Checker:
                 )
         for channel in self.s.channels:
             if channel not in state.channels:
-                self.problem(("state", "channels"), f"no state at the start for {channel}")
+                self.problem(
+                    ("channels", channel),
+                    f"no state at the start for {channel}: add it under state.channels",
+                )
 
     def month(self, path: KeyPath, value: str | int, relative: bool) -> None:
         if isinstance(value, int):
@@ -571,6 +581,23 @@ def _relative_problem(problem: Problem) -> Problem:
 def scenario_from_dict(data: dict[str, Any]) -> Scenario:
     """Validate a scenario given as Python data (already resolved, no ``extends``)."""
     return _validate(dict(data), {})
+
+
+def override(scenario: Scenario, changes: dict[str, Any]) -> Scenario:
+    """Apply a partial scenario document to a scenario, as if a file extended it.
+
+    ``changes`` follows the file format and its merge rules (``null`` removes; numbers,
+    distributions, timings and lists replace whole), so
+    ``override(s, {"channels": {"military": {"decay": 0.2}}})`` is what a file with
+    ``extends: s`` and that key would give.
+
+    Raises:
+        ScenarioError: The result is not a valid scenario.
+    """
+    data = merge(scenario.model_dump(exclude_none=True), changes)
+    updated = _validate(data, {})
+    updated._files = scenario_files(scenario)
+    return updated
 
 
 def scenario_files(scenario: Scenario) -> tuple[str, ...]:

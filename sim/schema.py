@@ -18,6 +18,7 @@ from typing import Annotated, Any, Literal
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Discriminator,
     Field,
@@ -29,11 +30,27 @@ from pydantic import (
 from sim.months import MONTH_PATTERN
 
 Number = Annotated[float, Field(strict=True, allow_inf_nan=False)]
-Count = Annotated[int, Field(strict=True, ge=0)]
-PositiveCount = Annotated[int, Field(strict=True, ge=1)]
+
+
+def _integral(value: Any) -> Any:
+    # JSON Schema counts 3.0 as an integer; accept it here too so the two agree.
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+Count = Annotated[int, BeforeValidator(_integral), Field(strict=True, ge=0)]
+PositiveCount = Annotated[int, BeforeValidator(_integral), Field(strict=True, ge=1)]
 Name = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=64)]
 Month = Annotated[str, Field(pattern=MONTH_PATTERN)]
-MonthOrOffset = Month | Count
+MonthOrOffset = Annotated[
+    Annotated[Month, Tag("date")] | Annotated[Count, Tag("offset")],
+    Discriminator(
+        lambda value: "date" if isinstance(value, str) else "offset",
+        custom_error_type="month",
+        custom_error_message="expected a month as YYYY-MM or a number of months",
+    ),
+]
 Text = Annotated[str, Field(min_length=1)]
 
 # Parameters of a channel that scenario events may change, and their admissible ranges.
@@ -413,9 +430,11 @@ class Scenario(_Closed):
     name: Text
     description: Text
     start: Month
-    horizon: Annotated[int, Field(strict=True, ge=1, le=1200)]
-    replications: Annotated[int, Field(strict=True, ge=1, le=100_000_000)]
-    seed: Annotated[int, Field(strict=True, ge=0, lt=2**63)]
+    horizon: Annotated[int, BeforeValidator(_integral), Field(strict=True, ge=1, le=1200)]
+    replications: Annotated[
+        int, BeforeValidator(_integral), Field(strict=True, ge=1, le=100_000_000)
+    ]
+    seed: Annotated[int, BeforeValidator(_integral), Field(strict=True, ge=0, lt=2**63)]
     report_horizons: list[PositiveCount] = Field(default_factory=lambda: [12, 24, 60, 120])
     termination: Termination = Termination()
     channel_defaults: ChannelDefaults = ChannelDefaults()
@@ -442,3 +461,48 @@ MERGEABLE_MODELS = (
     State,
     Event,
 )
+
+
+def resolved_schema() -> dict[str, Any]:
+    """JSON Schema of a fully resolved scenario (what the loader validates after extends)."""
+    schema = Scenario.model_json_schema()
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "alliance-sim resolved scenario"
+    return schema
+
+
+def _optional(node: dict[str, Any]) -> dict[str, Any]:
+    return {"anyOf": [node, {"type": "null"}]}
+
+
+def file_schema() -> dict[str, Any]:
+    """JSON Schema of one scenario file, for editors.
+
+    A file may give only part of a scenario (the rest comes from the files it extends)
+    and may remove a parent's entry with ``null``, so the objects that merge
+    (:data:`MERGEABLE_MODELS`) have no required keys and accept null values; numbers,
+    distributions, timings and effects must still be complete.
+    """
+    schema = resolved_schema()
+    schema["title"] = "alliance-sim scenario file"
+    mergeable = {model.__name__ for model in MERGEABLE_MODELS}
+    for name, definition in schema["$defs"].items():
+        if name in mergeable:
+            _open(definition)
+    _open(schema)
+    schema["properties"]["extends"] = {
+        "description": "Scenario files this one builds on, relative to it, merged in order.",
+        "anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}],
+    }
+    return schema
+
+
+def _open(definition: dict[str, Any]) -> None:
+    definition.pop("required", None)
+    for key, value in definition.get("properties", {}).items():
+        definition["properties"][key] = _optional(value)
+        extra = value.get("additionalProperties")
+        if isinstance(extra, dict):
+            value["additionalProperties"] = _optional(extra)
+        for pattern, entry in value.get("patternProperties", {}).items():
+            value["patternProperties"][pattern] = _optional(entry)
