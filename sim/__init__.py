@@ -8,19 +8,23 @@ The public API: load a scenario, run it, read survival as pandas objects.
     >>> result.survival.head()  # doctest: +SKIP
 """
 
-from sim.engine import RunResult, run
+from sim.engine import RunInterrupted, RunResult, load_run, run
 from sim.errors import ScenarioError, UserError
-from sim.model import AllianceModel, Outcomes
-from sim.scenario import Scenario, load_scenario, scenario_hash
+from sim.model import AllianceModel
+from sim.outcomes import Outcomes
+from sim.scenario import Scenario, load_scenario, override, scenario_hash
 
 __all__ = [
     "AllianceModel",
     "Outcomes",
+    "RunInterrupted",
     "RunResult",
     "Scenario",
     "ScenarioError",
     "UserError",
+    "load_run",
     "load_scenario",
+    "override",
     "run",
     "scenario_hash",
 ]

@@ -12,13 +12,14 @@ import os
 import sys
 from collections.abc import Sequence
 
-from sim.engine import DEFAULT_CHUNK_SIZE, run
+from sim.engine import DEFAULT_CHUNK_SIZE, RunInterrupted, run
 from sim.errors import ScenarioError, UserError
 from sim.reports import terminal_table
 from sim.scenario import load_scenario, scenario_hash
 from sim.schema import file_schema, resolved_schema
 
 EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
 
 
 def _positive(text: str) -> int:
@@ -42,15 +43,26 @@ def _seed(text: str) -> int:
 
 
 def _command_run(args: argparse.Namespace) -> int:
-    scenario = load_scenario(args.scenario)
+    if args.resume and args.out:
+        raise UserError("--resume continues the run in its own directory: drop --out")
+    if args.scenario is None and args.resume is None:
+        raise UserError("give a scenario file to run, or --resume DIR")
     result = run(
-        scenario,
+        load_scenario(args.scenario) if args.scenario else None,
         replications=args.replications,
         seed=args.seed,
         horizon=args.horizon,
         chunk_size=args.chunk_size,
+        workers=args.workers,
+        executor=args.executor,
+        scheduler=args.scheduler,
+        out=(args.resume and None) or args.out or "default",
+        resume=args.resume,
+        force=args.force,
+        progress=not args.quiet,
     )
     print(terminal_table(result))
+    print(f"\nwrote {result.directory}")
     return 0
 
 
@@ -93,7 +105,9 @@ def build_parser() -> argparse.ArgumentParser:
         "domain, P(alive) at the report horizons with 95%% intervals and the median "
         "survival.",
     )
-    run_parser.add_argument("scenario", help="scenario YAML file")
+    run_parser.add_argument(
+        "scenario", nargs="?", help="scenario YAML file (optional with --resume)"
+    )
     run_parser.add_argument(
         "--replications", type=_positive, help="number of replications (default: scenario's)"
     )
@@ -103,8 +117,30 @@ def build_parser() -> argparse.ArgumentParser:
         "--chunk-size",
         type=_positive,
         default=DEFAULT_CHUNK_SIZE,
-        help=f"replications per chunk (default {DEFAULT_CHUNK_SIZE})",
+        help=f"replications per chunk (default {DEFAULT_CHUNK_SIZE}); part of what fixes the "
+        "random numbers",
     )
+    run_parser.add_argument(
+        "--workers", type=_positive, help="worker processes (default: all cores)"
+    )
+    run_parser.add_argument(
+        "--executor",
+        choices=("local", "dask"),
+        default="local",
+        help="local process pool (default) or Dask; dask without --scheduler starts a "
+        "local cluster",
+    )
+    run_parser.add_argument(
+        "--scheduler", metavar="ADDRESS", help="run on an existing Dask cluster (tcp://host:8786)"
+    )
+    run_parser.add_argument(
+        "--out", metavar="DIR", help="run directory (default results/<scenario>-<UTC time>)"
+    )
+    run_parser.add_argument("--resume", metavar="DIR", help="continue an interrupted run in DIR")
+    run_parser.add_argument(
+        "--force", action="store_true", help="replace --out if it is an existing run"
+    )
+    run_parser.add_argument("--quiet", action="store_true", help="no progress bar")
     run_parser.set_defaults(handler=_command_run)
 
     validate_parser = commands.add_parser(
@@ -137,9 +173,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return args.handler(args)
+    except RunInterrupted as stopped:
+        print(f"alliance-sim: {stopped}", file=sys.stderr)
+        return EXIT_INTERRUPTED
     except UserError as error:
         print(f"alliance-sim: error:\n{error}", file=sys.stderr)
         return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("alliance-sim: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
     except BrokenPipeError:
         # Output piped into a reader that stopped early (`| head`): not an error.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())

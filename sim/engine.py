@@ -1,24 +1,45 @@
-"""The Monte Carlo engine: replications in seeded chunks, reduced to outcomes.
+"""The Monte Carlo engine: replications in seeded chunks, on any executor, saved as they finish.
 
 Replications are split into fixed-size chunks; chunk k covers replications
 ``[k·chunk_size, (k+1)·chunk_size)`` and draws every random number from streams
 derived from ``SeedSequence(seed)`` and k (see :mod:`sim.streams`), so results depend
-on the seed and the chunk size, never on how chunks are scheduled.
+on the scenario, the seed and the chunk size, never on how many workers run the chunks
+or where. Each finished chunk is reduced to sufficient statistics (life tables, counts
+of domains alive) and, for a run with a directory, saved at once; the outputs are
+assembled from the saved chunks at the end, so memory does not grow with the number of
+replications and an interrupted run resumes where it stopped.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
 
 import pandas as pd
 from threadpoolctl import threadpool_limits
+from tqdm import tqdm
 
-from sim.model import AllianceModel, Outcomes
+from sim.errors import UserError
+from sim.executors import default_workers, make_executor
+from sim.model import AllianceModel
 from sim.months import parse_month
-from sim.scenario import Scenario, with_run_settings
-from sim.survival import LifeTable, survival_frame
+from sim.outcomes import Outcomes
+from sim.provenance import git_state, machine, package_versions, utc_now
+from sim.rundir import OUTCOMES, SURVIVAL, RunDirectory, default_directory
+from sim.scenario import (
+    Scenario,
+    scenario_files,
+    scenario_from_dict,
+    scenario_hash,
+    with_run_settings,
+)
+from sim.storage import write_text
+from sim.survival import Summary, survival_frame
 
 DEFAULT_CHUNK_SIZE = 10_000
+RESULTS = Path("results")
 
 
 def chunk_sizes(replications: int, chunk_size: int) -> list[int]:
@@ -38,50 +59,242 @@ def simulate_chunk(scenario: Scenario, seed: int, chunk_index: int, size: int) -
         return model.run()
 
 
-@dataclass(frozen=True)
+class RunInterrupted(UserError):
+    """A run stopped by Ctrl-C; its finished chunks are saved and it can be resumed."""
+
+    def __init__(self, directory: Path | None, done: int, total: int) -> None:
+        self.directory = directory
+        if directory is None:
+            message = f"interrupted after {done} of {total} chunks (nothing was saved)"
+        else:
+            message = (
+                f"interrupted: {done} of {total} chunks are saved in {directory}; "
+                f"continue with: alliance-sim run --resume {directory}"
+            )
+        super().__init__(message)
+
+
+@dataclass
 class RunResult:
-    """A finished run: the scenario as run, its outcomes and survival estimates."""
+    """A finished run: the scenario as run, its manifest, its statistics and outcomes.
+
+    Attributes:
+        scenario: The resolved scenario, with the run's replications, seed and horizon.
+        manifest: Settings and provenance (as written to ``manifest.json``).
+        summary: Life tables and counts of domains alive, from which survival is computed.
+        directory: The run directory, or None for a run kept in memory.
+    """
 
     scenario: Scenario
-    seed: int
-    chunk_size: int
-    outcomes: Outcomes
+    manifest: dict[str, Any]
+    summary: Summary
+    directory: Path | None = None
+    _outcomes: Outcomes | None = field(default=None, repr=False)
 
     @property
-    def life_tables(self) -> dict[str, LifeTable]:
-        """Per-month event and censoring counts per channel."""
-        o = self.outcomes
-        return {
-            channel: LifeTable.from_outcomes(o.month[i], o.event[i], o.horizon)
-            for i, channel in enumerate(o.channels)
-        }
+    def seed(self) -> int:
+        """The run's seed."""
+        return self.scenario.seed
+
+    @property
+    def outcomes(self) -> Outcomes:
+        """Termination month and event flag per domain and replication (read from disk if saved)."""
+        if self._outcomes is None:
+            channels = tuple(self.scenario.channels)
+            self._outcomes = RunDirectory(self.directory).read_outcomes(
+                channels, self.scenario.horizon
+            )
+        return self._outcomes
 
     @property
     def survival(self) -> pd.DataFrame:
-        """Tidy Kaplan–Meier survival per channel and month, with 95% log-log intervals."""
-        return survival_frame(self.life_tables, parse_month(self.scenario.start))
+        """Tidy Kaplan–Meier survival per domain and month, with 95% log-log intervals.
+
+        Columns: ``domain, month, date, p_survive, ci_low, ci_high, at_risk, events``.
+        """
+        return survival_frame(self.summary.life_tables, parse_month(self.scenario.start))
+
+
+def _manifest(scenario: Scenario, chunk_size: int) -> dict[str, Any]:
+    return {
+        "format": "alliance-sim run 1",
+        "status": "running",
+        "scenario_name": scenario.name,
+        "scenario_sha256": scenario_hash(scenario),
+        "scenario_files": list(scenario_files(scenario)),
+        "scenario": scenario.model_dump(mode="json"),
+        "seed": scenario.seed,
+        "replications": scenario.replications,
+        "horizon": scenario.horizon,
+        "start": scenario.start,
+        "chunk_size": chunk_size,
+        "chunks": len(chunk_sizes(scenario.replications, chunk_size)),
+        "channels": list(scenario.channels),
+        "packages": package_versions(),
+        "git": git_state(),
+        "started_utc": utc_now(),
+        "finished_utc": None,
+        "sessions": [],
+        "outputs": [],
+    }
+
+
+def _resumed(directory: RunDirectory, scenario: Scenario | None, settings: dict[str, Any]):
+    manifest = directory.read_manifest()
+    if manifest.get("status") == "complete":
+        raise UserError(
+            f"{directory.path} is a finished run: nothing to resume "
+            f"(rebuild its reports with: alliance-sim report {directory.path})"
+        )
+    resolved = scenario_from_dict(manifest["scenario"])
+    if scenario_hash(resolved) != manifest["scenario_sha256"]:
+        raise UserError(f"{directory.path}: the manifest's scenario does not match its hash")
+    if scenario is not None:
+        asked = with_run_settings(scenario, **settings)
+        if scenario_hash(asked) != manifest["scenario_sha256"]:
+            raise UserError(
+                f"{directory.path} holds a run of a different scenario or settings "
+                f"(sha256 {manifest['scenario_sha256'][:12]}, asked {scenario_hash(asked)[:12]}); "
+                "resume without changing the scenario, replications, seed or horizon"
+            )
+    resolved._files = tuple(manifest.get("scenario_files", ()))
+    return manifest, resolved
 
 
 def run(
-    scenario: Scenario,
+    scenario: Scenario | None = None,
     *,
     replications: int | None = None,
     seed: int | None = None,
     horizon: int | None = None,
     chunk_size: int = DEFAULT_CHUNK_SIZE,
+    workers: int | None = None,
+    executor: str = "local",
+    scheduler: str | None = None,
+    out: str | Path | None = None,
+    resume: str | Path | None = None,
+    force: bool = False,
+    progress: bool = False,
 ) -> RunResult:
-    """Run a scenario's replications and collect their outcomes.
+    """Run a scenario's replications and collect their outcomes and survival.
 
     Args:
-        scenario: A resolved scenario (see :func:`sim.load_scenario`).
+        scenario: A resolved scenario (see :func:`sim.load_scenario`); may be omitted when
+            resuming.
         replications: Number of replications (default: the scenario's).
         seed: Run seed (default: the scenario's).
         horizon: Months to simulate (default: the scenario's).
-        chunk_size: Replications per chunk; part of what fixes the random numbers.
+        chunk_size: Replications per chunk; with the seed it fixes every random number.
+        workers: Worker processes (default: all cores).
+        executor: ``"local"`` (process pool) or ``"dask"``.
+        scheduler: Address of a Dask scheduler (implies the dask executor); without it
+            ``executor="dask"`` starts a local Dask cluster.
+        out: Run directory to write; None keeps the run in memory. ``"default"`` picks
+            ``results/<scenario>-<UTC time>``.
+        resume: A run directory to continue; settings come from its manifest.
+        force: Replace ``out`` if it is an existing run directory.
+        progress: Show a progress bar on stderr.
+
+    Returns:
+        The run's results.
+
+    Raises:
+        UserError: Bad settings, an existing ``out`` without ``force``, a resume that does
+            not match, or an interrupted run (:class:`RunInterrupted`).
     """
-    scenario = with_run_settings(scenario, replications=replications, seed=seed, horizon=horizon)
-    parts = [
-        simulate_chunk(scenario, scenario.seed, index, size)
-        for index, size in enumerate(chunk_sizes(scenario.replications, chunk_size))
-    ]
-    return RunResult(scenario, scenario.seed, chunk_size, Outcomes.concatenate(parts))
+    settings = {"replications": replications, "seed": seed, "horizon": horizon}
+    if resume is not None:
+        directory: RunDirectory | None = RunDirectory.existing(Path(resume))
+        manifest, scenario = _resumed(directory, scenario, settings)
+        chunk_size = manifest["chunk_size"]
+    elif scenario is None:
+        raise UserError("give a scenario to run, or a run directory to resume")
+    else:
+        if chunk_size < 1:
+            raise UserError(f"chunk size must be at least 1, got {chunk_size}")
+        scenario = with_run_settings(scenario, **settings)
+        manifest = _manifest(scenario, chunk_size)
+        directory = None
+
+    sizes = chunk_sizes(scenario.replications, chunk_size)
+    saved = directory.saved_chunks() if directory else []
+    tasks = [(i, size) for i, size in enumerate(sizes) if i not in set(saved)]
+    # The executor starts before anything is written: a missing or unreachable cluster
+    # leaves no run directory behind.
+    pool = make_executor(executor, workers or default_workers(), scheduler, len(tasks))
+    if resume is None and out is not None:
+        try:
+            path = default_directory(RESULTS, scenario.name, manifest["started_utc"])
+            directory = RunDirectory.create(path if str(out) == "default" else Path(out), force)
+            directory.write_manifest(manifest)
+        except BaseException:
+            pool.close()
+            raise
+    channels = tuple(scenario.channels)
+    summary: Summary | None = None
+    for index in saved:
+        part = Summary.from_outcomes(directory.load_chunk(index, channels, scenario.horizon))
+        summary = part if summary is None else summary + part
+    session = {"started_utc": utc_now(), "executor": pool.name, "workers": pool.workers}
+    session.update(machine())
+    parts: dict[int, Outcomes] = {}
+    bar = tqdm(
+        total=scenario.replications,
+        initial=sum(sizes[i] for i in saved),
+        unit="rep",
+        unit_scale=True,
+        desc=scenario.name,
+        file=sys.stderr,
+        disable=not progress,
+        delay=1.0,
+        smoothing=0.1,
+    )
+    done = len(saved)
+    try:
+        for index, outcomes in pool.map_unordered(simulate_chunk, scenario, scenario.seed, tasks):
+            if directory is not None:
+                directory.save_chunk(index, outcomes)
+            else:
+                parts[index] = outcomes
+            part = Summary.from_outcomes(outcomes)
+            summary = part if summary is None else summary + part
+            done += 1
+            bar.update(sizes[index])
+    except KeyboardInterrupt:
+        raise RunInterrupted(directory.path if directory else None, done, len(sizes)) from None
+    finally:
+        bar.close()
+        pool.close()
+    session["finished_utc"] = utc_now()
+    manifest["sessions"].append(session)
+    manifest["finished_utc"] = session["finished_utc"]
+    manifest["status"] = "complete"
+    result = RunResult(scenario, manifest, summary)
+    if directory is None:
+        result._outcomes = Outcomes.concatenate([parts[i] for i in range(len(sizes))])
+        return result
+    result.directory = directory.path
+    directory.write_outcomes(channels, len(sizes), scenario.replications)
+    write_text(directory.path / SURVIVAL, result.survival.to_csv(index=False))
+    manifest["outputs"] = [OUTCOMES, SURVIVAL]
+    directory.write_manifest(manifest)
+    directory.remove_chunks()
+    return result
+
+
+def load_run(path: str | Path) -> RunResult:
+    """Open a finished run directory (to report on it again, or analyse it in a notebook).
+
+    Raises:
+        UserError: ``path`` is not a finished run directory.
+    """
+    directory = RunDirectory.existing(Path(path))
+    manifest = directory.read_manifest()
+    if manifest.get("status") != "complete":
+        raise UserError(
+            f"{path} holds an unfinished run; continue it with: alliance-sim run --resume {path}"
+        )
+    scenario = scenario_from_dict(manifest["scenario"])
+    scenario._files = tuple(manifest.get("scenario_files", ()))
+    outcomes = directory.read_outcomes(tuple(manifest["channels"]), manifest["horizon"])
+    return RunResult(scenario, manifest, Summary.from_outcomes(outcomes), directory.path, outcomes)

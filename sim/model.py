@@ -15,58 +15,16 @@ the event flag.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import mesa
 import numpy as np
 
 from sim.agents import ActorAgent, ChannelAgent
 from sim.events import NEVER, Schedule
 from sim.months import iso_month, parse_month
+from sim.outcomes import OUTCOME_DTYPE, Outcomes
 from sim.parameters import DTYPE, ParameterSampler
 from sim.schema import Scenario
 from sim.streams import Streams, chunk_seed_sequence
-
-OUTCOME_DTYPE = np.int16
-
-
-@dataclass(frozen=True)
-class Outcomes:
-    """What happened to every channel in every replication.
-
-    Attributes:
-        channels: Channel names, in the scenario's order (the rows of the arrays).
-        horizon: Months simulated.
-        month: Month of termination, or ``horizon`` where censored (int16, channels x reps).
-        event: True where the channel terminated by the horizon.
-        emerged: Month the channel was established (0: at the start), -1 if never.
-        revived: Month a terminated channel revived, -1 if it did not.
-    """
-
-    channels: tuple[str, ...]
-    horizon: int
-    month: np.ndarray
-    event: np.ndarray
-    emerged: np.ndarray
-    revived: np.ndarray
-
-    @property
-    def replications(self) -> int:
-        """Number of replications."""
-        return self.month.shape[1]
-
-    @classmethod
-    def concatenate(cls, parts: list[Outcomes]) -> Outcomes:
-        """Join the outcomes of consecutive chunks."""
-        first = parts[0]
-        return cls(
-            first.channels,
-            first.horizon,
-            *(
-                np.concatenate([getattr(p, name) for p in parts], axis=1)
-                for name in ("month", "event", "emerged", "revived")
-            ),
-        )
 
 
 class AllianceModel(mesa.Model):

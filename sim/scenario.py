@@ -652,17 +652,13 @@ def _strip_documentation(value: Any) -> Any:
     return value
 
 
-def canonical_json(scenario: Scenario) -> str:
-    """The resolved scenario as canonical JSON, documentation text included."""
-    return json.dumps(scenario.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
-
-
 def scenario_hash(scenario: Scenario) -> str:
     """SHA-256 of everything in the resolved scenario that can change a result.
 
     Documentation text (description, meaning, source, reason) is left out, so editing a
-    comment or a source note keeps the hash; any number, name or event changes it.
+    comment or a source note keeps the hash; any number, name or event changes it, and
+    so does the order of actors, channels and events (it decides how effects compose).
     """
     content = _strip_documentation(scenario.model_dump(mode="json"))
-    text = json.dumps(content, sort_keys=True, separators=(",", ":"))
+    text = json.dumps(content, separators=(",", ":"))
     return hashlib.sha256(text.encode()).hexdigest()

@@ -22,6 +22,7 @@ import pandas as pd
 from scipy import stats
 
 from sim.months import iso_month
+from sim.outcomes import Outcomes
 
 
 @dataclass(frozen=True)
@@ -55,6 +56,44 @@ class LifeTable:
         total = int(self.events.sum() + self.censored.sum())
         leaving = np.cumsum(self.events + self.censored)
         return total - np.concatenate([[0], leaving[:-1]])
+
+
+@dataclass(frozen=True)
+class Summary:
+    """Sufficient statistics of a set of outcomes, which chunks add up.
+
+    Attributes:
+        life_tables: Per-month terminations and censorings of each domain.
+        alive_counts: ``alive_counts[t, k]`` is the number of replications with exactly k
+            domains not terminated at month t (shape horizon + 1 by domains + 1).
+    """
+
+    life_tables: dict[str, LifeTable]
+    alive_counts: np.ndarray
+
+    @classmethod
+    def from_outcomes(cls, outcomes: Outcomes) -> Summary:
+        """Summarise the outcomes of one chunk (or a whole run)."""
+        horizon = outcomes.horizon
+        domains, replications = outcomes.month.shape
+        tables = {
+            name: LifeTable.from_outcomes(outcomes.month[i], outcomes.event[i], horizon)
+            for i, name in enumerate(outcomes.channels)
+        }
+        # Month from which each domain counts as terminated (horizon + 1: never).
+        ended_from = np.where(outcomes.event, outcomes.month, horizon + 1).astype(np.int64)
+        rows = np.arange(replications, dtype=np.int64) * (horizon + 2)
+        ended = np.bincount(
+            (rows + ended_from).ravel(), minlength=replications * (horizon + 2)
+        ).reshape(replications, horizon + 2)
+        alive = domains - np.cumsum(ended, axis=1)[:, : horizon + 1]
+        months = np.arange(horizon + 1, dtype=np.int64) * (domains + 1)
+        counts = np.bincount((months + alive).ravel(), minlength=(horizon + 1) * (domains + 1))
+        return cls(tables, counts.reshape(horizon + 1, domains + 1))
+
+    def __add__(self, other: Summary) -> Summary:
+        tables = {name: table + other.life_tables[name] for name, table in self.life_tables.items()}
+        return Summary(tables, self.alive_counts + other.alive_counts)
 
 
 def kaplan_meier(table: LifeTable, level: float = 0.95) -> pd.DataFrame:

@@ -16,10 +16,11 @@ def alliance_sim(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[st
     )
 
 
-def test_run_prints_every_domain_with_intervals_and_median():
+def test_run_prints_every_domain_with_intervals_and_median(tmp_path):
     done = alliance_sim(
-        "run", str(SCENARIOS / "ukraine_ceasefire.yaml"), "--replications", "2000", "--seed", "3"
-    )
+        "run", str(SCENARIOS / "ukraine_ceasefire.yaml"), "--replications", "2000", "--seed", "3",
+        "--out", str(tmp_path / "run"),
+    )  # fmt: skip
     assert done.returncode == 0, done.stderr
     lines = done.stdout.splitlines()
     assert "2,000 replications, seed 3" in lines[0]
@@ -34,12 +35,14 @@ def test_run_prints_every_domain_with_intervals_and_median():
     }
     assert set(rows) == LIBRARY_DOMAINS
     assert rows["military"].count("[") == 4
+    assert lines[-1] == f"wrote {tmp_path / 'run'}"
 
 
-def test_run_horizon_option_limits_columns():
+def test_run_horizon_option_limits_columns(tmp_path):
     done = alliance_sim(
-        "run", str(SCENARIOS / "baseline.yaml"), "--replications", "300", "--horizon", "30"
-    )
+        "run", str(SCENARIOS / "baseline.yaml"), "--replications", "300", "--horizon", "30",
+        "--out", str(tmp_path / "run"),
+    )  # fmt: skip
     assert done.returncode == 0, done.stderr
     header = next(line for line in done.stdout.splitlines() if line.startswith("domain"))
     assert "24 mo" in header
@@ -57,6 +60,7 @@ def test_misspelt_key_exits_2_with_line_and_suggestion(tmp_path):
     assert "bad.yaml:5:5: channels.military.decya: unknown key 'decya'" in done.stderr
     assert "(did you mean 'decay'?)" in done.stderr
     assert done.stdout == ""
+    assert list(tmp_path.iterdir()) == [bad], "a bad scenario writes nothing"
 
 
 def test_bad_option_value_exits_2():

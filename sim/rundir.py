@@ -1,0 +1,159 @@
+"""The run directory: one run's manifest, its saved chunks, and its outputs.
+
+Layout (documented for users in docs/outputs.md):
+
+    manifest.json    settings, resolved scenario and its hash, provenance, status
+    chunks/          finished chunks while the run is under way (removed when complete)
+    outcomes.npz     <domain>__month, <domain>__event (and __emerged, __revived) per replication
+    survival.csv     tidy Kaplan–Meier survival per domain and month
+
+A run directory is created only when the run can start; an existing one is never
+replaced unless asked (``force``), and only if it is a run directory.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from sim.errors import UserError
+from sim.outcomes import FIELDS, OUTCOME_DTYPES, Outcomes
+from sim.storage import NpzWriter, atomic_file, write_json, write_npz
+
+MANIFEST = "manifest.json"
+CHUNKS = "chunks"
+OUTCOMES = "outcomes.npz"
+SURVIVAL = "survival.csv"
+_CHUNK_FILE = re.compile(r"^chunk-(\d{6})\.npz$")
+
+
+def default_directory(root: Path, name: str, timestamp: str) -> Path:
+    """``root/<name>-<timestamp>``, with a numeric suffix if that exists already."""
+    stamp = timestamp.replace("-", "").replace(":", "")
+    candidate = root / f"{name}-{stamp}"
+    suffix = 2
+    while candidate.exists():
+        candidate = root / f"{name}-{stamp}-{suffix}"
+        suffix += 1
+    return candidate
+
+
+class RunDirectory:
+    """Files of one run."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+
+    @classmethod
+    def create(cls, path: Path, force: bool = False) -> RunDirectory:
+        """Make a new run directory.
+
+        Raises:
+            UserError: ``path`` exists and ``force`` is false, ``path`` exists but is not a
+                run directory, or it cannot be created.
+        """
+        path = Path(path)
+        if path.exists():
+            is_run = (path / MANIFEST).is_file()
+            if not force:
+                hint = f"--resume {path} to continue it, or " if is_run else ""
+                raise UserError(
+                    f"{path} already exists; use {hint}--force to replace it, or another --out"
+                )
+            if not is_run and any(path.iterdir()):
+                raise UserError(f"{path} exists and is not a run directory: refusing to replace it")
+            shutil.rmtree(path)
+        try:
+            (path / CHUNKS).mkdir(parents=True)
+        except OSError as error:
+            raise UserError(f"cannot create the run directory {path}: {error.strerror}") from None
+        return cls(path)
+
+    @classmethod
+    def existing(cls, path: Path) -> RunDirectory:
+        """Open a run directory made earlier.
+
+        Raises:
+            UserError: There is no run (manifest) at ``path``.
+        """
+        path = Path(path)
+        if not (path / MANIFEST).is_file():
+            raise UserError(f"{path} is not a run directory (no {MANIFEST})")
+        return cls(path)
+
+    def read_manifest(self) -> dict[str, Any]:
+        """The run's manifest."""
+        try:
+            return json.loads((self.path / MANIFEST).read_text())
+        except (OSError, json.JSONDecodeError) as error:
+            raise UserError(f"cannot read {self.path / MANIFEST}: {error}") from None
+
+    def write_manifest(self, manifest: dict[str, Any]) -> None:
+        """Replace the manifest atomically."""
+        write_json(self.path / MANIFEST, manifest)
+
+    def _chunk_path(self, index: int) -> Path:
+        return self.path / CHUNKS / f"chunk-{index:06d}.npz"
+
+    def saved_chunks(self) -> list[int]:
+        """Indices of the chunks saved so far."""
+        folder = self.path / CHUNKS
+        if not folder.is_dir():
+            return []
+        return sorted(
+            int(match.group(1))
+            for match in map(_CHUNK_FILE.match, (p.name for p in folder.iterdir()))
+            if match
+        )
+
+    def save_chunk(self, index: int, outcomes: Outcomes) -> None:
+        """Save one chunk's outcomes atomically, in the layout of ``outcomes.npz``."""
+        write_npz(
+            self._chunk_path(index),
+            {
+                f"{channel}__{field}": getattr(outcomes, field)[row]
+                for row, channel in enumerate(outcomes.channels)
+                for field in FIELDS
+            },
+        )
+
+    def load_chunk(self, index: int, channels: tuple[str, ...], horizon: int) -> Outcomes:
+        """Read one saved chunk."""
+        return _read_outcomes(self._chunk_path(index), channels, horizon)
+
+    def write_outcomes(self, channels: tuple[str, ...], chunks: int, replications: int) -> None:
+        """Join the saved chunks into ``outcomes.npz``, one array and one chunk at a time."""
+
+        def pieces(key: str):
+            for index in range(chunks):
+                with np.load(self._chunk_path(index), allow_pickle=False) as chunk:
+                    yield chunk[key]
+
+        with atomic_file(self.path / OUTCOMES) as handle:
+            writer = NpzWriter(handle)
+            for channel in channels:
+                for field in FIELDS:
+                    key = f"{channel}__{field}"
+                    writer.write(key, OUTCOME_DTYPES[field], replications, pieces(key))
+            writer.close()
+
+    def read_outcomes(self, channels: tuple[str, ...], horizon: int) -> Outcomes:
+        """Read ``outcomes.npz``."""
+        return _read_outcomes(self.path / OUTCOMES, channels, horizon)
+
+    def remove_chunks(self) -> None:
+        """Delete the saved chunks once the outputs are written."""
+        shutil.rmtree(self.path / CHUNKS, ignore_errors=True)
+
+
+def _read_outcomes(path: Path, channels: tuple[str, ...], horizon: int) -> Outcomes:
+    with np.load(path, allow_pickle=False) as archive:
+        fields = [
+            np.stack([archive[f"{channel}__{field}"] for channel in channels]) for field in FIELDS
+        ]
+    return Outcomes(channels, horizon, *fields)
