@@ -12,7 +12,9 @@ from sim.engine import RunInterrupted, RunResult, load_run, run
 from sim.errors import ScenarioError, UserError
 from sim.model import AllianceModel
 from sim.outcomes import Outcomes
+from sim.reports import write_reports
 from sim.scenario import Scenario, load_scenario, override, scenario_hash
+from sim.tables import headline_table
 
 __all__ = [
     "AllianceModel",
@@ -22,9 +24,11 @@ __all__ = [
     "Scenario",
     "ScenarioError",
     "UserError",
+    "headline_table",
     "load_run",
     "load_scenario",
     "override",
     "run",
     "scenario_hash",
+    "write_reports",
 ]

@@ -11,12 +11,14 @@ import json
 import os
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
-from sim.engine import DEFAULT_CHUNK_SIZE, RunInterrupted, run
+from sim.engine import DEFAULT_CHUNK_SIZE, RunInterrupted, load_run, run
 from sim.errors import ScenarioError, UserError
-from sim.reports import terminal_table
+from sim.reports import PAPER_REPLICATIONS, REPORT_FORMATS, write_paper, write_reports
 from sim.scenario import load_scenario, scenario_hash
 from sim.schema import file_schema, resolved_schema
+from sim.tables import terminal_table
 
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
@@ -61,9 +63,41 @@ def _command_run(args: argparse.Namespace) -> int:
         force=args.force,
         progress=not args.quiet,
     )
+    write_reports(result, formats=args.format)
     print(terminal_table(result))
     print(f"\nwrote {result.directory}")
     return 0
+
+
+def _command_report(args: argparse.Namespace) -> int:
+    result = load_run(args.directory)
+    written = write_reports(result, formats=args.format)
+    print(terminal_table(result))
+    print(f"\nwrote {', '.join(p.name for p in written)} in {args.directory}")
+    return 0
+
+
+def _command_paper(args: argparse.Namespace) -> int:
+    files = args.scenarios or sorted(Path("scenarios").glob("*.yaml"))
+    written = write_paper(
+        [Path(f) for f in files],
+        Path(args.out),
+        replications=args.replications,
+        workers=args.workers,
+        progress=not args.quiet,
+    )
+    print(f"wrote {len(written)} files in {args.out}")
+    return 0
+
+
+def _formats(text: str) -> tuple[str, ...]:
+    formats = tuple(part.strip() for part in text.split(",") if part.strip())
+    unknown = [f for f in formats if f not in REPORT_FORMATS]
+    if unknown or not formats:
+        raise argparse.ArgumentTypeError(
+            f"unknown format {', '.join(unknown) or text!r}; choose from {','.join(REPORT_FORMATS)}"
+        )
+    return formats
 
 
 def _command_validate(args: argparse.Namespace) -> int:
@@ -141,7 +175,47 @@ def build_parser() -> argparse.ArgumentParser:
         "--force", action="store_true", help="replace --out if it is an existing run"
     )
     run_parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    run_parser.add_argument(
+        "--format",
+        type=_formats,
+        default=REPORT_FORMATS,
+        help=f"report formats to write (default {','.join(REPORT_FORMATS)})",
+    )
     run_parser.set_defaults(handler=_command_run)
+
+    report_parser = commands.add_parser(
+        "report",
+        help="rebuild tables and figures of a saved run",
+        description="Rebuild the tables, figures and methods.md of a finished run from its "
+        "saved outcomes, without simulating again.",
+    )
+    report_parser.add_argument("directory", metavar="DIR", help="run directory")
+    report_parser.add_argument(
+        "--format",
+        type=_formats,
+        default=REPORT_FORMATS,
+        help=f"comma-separated formats (default {','.join(REPORT_FORMATS)})",
+    )
+    report_parser.set_defaults(handler=_command_report)
+
+    paper_parser = commands.add_parser(
+        "paper",
+        help="write the headline table of every library scenario",
+        description="Run every scenario (default: scenarios/*.yaml) and write its headline "
+        "table in Markdown, LaTeX and CSV, with a summary, into --out. The same code and "
+        "settings give the same bytes.",
+    )
+    paper_parser.add_argument("scenarios", nargs="*", help="scenario files (default: the library)")
+    paper_parser.add_argument("--out", default="results/paper", help="output folder")
+    paper_parser.add_argument(
+        "--replications",
+        type=_positive,
+        default=PAPER_REPLICATIONS,
+        help=f"replications per scenario (default {PAPER_REPLICATIONS:,})",
+    )
+    paper_parser.add_argument("--workers", type=_positive, help="worker processes")
+    paper_parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    paper_parser.set_defaults(handler=_command_paper)
 
     validate_parser = commands.add_parser(
         "validate",

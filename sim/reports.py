@@ -1,71 +1,237 @@
-"""Reports: survival statistics turned into tables people read."""
+"""Reports of a run: tables, relationship-level measures, figures and a methods paragraph.
+
+``write_reports`` turns a finished run into the files a paper needs, in its run
+directory: ``table.md``, ``table.tex``, ``table.csv``, ``relationship.csv``,
+``survival.png``/``.pdf``, ``alive.png``/``.pdf`` and ``methods.md``. It works from the
+run's statistics alone, so ``alliance-sim report DIR`` rebuilds them without simulating.
+"""
 
 from __future__ import annotations
 
+import textwrap
+from pathlib import Path
+
+import numpy as np
 import pandas as pd
 
+from sim import figures
 from sim.engine import RunResult
-from sim.months import month_label, parse_month
-from sim.survival import median_survival
+from sim.months import iso_month, month_label, parse_month
+from sim.rundir import RunDirectory
+from sim.storage import write_text
+from sim.survival import domains_alive, horizon_estimates
+from sim.tables import (
+    csv_table,
+    domain_label,
+    headline_table,
+    latex_table,
+    markdown_table,
+    provenance_line,
+)
+
+REPORT_FORMATS = ("md", "tex", "csv", "png", "pdf")
 
 
-def horizon_table(result: RunResult) -> pd.DataFrame:
-    """Survival at the report horizons and median survival, one row per domain.
+def relationship_table(result: RunResult) -> pd.DataFrame:
+    """Relationship-level measures at the report horizons.
 
     Returns:
-        Indexed by domain, with ``p_<h>``, ``low_<h>``, ``high_<h>`` per horizon h and
-        ``median``, ``median_low``, ``median_high`` (months; NaN where not reached).
+        One row per horizon: ``horizon, date``, ``p_<alliance channel>`` (if the scenario
+        names one), ``mean`` and ``sd`` of the number of domains alive, and
+        ``p_at_least_<k>`` for every k.
     """
-    survival = result.survival
-    rows = {}
-    for domain, curve in survival.groupby("domain", sort=False):
-        curve = curve.reset_index(drop=True)
-        row: dict[str, float | None] = {}
-        for h in result.scenario.report_horizons:
-            point = curve.loc[h]
-            row[f"p_{h}"] = point["p_survive"]
-            row[f"low_{h}"] = point["ci_low"]
-            row[f"high_{h}"] = point["ci_high"]
-        median = median_survival(curve)
-        row["median"] = median.estimate
-        row["median_low"] = median.low
-        row["median_high"] = median.high
-        rows[domain] = row
-    return pd.DataFrame.from_dict(rows, orient="index").rename_axis("domain")
-
-
-def _months(value: float | None) -> str:
-    return "NR" if value is None or pd.isna(value) else f"{int(value)}"
-
-
-def terminal_table(result: RunResult) -> str:
-    """The per-domain survival table as aligned plain text."""
     scenario = result.scenario
-    start = parse_month(scenario.start)
-    table = horizon_table(result)
     horizons = scenario.report_horizons
-    header = ["domain"] + [f"{h} mo ({month_label(start + h)})" for h in horizons]
-    header.append("median months [95% CI]")
-    lines = []
-    for domain, row in table.iterrows():
-        cells = [str(domain)]
-        for h in horizons:
-            cells.append(f"{row[f'p_{h}']:.2f} [{row[f'low_{h}']:.2f}, {row[f'high_{h}']:.2f}]")
-        median = _months(row["median"])
-        if median != "NR":
-            median += f" [{_months(row['median_low'])}, {_months(row['median_high'])}]"
-        cells.append(median)
-        lines.append(cells)
-    widths = [max(len(r[i]) for r in [header, *lines]) for i in range(len(header))]
+    table = domains_alive(result.summary, horizons)
+    start = parse_month(scenario.start)
+    table.insert(1, "date", [iso_month(start + h) for h in horizons])
+    core = scenario.alliance_channel
+    if core is not None:
+        estimates = horizon_estimates(result.summary, horizons)
+        table.insert(2, f"p_{core}", estimates[estimates.domain == core].p_survive.to_numpy())
+    return table
 
-    def render(cells: list[str]) -> str:
-        first = cells[0].ljust(widths[0])
-        return "  ".join([first] + [c.rjust(w) for c, w in zip(cells[1:], widths[1:], strict=True)])
 
-    title = (
-        f"{scenario.name}: P(channel alive) from {month_label(start)}, "
-        f"{scenario.replications:,} replications, seed {scenario.seed}, "
-        "95% log-log intervals"
-    )
-    rule = "-" * len(render(header))
-    return "\n".join([title, rule, render(header), rule, *map(render, lines), rule])
+def _relationship_markdown(result: RunResult) -> str:
+    table = relationship_table(result)
+    domains = len(result.scenario.channels)
+    half = -(-domains // 2)
+    start = parse_month(result.scenario.start)
+    core = result.scenario.alliance_channel
+    header = ["Horizon", "Domains alive, mean (sd)", f"P(all {domains})", f"P(at least {half})"]
+    header.append("P(at least 1)")
+    if core:
+        header.insert(1, f"P({domain_label(result, core)} alive)")
+    lines = ["**Relationship-level measures**", ""]
+    lines += ["| " + " | ".join(header) + " |", "|" + "|".join([":---"] + ["---:"] * 4) + "|"]
+    if core:
+        lines[-1] += "---:|"
+    for _, row in table.iterrows():
+        cells = [month_label(start + int(row.horizon)), f"{row['mean']:.1f} ({row.sd:.1f})"]
+        cells += [f"{row[f'p_at_least_{k}']:.2f}" for k in (domains, half, 1)]
+        if core:
+            cells.insert(1, f"{row[f'p_{core}']:.2f}")
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def methods_text(result: RunResult) -> str:
+    """A methods paragraph a paper can adapt, with the run's settings and error margins."""
+    manifest = result.manifest
+    scenario = result.scenario
+    table = headline_table(result)
+    horizons = scenario.report_horizons
+    errors = table[[f"se_{h}" for h in horizons]].to_numpy()
+    n = scenario.replications
+    start = month_label(parse_month(scenario.start))
+    packages = manifest["packages"]
+    commit = (manifest["git"].get("commit") or "unknown")[:12]
+    dirty = " with uncommitted changes" if manifest["git"].get("dirty") else ""
+    horizon_text = ", ".join(str(h) for h in horizons)
+    paragraphs = [
+        f"We simulated {n:,} replications of the scenario *{scenario.name}* (SHA-256 of the "
+        f"resolved scenario {manifest['scenario_sha256']}) from {start} over "
+        f"{scenario.horizon} months with alliance-sim {packages.get('alliance-sim')} (git "
+        f"commit {commit}{dirty}; Mesa {packages.get('mesa')}, NumPy {packages.get('numpy')}, "
+        f"SciPy {packages.get('scipy')}, Python {packages.get('python')}), using seed "
+        f"{result.seed} and chunks of {manifest['chunk_size']:,} replications (random streams "
+        "from NumPy's SeedSequence, spawned per chunk). The model is an agent-based model of "
+        "state actors and the cooperation channels between them, described in the ODD "
+        "protocol in docs/model.md of the software. A channel terminates when its intensity "
+        f"stays below its threshold for {scenario.termination.dormancy_months} consecutive "
+        "months or at an abrupt rupture; survival of a domain at month t is the probability "
+        "that its channel has not terminated by t.",
+        "For each domain we estimated survival with the Kaplan–Meier estimator and pointwise "
+        "95% confidence intervals on the log-log scale with Greenwood's variance (exponential "
+        "Greenwood intervals). Because every replication is followed to the horizon, the "
+        f"probability that a channel is alive at each report horizon ({horizon_text} months) "
+        "is a binomial proportion, reported with a Wilson score 95% interval. The median "
+        "survival is the first month at which the survival curve is at or below 0.5 (not "
+        "reached, NR, if it stays above 0.5 within the horizon), with the interval given by "
+        "the months at which the lower and upper confidence bands first reach 0.5 "
+        "(Brookmeyer–Crowley). The restricted mean survival time is the area under the "
+        "survival curve up to the horizon.",
+        "These are Monte Carlo estimates. The Monte Carlo standard error of the probabilities "
+        f"in the headline table, sqrt(p(1 − p)/{n:,}), ranges from {errors.min():.4f} to "
+        f"{errors.max():.4f} (at most {0.5 / np.sqrt(n):.4f} for any probability); the "
+        "intervals describe this simulation error, not uncertainty about the model's "
+        "assumptions, which the scenario expresses through its events and parameter "
+        "distributions.",
+    ]
+    body = "\n\n".join(textwrap.fill(p, 88) for p in paragraphs)
+    return f"# Methods\n\n{body}\n\n{provenance_line(result)}\n"
+
+
+def write_reports(
+    result: RunResult, directory: str | Path | None = None, formats=REPORT_FORMATS
+) -> list[Path]:
+    """Write tables, figures and ``methods.md`` for a run.
+
+    Args:
+        result: A finished run (from :func:`sim.run` or :func:`sim.load_run`).
+        directory: Where to write (default: the run's own directory).
+        formats: Any of ``md``, ``tex``, ``csv``, ``png``, ``pdf``.
+
+    Returns:
+        The files written.
+    """
+    unknown = set(formats) - set(REPORT_FORMATS)
+    if unknown:
+        raise ValueError(f"unknown report formats: {', '.join(sorted(unknown))}")
+    target = Path(directory or result.directory)
+    written: list[Path] = []
+
+    def text(name: str, content: str) -> None:
+        write_text(target / name, content)
+        written.append(target / name)
+
+    if "md" in formats:
+        text("table.md", markdown_table(result) + "\n" + _relationship_markdown(result))
+    if "tex" in formats:
+        text("table.tex", latex_table(result))
+    if "csv" in formats:
+        text("table.csv", csv_table(result))
+        text("relationship.csv", relationship_table(result).to_csv(index=False))
+    for kind in ("png", "pdf"):
+        if kind in formats:
+            for name, build in (
+                ("survival", figures.survival_figure),
+                ("alive", figures.alive_figure),
+            ):
+                figures.save(build(result), target / f"{name}.{kind}")
+                written.append(target / f"{name}.{kind}")
+    text("methods.md", methods_text(result))
+    if result.directory is not None and target == Path(result.directory):
+        run_directory = RunDirectory(target)
+        manifest = run_directory.read_manifest()
+        names = [p.name for p in written]
+        manifest["outputs"] = list(dict.fromkeys([*manifest.get("outputs", []), *names]))
+        run_directory.write_manifest(manifest)
+    return written
+
+
+PAPER_REPLICATIONS = 50_000
+PAPER_HORIZONS_SUMMARY = (60, 120)
+
+
+def write_paper(
+    files: list[Path],
+    out: Path,
+    *,
+    replications: int = PAPER_REPLICATIONS,
+    workers: int | None = None,
+    progress: bool = False,
+) -> list[Path]:
+    """The headline table of every scenario, for a paper: ``<name>.md/.tex/.csv`` and a summary.
+
+    Every scenario runs with its own seed (the library shares one, so scenarios are
+    compared on common random numbers) and ``replications`` replications. The files
+    depend only on the scenarios, the replications and the code's version, so running
+    this again gives the same bytes.
+    """
+    from sim.engine import run
+    from sim.scenario import load_scenario
+
+    out.mkdir(parents=True, exist_ok=True)
+    written: list[Path] = []
+    results = []
+    for file in files:
+        result = run(load_scenario(file), replications=replications, workers=workers,
+                     progress=progress)  # fmt: skip
+        results.append(result)
+        name = result.scenario.name
+        for suffix, render in (("md", markdown_table), ("tex", latex_table), ("csv", csv_table)):
+            write_text(out / f"{name}.{suffix}", render(result))
+            written.append(out / f"{name}.{suffix}")
+    write_text(out / "README.md", _paper_summary(results))
+    written.append(out / "README.md")
+    return written
+
+
+def _paper_summary(results: list[RunResult]) -> str:
+    lines = [
+        "# Headline tables of the scenario library",
+        "",
+        "Regenerate with `make paper` (byte for byte). One file per scenario in Markdown, "
+        "LaTeX (booktabs) and CSV; below, P(channel alive) by scenario at two horizons "
+        "(Wilson 95% intervals in the per-scenario tables).",
+        "",
+    ]
+    first = results[0]
+    start = parse_month(first.scenario.start)
+    for horizon in PAPER_HORIZONS_SUMMARY:
+        names = [r.scenario.name for r in results]
+        lines += [f"## P(alive) at {horizon} months ({month_label(start + horizon)})", ""]
+        lines += ["| Domain | " + " | ".join(f"`{n}`" for n in names) + " |"]
+        lines += ["|:---|" + "---:|" * len(names)]
+        estimates = [
+            horizon_estimates(r.summary, [horizon]).set_index("domain").p_survive for r in results
+        ]
+        for domain in first.scenario.channels:
+            cells = [f"{e[domain]:.2f}" for e in estimates]
+            lines.append(f"| {domain_label(first, domain)} | " + " | ".join(cells) + " |")
+        lines.append("")
+    lines.append("Provenance:")
+    lines.append("")
+    lines += [f"- {provenance_line(r)}" for r in results]
+    return "\n".join(lines) + "\n"

@@ -34,7 +34,7 @@ from sim.schema import (
 )
 from sim.yamlfile import Locations, load_yaml
 
-DOCUMENTATION_KEYS = frozenset({"description", "meaning", "source", "reason"})
+DOCUMENTATION_KEYS = frozenset({"description", "meaning", "source", "reason", "label"})
 
 
 def _is_parameter_mapping(value: Any) -> bool:
@@ -303,6 +303,9 @@ class _Checker:
     def names(self) -> None:
         for name in set(self.s.actors) & set(self.s.channels):
             self.problem(("channels", name), f"'{name}' names both an actor and a channel")
+        core = self.s.alliance_channel
+        if core is not None and core not in self.s.channels:
+            self.unknown(("alliance_channel",), "unknown channel", core, list(self.s.channels))
 
     def variable_reference(self, path: KeyPath, reference: str) -> None:
         if reference in self.variables:
@@ -655,7 +658,7 @@ def _strip_documentation(value: Any) -> Any:
 def scenario_hash(scenario: Scenario) -> str:
     """SHA-256 of everything in the resolved scenario that can change a result.
 
-    Documentation text (description, meaning, source, reason) is left out, so editing a
+    Documentation text (description, meaning, source, reason, label) is left out, so editing a
     comment or a source note keeps the hash; any number, name or event changes it, and
     so does the order of actors, channels and events (it decides how effects compose).
     """

@@ -273,6 +273,7 @@ class Channel(ChannelDefaults):
     """A cooperation channel of a dyad in one domain, such as Russia–DPRK labour."""
 
     meaning: Text
+    label: Text | None = Field(None, description="Short name for tables and figures.")
     parties: tuple[Name, Name]
     source: Text | None = None
     desire: dict[Name, dict[str, Param]] = Field(
@@ -437,6 +438,11 @@ class Scenario(_Closed):
     seed: Annotated[int, BeforeValidator(_integral), Field(strict=True, ge=0, lt=2**63)]
     report_horizons: list[PositiveCount] = Field(default_factory=lambda: [12, 24, 60, 120])
     termination: Termination = Termination()
+    alliance_channel: Name | None = Field(
+        None,
+        description="The channel that stands for the formal alliance; its survival heads the "
+        "relationship-level report.",
+    )
     channel_defaults: ChannelDefaults = ChannelDefaults()
     actors: dict[Name, Actor]
     channels: dict[Name, Channel]

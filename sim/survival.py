@@ -172,3 +172,72 @@ def survival_frame(
         curve.insert(2, "date", [iso_month(start_month + m) for m in curve["month"]])
         frames.append(curve)
     return pd.concat(frames, ignore_index=True)
+
+
+def wilson_interval(alive: int, total: int, level: float = 0.95) -> tuple[float, float]:
+    """Wilson score interval for a proportion (scipy's ``binomtest(...).proportion_ci``)."""
+    interval = stats.binomtest(alive, total).proportion_ci(level, method="wilson")
+    return float(interval.low), float(interval.high)
+
+
+def restricted_mean(table: LifeTable, tau: int) -> tuple[float, float]:
+    """Restricted mean survival time to ``tau`` months and its standard error.
+
+    RMST is the area under the Kaplan–Meier curve from 0 to tau, the expected number of
+    months alive within the first tau (for a step curve on whole months, the sum of S(t)
+    for t < tau). The standard error is the usual Greenwood-type one (Klein and
+    Moeschberger, section 4.5), as lifelines' ``restricted_mean_survival_time`` gives.
+    """
+    curve = kaplan_meier(table)["p_survive"].to_numpy()[: tau + 1]
+    rmst = float(curve[:tau].sum())
+    n = table.at_risk[: tau + 1].astype(np.float64)
+    d = table.events[: tau + 1].astype(np.float64)
+    # Area under the curve from month t to tau, for each event month t.
+    area_after = np.cumsum(curve[:tau][::-1])[::-1]
+    area_after = np.append(area_after, 0.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        terms = np.where((n > d) & (d > 0), area_after**2 * d / (n * (n - d)), 0.0)
+    return rmst, float(np.sqrt(terms[1 : tau + 1].sum()))
+
+
+def horizon_estimates(summary: Summary, horizons: list[int], level: float = 0.95) -> pd.DataFrame:
+    """P(alive) at fixed horizons with Wilson intervals and Monte Carlo standard errors.
+
+    Every replication is followed to the horizon (censoring happens only there), so the
+    share alive at month h is a binomial proportion: the Kaplan–Meier estimate and the
+    proportion coincide, and the Wilson interval is exact in coverage terms.
+
+    Returns:
+        One row per domain and horizon: ``domain, horizon, p_survive, ci_low, ci_high, se``.
+    """
+    rows = []
+    for domain, table in summary.life_tables.items():
+        total = int(table.at_risk[0])
+        ended = np.cumsum(table.events)
+        for h in horizons:
+            alive = total - int(ended[h])
+            low, high = wilson_interval(alive, total, level)
+            p = alive / total
+            rows.append((domain, h, p, low, high, np.sqrt(p * (1 - p) / total)))
+    return pd.DataFrame(rows, columns=["domain", "horizon", "p_survive", "ci_low", "ci_high", "se"])
+
+
+def domains_alive(summary: Summary, horizons: list[int]) -> pd.DataFrame:
+    """How many domains are alive at each horizon: mean, spread and P(at least k).
+
+    Returns:
+        One row per horizon: ``horizon, mean, sd``, then ``p_at_least_<k>`` for k = 1..D.
+    """
+    rows = []
+    domains = summary.alive_counts.shape[1] - 1
+    for h in horizons:
+        counts = summary.alive_counts[h].astype(np.float64)
+        total = counts.sum()
+        k = np.arange(domains + 1)
+        mean = (k * counts).sum() / total
+        sd = np.sqrt(((k - mean) ** 2 * counts).sum() / total)
+        at_least = np.cumsum(counts[::-1])[::-1] / total
+        row = {"horizon": h, "mean": mean, "sd": sd}
+        row.update({f"p_at_least_{j}": at_least[j] for j in range(1, domains + 1)})
+        rows.append(row)
+    return pd.DataFrame(rows)

@@ -6,6 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from sim.scenario import load_scenario
 from tests.conftest import ROOT, SCENARIOS
 from tests.test_model import LIBRARY_DOMAINS
 
@@ -23,18 +24,18 @@ def test_run_prints_every_domain_with_intervals_and_median(tmp_path):
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     lines = done.stdout.splitlines()
-    assert "2,000 replications, seed 3" in lines[0]
-    header = next(line for line in lines if line.startswith("domain"))
-    for column in ("12 mo (Mar 2026)", "24 mo (Mar 2027)", "60 mo (Mar 2030)", "120 mo (Mar 2035)"):
-        assert column in header
-    assert "median" in header
-    rows = {
-        line.split()[0]: line
-        for line in lines
-        if line.split() and line.split()[0] in LIBRARY_DOMAINS
+    assert lines[0].startswith("P(channel alive) from Mar 2025 under scenario ukraine_ceasefire")
+    header = next(line for line in lines if line.startswith("Domain"))
+    assert header.split()[1:] == [
+        "Mar", "2026", "Mar", "2027", "Mar", "2030", "Mar", "2035", "Median", "(months)",
+    ]  # fmt: skip
+    labels = {
+        channel.label for channel in load_scenario(SCENARIOS / "baseline.yaml").channels.values()
     }
-    assert set(rows) == LIBRARY_DOMAINS
-    assert rows["military"].count("[") == 4
+    rows = [line for line in lines if any(line.startswith(f"{label} ") for label in labels)]
+    assert len(rows) == len(LIBRARY_DOMAINS)
+    assert all(row.count("[") == 4 for row in rows)
+    assert any("seed 3, 2,000 replications" in line for line in lines)
     assert lines[-1] == f"wrote {tmp_path / 'run'}"
 
 
@@ -44,10 +45,10 @@ def test_run_horizon_option_limits_columns(tmp_path):
         "--out", str(tmp_path / "run"),
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
-    header = next(line for line in done.stdout.splitlines() if line.startswith("domain"))
-    assert "24 mo" in header
-    assert "30 mo" in header
-    assert "60 mo" not in header
+    header = next(line for line in done.stdout.splitlines() if line.startswith("Domain"))
+    assert "Mar 2027" in header
+    assert "Sep 2027" in header
+    assert "Mar 2030" not in header
 
 
 def test_misspelt_key_exits_2_with_line_and_suggestion(tmp_path):

@@ -49,7 +49,7 @@ def test_every_variable_and_channel_parameter_has_a_meaning():
             assert variable.get("meaning"), name
     for name, value in data["channel_defaults"].items():
         assert value.get("meaning"), name
-    structure = {"meaning", "parties", "source", "desire", "cost", "spillover"}
+    structure = {"meaning", "label", "parties", "source", "desire", "cost", "spillover"}
     for channel in data["channels"].values():
         for name, value in channel.items():
             if name not in structure:

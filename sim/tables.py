@@ -1,0 +1,172 @@
+"""Tables of a run: the headline survival table in the terminal, CSV, Markdown and LaTeX.
+
+Rows are domains; columns are the report horizons, shown as dates, with cells like
+``0.83 [0.82, 0.84]`` (P(alive) and its Wilson 95% interval), then the median survival
+in months with its interval (``NR``: not reached within the horizon). Every table
+carries a provenance line: scenario, hash, seed, replications, version.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from sim.engine import RunResult
+from sim.months import month_label, parse_month
+from sim.survival import horizon_estimates, kaplan_meier, median_survival, restricted_mean
+
+
+def domain_label(result: RunResult, domain: str) -> str:
+    """A domain's display name: its ``label``, or its name with spaces."""
+    channel = result.scenario.channels[domain]
+    return channel.label or domain.replace("_", " ").capitalize()
+
+
+def headline_table(result: RunResult) -> pd.DataFrame:
+    """The numbers of the headline table, one row per domain.
+
+    Returns:
+        Indexed by domain: ``p_<h>``, ``low_<h>``, ``high_<h>``, ``se_<h>`` for each report
+        horizon h (Wilson 95% intervals); ``median``, ``median_low``, ``median_high``
+        (months, NaN where not reached); ``rmst`` and ``rmst_se`` (mean months alive
+        within the horizon).
+    """
+    scenario = result.scenario
+    horizons = scenario.report_horizons
+    at_horizons = horizon_estimates(result.summary, horizons).set_index(["domain", "horizon"])
+    rows = {}
+    for domain, table in result.summary.life_tables.items():
+        row: dict[str, float | None] = {}
+        for h in horizons:
+            estimate = at_horizons.loc[(domain, h)]
+            row[f"p_{h}"] = estimate.p_survive
+            row[f"low_{h}"] = estimate.ci_low
+            row[f"high_{h}"] = estimate.ci_high
+            row[f"se_{h}"] = estimate.se
+        median = median_survival(kaplan_meier(table))
+        row.update(median=median.estimate, median_low=median.low, median_high=median.high)
+        row["rmst"], row["rmst_se"] = restricted_mean(table, scenario.horizon)
+        rows[domain] = row
+    return pd.DataFrame.from_dict(rows, orient="index").rename_axis("domain")
+
+
+def provenance_line(result: RunResult) -> str:
+    """Scenario, hash, seed, replications and version, in one line."""
+    manifest = result.manifest
+    version = manifest["packages"].get("alliance-sim") or "unknown"
+    return (
+        f"Scenario {manifest['scenario_name']} (sha256 {manifest['scenario_sha256'][:12]}), "
+        f"seed {manifest['seed']}, {manifest['replications']:,} replications, "
+        f"alliance-sim {version}."
+    )
+
+
+def _months(value: float | None) -> str:
+    return "NR" if value is None or pd.isna(value) else f"{int(value)}"
+
+
+def _cells(result: RunResult) -> tuple[list[str], list[list[str]]]:
+    scenario = result.scenario
+    start = parse_month(scenario.start)
+    horizons = scenario.report_horizons
+    header = ["Domain"] + [month_label(start + h) for h in horizons] + ["Median (months)"]
+    rows = []
+    for domain, row in headline_table(result).iterrows():
+        cells = [domain_label(result, str(domain))]
+        for h in horizons:
+            cells.append(f"{row[f'p_{h}']:.2f} [{row[f'low_{h}']:.2f}, {row[f'high_{h}']:.2f}]")
+        median = _months(row["median"])
+        if median != "NR":
+            median += f" [{_months(row['median_low'])}, {_months(row['median_high'])}]"
+        cells.append(median)
+        rows.append(cells)
+    return header, rows
+
+
+def _title(result: RunResult) -> str:
+    start = month_label(parse_month(result.scenario.start))
+    return (
+        f"P(channel alive) from {start} under scenario {result.scenario.name}, "
+        "with Wilson 95% intervals; median survival in months (NR: not reached)"
+    )
+
+
+def terminal_table(result: RunResult) -> str:
+    """The headline table as aligned plain text."""
+    header, rows = _cells(result)
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
+
+    def render(cells: list[str]) -> str:
+        first = cells[0].ljust(widths[0])
+        rest = [c.rjust(w) for c, w in zip(cells[1:], widths[1:], strict=True)]
+        return "  ".join([first, *rest])
+
+    rule = "-" * len(render(header))
+    lines = [_title(result), rule, render(header), rule, *map(render, rows), rule]
+    return "\n".join([*lines, provenance_line(result)])
+
+
+def markdown_table(result: RunResult) -> str:
+    """The headline table as a Markdown (GitHub) table with its title and provenance."""
+    header, rows = _cells(result)
+    lines = [f"**{_title(result)}**", "", "| " + " | ".join(header) + " |"]
+    lines.append("|" + "|".join([":---"] + ["---:"] * (len(header) - 1)) + "|")
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    return "\n".join([*lines, "", f"_{provenance_line(result)}_", ""])
+
+
+_LATEX_SPECIAL = {
+    "&": r"\&",
+    "%": r"\%",
+    "$": r"\$",
+    "#": r"\#",
+    "_": r"\_",
+    "{": r"\{",
+    "}": r"\}",
+    "~": r"\textasciitilde{}",
+    "^": r"\textasciicircum{}",
+    "\\": r"\textbackslash{}",
+}
+
+
+def latex_escape(text: str) -> str:
+    """Escape LaTeX's special characters in plain text."""
+    return "".join(_LATEX_SPECIAL.get(char, char) for char in text)
+
+
+def latex_table(result: RunResult) -> str:
+    """The headline table as a LaTeX ``table`` with booktabs rules, caption and label.
+
+    Needs the booktabs package in the document's preamble.
+    """
+    header, rows = _cells(result)
+    label = "tab:" + result.scenario.name.replace("_", "-")
+    caption = (
+        _title(result).replace("P(channel alive)", "Probability that each channel is alive")
+        + f". {result.manifest['replications']:,} replications."
+    )
+    body = [" & ".join(map(latex_escape, row)) + r" \\" for row in rows]
+    return "\n".join(
+        [
+            r"\begin{table}[htbp]",
+            r"\centering",
+            rf"\caption{{{latex_escape(caption)}}}",
+            rf"\label{{{label}}}",
+            r"\begin{tabular}{l" + "c" * (len(header) - 1) + "}",
+            r"\toprule",
+            " & ".join(map(latex_escape, header)) + r" \\",
+            r"\midrule",
+            *body,
+            r"\bottomrule",
+            r"\end{tabular}",
+            r"\par\smallskip\footnotesize " + latex_escape(provenance_line(result)),
+            r"\end{table}",
+            "",
+        ]
+    )
+
+
+def csv_table(result: RunResult) -> str:
+    """The headline table's numbers as CSV, with the provenance as a leading comment line."""
+    table = headline_table(result)
+    table.insert(0, "label", [domain_label(result, str(d)) for d in table.index])
+    return f"# {provenance_line(result)}\n" + table.to_csv()
