@@ -8,12 +8,15 @@ The public API: load a scenario, run it, read survival as pandas objects.
     >>> result.survival.head()  # doctest: +SKIP
 """
 
+from sim.compare import compare
 from sim.engine import RunInterrupted, RunResult, load_run, run
 from sim.errors import ScenarioError, UserError
 from sim.model import AllianceModel
 from sim.outcomes import Outcomes
 from sim.reports import write_reports
 from sim.scenario import Scenario, load_scenario, override, scenario_hash
+from sim.sensitivity import sensitivity
+from sim.sweep import sweep
 from sim.tables import headline_table
 
 __all__ = [
@@ -24,11 +27,14 @@ __all__ = [
     "Scenario",
     "ScenarioError",
     "UserError",
+    "compare",
     "headline_table",
     "load_run",
     "load_scenario",
     "override",
     "run",
     "scenario_hash",
+    "sensitivity",
+    "sweep",
     "write_reports",
 ]

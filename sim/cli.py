@@ -13,11 +13,14 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from sim.compare import compare
 from sim.engine import DEFAULT_CHUNK_SIZE, RunInterrupted, load_run, run
 from sim.errors import ScenarioError, UserError
 from sim.reports import PAPER_REPLICATIONS, REPORT_FORMATS, write_paper, write_reports
 from sim.scenario import load_scenario, scenario_hash
 from sim.schema import file_schema, resolved_schema
+from sim.sensitivity import sensitivity
+from sim.sweep import Sweep, sweep
 from sim.tables import terminal_table
 
 EXIT_USAGE = 2
@@ -120,8 +123,93 @@ def _command_validate(args: argparse.Namespace) -> int:
 
 
 def _command_schema(args: argparse.Namespace) -> int:
-    schema = resolved_schema() if args.resolved else file_schema()
+    if args.sweep:
+        schema = Sweep.model_json_schema()
+        schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    else:
+        schema = resolved_schema() if args.resolved else file_schema()
     print(json.dumps(schema, indent=2))
+    return 0
+
+
+def _add_run_options(
+    parser: argparse.ArgumentParser, thing: str, default_out: str, horizon: bool = False
+) -> None:
+    """The options every simulating command shares, with the same meaning."""
+    parser.add_argument("--replications", type=_positive, help="replications (default: file's)")
+    parser.add_argument("--seed", type=_seed, help="seed (default: file's)")
+    if horizon:
+        parser.add_argument("--horizon", type=_positive, help="months to simulate")
+    parser.add_argument(
+        "--chunk-size",
+        type=_positive,
+        default=DEFAULT_CHUNK_SIZE,
+        help=f"replications per chunk (default {DEFAULT_CHUNK_SIZE}); part of what fixes the "
+        "random numbers",
+    )
+    parser.add_argument("--workers", type=_positive, help="worker processes (default: all cores)")
+    parser.add_argument(
+        "--executor",
+        choices=("local", "dask"),
+        default="local",
+        help="local process pool (default) or Dask; dask without --scheduler starts a "
+        "local cluster",
+    )
+    parser.add_argument(
+        "--scheduler", metavar="ADDRESS", help="run on an existing Dask cluster (tcp://host:8786)"
+    )
+    parser.add_argument("--out", metavar="DIR", help=f"output directory (default {default_out})")
+    parser.add_argument("--resume", metavar="DIR", help=f"continue an interrupted {thing} in DIR")
+    parser.add_argument(
+        "--force", action="store_true", help=f"replace --out if it is an existing {thing}"
+    )
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+def _study_options(args: argparse.Namespace) -> dict:
+    if args.resume and args.out:
+        raise UserError("--resume continues in its own directory: drop --out")
+    return {
+        "replications": args.replications,
+        "seed": args.seed,
+        "chunk_size": args.chunk_size,
+        "workers": args.workers,
+        "executor": args.executor,
+        "scheduler": args.scheduler,
+        "out": None if args.resume else args.out or "default",
+        "resume": args.resume,
+        "force": args.force,
+        "progress": not args.quiet,
+    }
+
+
+def _command_compare(args: argparse.Namespace) -> int:
+    if args.resume is None and len(args.scenarios) + bool(args.baseline) < 2:
+        raise UserError("give at least two scenario files to compare")
+    scenarios = [load_scenario(f) for f in args.scenarios]
+    baseline = load_scenario(args.baseline) if args.baseline else None
+    table = compare(scenarios, baseline, horizon=args.horizon, **_study_options(args))
+    directory = Path(table.attrs["directory"])
+    print((directory / "comparison.md").read_text())
+    print(f"wrote {directory}")
+    return 0
+
+
+def _command_sweep(args: argparse.Namespace) -> int:
+    table = sweep(args.sweep, **_study_options(args))
+    points = table.point.nunique()
+    print(f"{table.attrs['sweep']}: {points} points; P(alive) over the points:")
+    for domain, horizon in table.attrs["outputs"]:
+        here = table[(table.domain == domain) & (table.horizon == horizon)].p_survive
+        print(f"  {domain} at {horizon} months: {here.min():.2f} to {here.max():.2f}")
+    print(f"wrote {table.attrs['directory']}")
+    return 0
+
+
+def _command_sensitivity(args: argparse.Namespace) -> int:
+    table = sensitivity(args.sweep, **_study_options(args))
+    print((Path(table.attrs["directory"]) / "sensitivity.md").read_text())
+    print(f"wrote {table.attrs['directory']}")
     return 0
 
 
@@ -142,39 +230,7 @@ def build_parser() -> argparse.ArgumentParser:
     run_parser.add_argument(
         "scenario", nargs="?", help="scenario YAML file (optional with --resume)"
     )
-    run_parser.add_argument(
-        "--replications", type=_positive, help="number of replications (default: scenario's)"
-    )
-    run_parser.add_argument("--seed", type=_seed, help="run seed (default: scenario's)")
-    run_parser.add_argument("--horizon", type=_positive, help="months to simulate")
-    run_parser.add_argument(
-        "--chunk-size",
-        type=_positive,
-        default=DEFAULT_CHUNK_SIZE,
-        help=f"replications per chunk (default {DEFAULT_CHUNK_SIZE}); part of what fixes the "
-        "random numbers",
-    )
-    run_parser.add_argument(
-        "--workers", type=_positive, help="worker processes (default: all cores)"
-    )
-    run_parser.add_argument(
-        "--executor",
-        choices=("local", "dask"),
-        default="local",
-        help="local process pool (default) or Dask; dask without --scheduler starts a "
-        "local cluster",
-    )
-    run_parser.add_argument(
-        "--scheduler", metavar="ADDRESS", help="run on an existing Dask cluster (tcp://host:8786)"
-    )
-    run_parser.add_argument(
-        "--out", metavar="DIR", help="run directory (default results/<scenario>-<UTC time>)"
-    )
-    run_parser.add_argument("--resume", metavar="DIR", help="continue an interrupted run in DIR")
-    run_parser.add_argument(
-        "--force", action="store_true", help="replace --out if it is an existing run"
-    )
-    run_parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    _add_run_options(run_parser, "run", "results/<scenario>-<UTC time>", horizon=True)
     run_parser.add_argument(
         "--format",
         type=_formats,
@@ -197,6 +253,42 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"comma-separated formats (default {','.join(REPORT_FORMATS)})",
     )
     report_parser.set_defaults(handler=_command_report)
+
+    compare_parser = commands.add_parser(
+        "compare",
+        help="compare scenarios on common random numbers",
+        description="Run scenarios with the same seed (common random numbers) and report, "
+        "per domain and horizon, each one's survival and its paired difference from the "
+        "baseline with 95%% intervals (Newcombe), and the differences in median survival "
+        "and restricted mean survival time.",
+    )
+    compare_parser.add_argument("scenarios", nargs="*", help="scenario files (first: baseline)")
+    compare_parser.add_argument("--baseline", help="scenario file the others are compared with")
+    _add_run_options(compare_parser, "comparison", "results/compare-<UTC time>", horizon=True)
+    compare_parser.set_defaults(handler=_command_compare)
+
+    sweep_parser = commands.add_parser(
+        "sweep",
+        help="run a sweep file: a grid, Latin hypercube or Sobol' design",
+        description="Run every point of a sweep file's design on common random numbers and "
+        "write sweep.csv and figures.",
+    )
+    sweep_parser.add_argument("sweep", nargs="?", help="sweep YAML file (optional with --resume)")
+    _add_run_options(sweep_parser, "sweep", "results/sweep-<name>-<UTC time>")
+    sweep_parser.set_defaults(handler=_command_sweep)
+
+    sensitivity_parser = commands.add_parser(
+        "sensitivity",
+        help="Sobol' indices of a sweep file's output to its parameters",
+        description="Global sensitivity of the sweep file's sensitivity output to its "
+        "parameters' ranges: Sobol' indices (scipy.stats.sobol_indices) with bootstrap "
+        "intervals, as a table and a bar chart.",
+    )
+    sensitivity_parser.add_argument("sweep", nargs="?", help="sweep YAML file")
+    _add_run_options(
+        sensitivity_parser, "sensitivity analysis", "results/sensitivity-<name>-<UTC time>"
+    )
+    sensitivity_parser.set_defaults(handler=_command_sensitivity)
 
     paper_parser = commands.add_parser(
         "paper",
@@ -236,6 +328,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--resolved",
         action="store_true",
         help="the schema of a fully resolved scenario instead (every key required)",
+    )
+    schema_parser.add_argument(
+        "--sweep", action="store_true", help="the schema of sweep files instead"
     )
     schema_parser.set_defaults(handler=_command_schema)
     return parser

@@ -13,6 +13,7 @@ replications and an interrupted run resumes where it stopped.
 from __future__ import annotations
 
 import sys
+from collections.abc import Hashable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,7 +23,7 @@ from threadpoolctl import threadpool_limits
 from tqdm import tqdm
 
 from sim.errors import UserError
-from sim.executors import default_workers, make_executor
+from sim.executors import ChunkTask, default_workers, make_executor
 from sim.model import AllianceModel
 from sim.months import parse_month
 from sim.outcomes import Outcomes
@@ -218,7 +219,11 @@ def run(
 
     sizes = chunk_sizes(scenario.replications, chunk_size)
     saved = directory.saved_chunks() if directory else []
-    tasks = [(i, size) for i, size in enumerate(sizes) if i not in set(saved)]
+    tasks = [
+        ChunkTask(scenario.name, scenario, scenario.seed, i, size)
+        for i, size in enumerate(sizes)
+        if i not in set(saved)
+    ]
     # The executor starts before anything is written: a missing or unreachable cluster
     # leaves no run directory behind.
     pool = make_executor(executor, workers or default_workers(), scheduler, len(tasks))
@@ -251,15 +256,15 @@ def run(
     )
     done = len(saved)
     try:
-        for index, outcomes in pool.map_unordered(simulate_chunk, scenario, scenario.seed, tasks):
+        for task, outcomes in pool.map_unordered(simulate_chunk, tasks):
             if directory is not None:
-                directory.save_chunk(index, outcomes)
+                directory.save_chunk(task.index, outcomes)
             else:
-                parts[index] = outcomes
+                parts[task.index] = outcomes
             part = Summary.from_outcomes(outcomes)
             summary = part if summary is None else summary + part
             done += 1
-            bar.update(sizes[index])
+            bar.update(task.size)
     except KeyboardInterrupt:
         raise RunInterrupted(directory.path if directory else None, done, len(sizes)) from None
     finally:
@@ -298,3 +303,59 @@ def load_run(path: str | Path) -> RunResult:
     scenario._files = tuple(manifest.get("scenario_files", ()))
     outcomes = directory.read_outcomes(tuple(manifest["channels"]), manifest["horizon"])
     return RunResult(scenario, manifest, Summary.from_outcomes(outcomes), directory.path, outcomes)
+
+
+@dataclass(frozen=True)
+class Job:
+    """The replications of one scenario, to be reduced to a :class:`Summary`."""
+
+    key: Hashable
+    scenario: Scenario
+    chunk_size: int = DEFAULT_CHUNK_SIZE
+
+
+def summarise_jobs(
+    jobs: list[Job],
+    *,
+    workers: int | None = None,
+    executor: str = "local",
+    scheduler: str | None = None,
+    progress: bool = False,
+    description: str = "",
+) -> Iterator[tuple[Hashable, Summary]]:
+    """Run the chunks of many scenarios on one executor; yield each job's summary when done.
+
+    Chunks of all jobs share the workers, so many small jobs (the points of a sweep) keep
+    every worker busy. Each job's numbers are those :func:`run` would give it.
+    """
+    tasks = [
+        ChunkTask(job.key, job.scenario, job.scenario.seed, index, size)
+        for job in jobs
+        for index, size in enumerate(chunk_sizes(job.scenario.replications, job.chunk_size))
+    ]
+    remaining = {job.key: 0 for job in jobs}
+    for task in tasks:
+        remaining[task.job] += 1
+    partial: dict[Hashable, Summary] = {}
+    pool = make_executor(executor, workers or default_workers(), scheduler, len(tasks))
+    bar = tqdm(
+        total=sum(task.size for task in tasks),
+        unit="rep",
+        unit_scale=True,
+        desc=description,
+        file=sys.stderr,
+        disable=not progress,
+        delay=1.0,
+        smoothing=0.1,
+    )
+    try:
+        for task, outcomes in pool.map_unordered(simulate_chunk, tasks):
+            part = Summary.from_outcomes(outcomes)
+            partial[task.job] = part + partial[task.job] if task.job in partial else part
+            remaining[task.job] -= 1
+            bar.update(task.size)
+            if remaining[task.job] == 0:
+                yield task.job, partial.pop(task.job)
+    finally:
+        bar.close()
+        pool.close()

@@ -11,8 +11,9 @@ import logging
 import multiprocessing
 import os
 import signal
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Hashable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from dataclasses import dataclass
 from typing import Any
 
 from sim.errors import UserError
@@ -20,7 +21,19 @@ from sim.outcomes import Outcomes
 from sim.scenario import Scenario
 
 ChunkFunction = Callable[[Scenario, int, int, int], Outcomes]
-Task = tuple[int, int]
+
+
+@dataclass(frozen=True)
+class ChunkTask:
+    """One chunk to simulate: which job it belongs to, and what fixes its numbers."""
+
+    job: Hashable
+    scenario: Scenario
+    seed: int
+    index: int
+    size: int
+
+
 DASK_MISSING = (
     "the dask executor needs Dask: install the 'dask' extra, "
     "pip install 'alliance-sim[dask]' (or: pip install 'dask[distributed]')"
@@ -44,11 +57,11 @@ class InProcess:
         self.workers = 1
 
     def map_unordered(
-        self, function: ChunkFunction, scenario: Scenario, seed: int, tasks: list[Task]
-    ) -> Iterator[tuple[int, Outcomes]]:
-        """Yield ``(chunk index, outcomes)`` as chunks finish."""
-        for index, size in tasks:
-            yield index, function(scenario, seed, index, size)
+        self, function: ChunkFunction, tasks: list[ChunkTask]
+    ) -> Iterator[tuple[ChunkTask, Outcomes]]:
+        """Yield ``(task, outcomes)`` as chunks finish."""
+        for task in tasks:
+            yield task, function(task.scenario, task.seed, task.index, task.size)
 
     def close(self) -> None:
         """Nothing to release."""
@@ -71,15 +84,18 @@ class LocalPool:
         self._pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_ignore_interrupt)
 
     def map_unordered(
-        self, function: ChunkFunction, scenario: Scenario, seed: int, tasks: list[Task]
-    ) -> Iterator[tuple[int, Outcomes]]:
-        """Yield ``(chunk index, outcomes)`` as chunks finish, keeping a few in flight."""
+        self, function: ChunkFunction, tasks: list[ChunkTask]
+    ) -> Iterator[tuple[ChunkTask, Outcomes]]:
+        """Yield ``(task, outcomes)`` as chunks finish, keeping a few in flight."""
         waiting = list(reversed(tasks))
-        running: dict[Future[Outcomes], int] = {}
+        running: dict[Future[Outcomes], ChunkTask] = {}
         while waiting or running:
             while waiting and len(running) < 2 * self.workers:
-                index, size = waiting.pop()
-                running[self._pool.submit(function, scenario, seed, index, size)] = index
+                task = waiting.pop()
+                future = self._pool.submit(
+                    function, task.scenario, task.seed, task.index, task.size
+                )
+                running[future] = task
             done, _ = wait(running, return_when=FIRST_COMPLETED)
             for future in done:
                 yield running.pop(future), future.result()
@@ -119,28 +135,34 @@ class DaskCluster:
         self.workers = len(self._client.scheduler_info().get("workers", {})) or workers
 
     def map_unordered(
-        self, function: ChunkFunction, scenario: Scenario, seed: int, tasks: list[Task]
-    ) -> Iterator[tuple[int, Outcomes]]:
-        """Yield ``(chunk index, outcomes)`` as chunks finish, keeping a few in flight."""
+        self, function: ChunkFunction, tasks: list[ChunkTask]
+    ) -> Iterator[tuple[ChunkTask, Outcomes]]:
+        """Yield ``(task, outcomes)`` as chunks finish, keeping a few in flight."""
         from dask.distributed import as_completed
 
-        shared = self._client.scatter(scenario, broadcast=True)
+        shared: dict[Hashable, Any] = {}
         waiting = list(reversed(tasks))
-        indices: dict[str, int] = {}
+        submitted: dict[str, ChunkTask] = {}
         queue = as_completed()
-        while waiting and queue.count() < 2 * self.workers:
-            index, size = waiting.pop()
-            future = self._client.submit(function, shared, seed, index, size, pure=False)
-            indices[future.key] = index
+
+        def submit() -> None:
+            task = waiting.pop()
+            if task.job not in shared:
+                # Ship each scenario to the workers once, not with every chunk.
+                shared[task.job] = self._client.scatter(task.scenario, broadcast=True)
+            future = self._client.submit(
+                function, shared[task.job], task.seed, task.index, task.size, pure=False
+            )
+            submitted[future.key] = task
             queue.add(future)
+
+        while waiting and queue.count() < 2 * self.workers:
+            submit()
         for future in queue:
-            yield indices.pop(future.key), future.result()
+            yield submitted.pop(future.key), future.result()
             future.release()
             if waiting:
-                index, size = waiting.pop()
-                future = self._client.submit(function, shared, seed, index, size, pure=False)
-                indices[future.key] = index
-                queue.add(future)
+                submit()
 
     def close(self) -> None:
         """Disconnect, and stop the cluster if this executor started it."""

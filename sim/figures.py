@@ -11,6 +11,7 @@ from __future__ import annotations
 import textwrap
 from pathlib import Path
 
+import matplotlib
 import numpy as np
 from matplotlib.figure import Figure
 
@@ -45,7 +46,7 @@ STYLE = {
 }
 
 
-def _year_ticks(ax, start: int, horizon: int) -> None:
+def year_ticks(ax, start: int, horizon: int) -> None:
     """Ticks at each January (every second one for long horizons), labelled by year."""
     first_january = (12 - start % 12) % 12
     step = 12 if horizon <= 72 else 24
@@ -79,7 +80,7 @@ def survival_figure(result: RunResult) -> Figure:
     columns = 4
     rows = -(-len(domains) // columns)
     start = parse_month(result.scenario.start)
-    with _style():
+    with style():
         figure = Figure(figsize=(DOUBLE_COLUMN, 1.45 * rows + 0.5), layout="constrained")
         axes = figure.subplots(rows, columns, sharex=True, sharey=True, squeeze=False)
         for ax, domain in zip(axes.flat, domains, strict=False):
@@ -87,7 +88,7 @@ def survival_figure(result: RunResult) -> Figure:
             step_band(ax, curve.month, curve.p_survive, curve.ci_low, curve.ci_high, OKABE_ITO[0])
             ax.set_title(domain_label(result, domain))
             ax.set_ylim(0, 1.02)
-            _year_ticks(ax, start, result.scenario.horizon)
+            year_ticks(ax, start, result.scenario.horizon)
             ax.grid(axis="y", linewidth=0.3, alpha=0.5)
         for ax in axes.flat[len(domains) :]:
             ax.set_visible(False)
@@ -113,7 +114,7 @@ def alive_figure(result: RunResult) -> Figure:
 
     mean = (counts * np.arange(counts.shape[1])).sum(axis=1) / counts.sum(axis=1)
     start = parse_month(result.scenario.start)
-    with _style():
+    with style():
         figure = Figure(figsize=(SINGLE_COLUMN, 2.6), layout="constrained")
         ax = figure.subplots()
         ax.fill_between(months, quantile(0.1), quantile(0.9), step="post", color=OKABE_ITO[0],
@@ -123,7 +124,7 @@ def alive_figure(result: RunResult) -> Figure:
         ax.step(months, mean, where="post", color=OKABE_ITO[0], label="mean")
         ax.set_ylim(0, counts.shape[1] - 0.5)
         ax.set_ylabel("domains alive")
-        _year_ticks(ax, start, result.scenario.horizon)
+        year_ticks(ax, start, result.scenario.horizon)
         ax.legend(frameon=False, loc="lower left")
         ax.set_title(
             f"Domains alive, {result.scenario.name}, {result.scenario.replications:,} replications"
@@ -131,9 +132,8 @@ def alive_figure(result: RunResult) -> Figure:
     return figure
 
 
-def _style():
-    import matplotlib
-
+def style():
+    """The house style, as a context manager."""
     return matplotlib.rc_context(STYLE)
 
 

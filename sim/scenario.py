@@ -145,9 +145,9 @@ def _variants(annotation: Any) -> list[Any]:
     return [annotation]
 
 
-def _fields_at(data: Any, path: KeyPath) -> list[str] | None:
-    """The keys allowed at ``path`` of a scenario document, when they form a closed set."""
-    candidates: list[Any] = [Scenario]
+def _fields_at(root: type[BaseModel], data: Any, path: KeyPath) -> list[str] | None:
+    """The keys allowed at ``path`` of a document of type ``root``, when they form a closed set."""
+    candidates: list[Any] = [root]
     node = data
     for part in path:
         next_candidates = []
@@ -203,7 +203,10 @@ def _describe(value: Any) -> str:
 
 
 def _structure_problems(
-    data: dict[str, Any], error: pydantic.ValidationError, locations: Locations
+    root: type[BaseModel],
+    data: dict[str, Any],
+    error: pydantic.ValidationError,
+    locations: Locations,
 ) -> list[Problem]:
     problems: list[Problem] = []
     seen: set[tuple[KeyPath, str]] = set()
@@ -216,7 +219,7 @@ def _structure_problems(
             message = f"missing required key '{loc[-1]}'"
         elif kind == "extra_forbidden":
             path = _data_path(data, loc)
-            allowed = _fields_at(data, path[:-1]) or []
+            allowed = _fields_at(root, data, path[:-1]) or []
             message = f"unknown key '{path[-1]}'"
             if allowed:
                 message += f"; expected one of: {', '.join(allowed)}"
@@ -533,11 +536,24 @@ def _check(scenario: Scenario, locations: Locations, check_months: bool = True) 
         raise ScenarioError(_in_file_order(problems))
 
 
-def _validate(data: dict[str, Any], locations: Locations) -> Scenario:
+def validate_structure[M: BaseModel](model: type[M], data: Any, locations: Locations) -> M:
+    """Validate a document against a model of the scenario language, or raise located problems.
+
+    Raises:
+        ScenarioError: Every structural problem, in file order, with line and key path.
+    """
+    if not isinstance(data, dict):
+        where = locations.get(())
+        raise ScenarioError([Problem(where, (), "expected a mapping of keys to values")])
     try:
-        scenario = Scenario.model_validate(data)
+        return model.model_validate(data)
     except pydantic.ValidationError as error:
-        raise ScenarioError(_in_file_order(_structure_problems(data, error, locations))) from None
+        problems = _structure_problems(model, data, error, locations)
+        raise ScenarioError(_in_file_order(problems)) from None
+
+
+def _validate(data: dict[str, Any], locations: Locations) -> Scenario:
+    scenario = validate_structure(Scenario, data, locations)
     _check(scenario, locations)
     return scenario
 

@@ -79,13 +79,16 @@ CHANNEL_DEFAULTABLE = (
 )
 
 
-class _Closed(BaseModel):
-    """A mapping whose keys are all known: an unknown key is an error, not ignored."""
+class Closed(BaseModel):
+    """A mapping whose keys are all known: an unknown key is an error, not ignored.
+
+    The base of every model of the scenario and sweep languages.
+    """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class _Provenance(_Closed):
+class _Provenance(Closed):
     meaning: Text | None = Field(None, description="What the number means, in one line.")
     source: Text | None = Field(None, description="Where the number comes from, with a date.")
     reason: Text | None = Field(None, description="Why the number has this value.")
@@ -248,7 +251,7 @@ class Variable(_Provenance):
         return self
 
 
-class Actor(_Closed):
+class Actor(Closed):
     """A state actor (or an actor-like institution such as the UN sanctions regime)."""
 
     name: Text = Field(description="Display name, e.g. 'Russia'.")
@@ -256,7 +259,7 @@ class Actor(_Closed):
     variables: dict[Name, Variable] = Field(default_factory=dict)
 
 
-class ChannelDefaults(_Closed):
+class ChannelDefaults(Closed):
     """Dynamics shared by every channel unless the channel sets its own."""
 
     threshold: Unit | None = None
@@ -298,7 +301,7 @@ class Termination(_Provenance):
     )
 
 
-class ChannelState(_Closed):
+class ChannelState(Closed):
     """A channel's state at the start month."""
 
     intensity: Unit
@@ -307,7 +310,7 @@ class ChannelState(_Closed):
     reason: Text | None = None
 
 
-class State(_Closed):
+class State(Closed):
     """The state of the world at the start month."""
 
     month: Month
@@ -316,25 +319,25 @@ class State(_Closed):
     channels: dict[Name, ChannelState]
 
 
-class AtMonth(_Closed):
+class AtMonth(Closed):
     """Timing: a fixed month (YYYY-MM) or a number of months after the anchor."""
 
     month: MonthOrOffset
 
 
-class InWindow(_Closed):
+class InWindow(Closed):
     """Timing: uniform over the months of a window, both ends included."""
 
     window: tuple[MonthOrOffset, MonthOrOffset]
 
 
-class WithHazard(_Closed):
+class WithHazard(Closed):
     """Timing: a constant monthly probability from the month after the anchor on."""
 
     hazard: Unit
 
 
-class TriangularMonths(_Closed):
+class TriangularMonths(Closed):
     """Timing: a triangular distribution over months (low, mode, high), rounded."""
 
     triangular: tuple[MonthOrOffset, MonthOrOffset, MonthOrOffset]
@@ -366,14 +369,14 @@ Timing = Annotated[
 ]
 
 
-class After(_Closed):
+class After(Closed):
     """Condition: the event can only happen after another one, timed from it."""
 
     event: Name
     lag: Count = Field(0, description="Months after the other event before timing starts.")
 
 
-class _Effect(_Closed):
+class _Effect(Closed):
     target: Text = Field(description="'actor.variable' or 'channel.parameter'.")
     ramp: Count = Field(0, description="Months to reach the full effect (0: at once).")
     duration: PositiveCount | None = Field(None, description="Months in force (none: permanent).")
@@ -410,7 +413,7 @@ Effect = Annotated[
 ]
 
 
-class Event(_Closed):
+class Event(Closed):
     """Something that may happen: when, how likely, under what conditions, with what effects."""
 
     description: Text | None = None
@@ -425,7 +428,7 @@ class Event(_Closed):
     effects: list[Effect] = Field(default_factory=list)
 
 
-class Scenario(_Closed):
+class Scenario(Closed):
     """A fully resolved scenario: the world, its state at the start, and what may happen."""
 
     name: Text

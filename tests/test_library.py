@@ -29,7 +29,8 @@ REQUIRED = {
     "sanctions_enforcement_tightened",
     "ceasefire_plus_deal",
 }
-ALL_FILES = sorted(SCENARIOS.rglob("*.yaml"))
+ALL_FILES = sorted(f for f in SCENARIOS.rglob("*.yaml") if f.parent.name != "sweeps")
+SWEEP_FILES = sorted((SCENARIOS / "sweeps").glob("*.yaml"))
 MALFORMED = sorted((Path(__file__).parent / "malformed").glob("*.yaml"))
 
 
@@ -111,3 +112,10 @@ def test_schema_and_loader_reject_the_same_structural_mistakes(baseline, mistake
         Scenario.model_validate(document)
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate(document, resolved_schema())
+
+
+@pytest.mark.parametrize("file", SWEEP_FILES, ids=lambda f: f.stem)
+def test_sweep_files_satisfy_the_sweep_schema(file: Path):
+    done = alliance_sim("schema", "--sweep")
+    assert done.returncode == 0
+    jsonschema.validate(yaml.safe_load(file.read_text()), json.loads(done.stdout))

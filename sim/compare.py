@@ -1,0 +1,512 @@
+"""Policy what-ifs side by side: scenarios on common random numbers, with paired differences.
+
+Every scenario runs with the same seed and chunk size, so replication i of one scenario
+and replication i of another share every random number drawn for what they have in
+common (parameters, event timings, noise, ruptures; see :mod:`sim.streams`). A
+difference between them then comes from the scenario, not from chance, and paired
+statistics are much tighter than those of independent runs:
+
+- P(alive) at each horizon, each scenario with its Wilson interval, and the paired
+  difference from the baseline with Newcombe's hybrid score interval for paired
+  proportions (method 10);
+- the difference of restricted mean survival times (months alive within the horizon),
+  a mean of paired differences with a normal interval;
+- the difference of median survival, with a paired bootstrap percentile interval.
+"""
+
+from __future__ import annotations
+
+import shutil
+import textwrap
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+from scipy import stats
+
+from sim import figures
+from sim.engine import DEFAULT_CHUNK_SIZE, RunResult, load_run, run
+from sim.errors import UserError
+from sim.months import iso_month, month_label, parse_month
+from sim.provenance import git_state, machine, package_versions, utc_now
+from sim.rundir import MANIFEST, RunDirectory, default_directory
+from sim.scenario import Scenario, scenario_from_dict, scenario_hash, with_run_settings
+from sim.storage import write_json, write_text
+from sim.streams import name_key
+from sim.survival import (
+    PairedTable,
+    kaplan_meier,
+    median_survival,
+    newcombe_paired,
+    restricted_mean,
+    wilson_bounds,
+)
+from sim.tables import domain_label, latex_escape
+
+COLUMNS = [
+    "scenario", "baseline", "domain", "measure", "horizon", "date",
+    "value", "value_low", "value_high",
+    "baseline_value", "baseline_low", "baseline_high",
+    "difference", "difference_low", "difference_high", "method",
+]  # fmt: skip
+_BOOTSTRAP = 2**32  # spawn key of the bootstrap streams, apart from every chunk's
+
+
+def paired_differences(results: dict[str, RunResult], baseline: str) -> pd.DataFrame:
+    """Each scenario against the baseline, per domain: survival, differences, intervals.
+
+    Args:
+        results: Runs of the scenarios with the same seed, replications, chunk size and
+            horizon, by scenario name.
+        baseline: The name of the run the others are compared with.
+
+    Returns:
+        A tidy table with the columns of :data:`COLUMNS`: for each scenario other than the
+        baseline, domain and measure (``p_alive`` at each report horizon, ``median`` and
+        ``rmst`` over the run's horizon), the scenario's value, the baseline's, and their
+        difference with its 95% interval.
+    """
+    base = results[baseline]
+    horizon = base.scenario.horizon
+    start = parse_month(base.scenario.start)
+    rows: list[dict[str, Any]] = []
+    for name, result in results.items():
+        if name == baseline:
+            continue
+        for row, domain in enumerate(base.outcomes.channels):
+            other = result.outcomes.channels.index(domain)
+            table = PairedTable.from_outcomes(
+                (result.outcomes.month[other], result.outcomes.event[other]),
+                (base.outcomes.month[row], base.outcomes.event[row]),
+                horizon,
+            )
+            common = {"scenario": name, "baseline": baseline, "domain": domain}
+            rows += _alive_rows(table, base.scenario.report_horizons, start, common)
+            rows += _summary_rows(table, result, base, domain, common)
+    return pd.DataFrame(rows, columns=COLUMNS)
+
+
+def _alive_rows(table: PairedTable, horizons: list[int], start: int, common: dict) -> list[dict]:
+    both, scenario_only, baseline_only, neither = table.two_by_two()
+    n = both[0] + scenario_only[0] + baseline_only[0] + neither[0]
+    rows = []
+    for h in horizons:
+        cells = (both[h], scenario_only[h], baseline_only[h], neither[h])
+        difference, low, high = newcombe_paired(*cells)
+        value_low, value_high = wilson_bounds(both[h] + scenario_only[h], n)
+        base_low, base_high = wilson_bounds(both[h] + baseline_only[h], n)
+        rows.append(
+            {
+                **common,
+                "measure": "p_alive",
+                "horizon": h,
+                "date": iso_month(start + h),
+                "value": (both[h] + scenario_only[h]) / n,
+                "value_low": value_low,
+                "value_high": value_high,
+                "baseline_value": (both[h] + baseline_only[h]) / n,
+                "baseline_low": base_low,
+                "baseline_high": base_high,
+                "difference": difference,
+                "difference_low": low,
+                "difference_high": high,
+                "method": "Wilson; paired difference: Newcombe hybrid score (method 10)",
+            }
+        )
+    return rows
+
+
+def _summary_rows(
+    table: PairedTable, result: RunResult, base: RunResult, domain: str, common: dict
+) -> list[dict]:
+    horizon = base.scenario.horizon
+    date = iso_month(parse_month(base.scenario.start) + horizon)
+    medians = [median_survival(kaplan_meier(r.summary.life_tables[domain])) for r in (result, base)]
+    rng = np.random.default_rng(
+        np.random.SeedSequence(base.seed, spawn_key=(_BOOTSTRAP, name_key(f"{common}")))
+    )
+    difference, low, high = table.median_difference(rng)
+    rmst_difference, rmst_low, rmst_high = table.restricted_mean_difference()
+    scenario_rmst = _restricted_mean(result, domain)
+    baseline_rmst = _restricted_mean(base, domain)
+    return [
+        {
+            **common,
+            "measure": "median",
+            "horizon": horizon,
+            "date": date,
+            "value": medians[0].estimate,
+            "value_low": medians[0].low,
+            "value_high": medians[0].high,
+            "baseline_value": medians[1].estimate,
+            "baseline_low": medians[1].low,
+            "baseline_high": medians[1].high,
+            "difference": difference,
+            "difference_low": low,
+            "difference_high": high,
+            "method": "months; empty: not reached; difference: paired bootstrap, 1000 resamples",
+        },
+        {
+            **common,
+            "measure": "rmst",
+            "horizon": horizon,
+            "date": date,
+            "value": scenario_rmst[0],
+            "value_low": scenario_rmst[1],
+            "value_high": scenario_rmst[2],
+            "baseline_value": baseline_rmst[0],
+            "baseline_low": baseline_rmst[1],
+            "baseline_high": baseline_rmst[2],
+            "difference": rmst_difference,
+            "difference_low": rmst_low,
+            "difference_high": rmst_high,
+            "method": "months alive within the horizon; paired difference: normal interval",
+        },
+    ]
+
+
+def _restricted_mean(result: RunResult, domain: str) -> tuple[float, float, float]:
+    value, error = restricted_mean(result.summary.life_tables[domain], result.scenario.horizon)
+    z = stats.norm.ppf(0.975)
+    return value, value - z * error, value + z * error
+
+
+def _check_comparable(scenarios: list[Scenario]) -> None:
+    names = [s.name for s in scenarios]
+    duplicates = sorted({n for n in names if names.count(n) > 1})
+    if duplicates:
+        raise UserError(f"scenarios must have different names; repeated: {', '.join(duplicates)}")
+    first = scenarios[0]
+    for scenario in scenarios[1:]:
+        if scenario.start != first.start:
+            raise UserError(
+                f"{scenario.name} starts {scenario.start} but {first.name} starts {first.start}: "
+                "compared scenarios must start in the same month"
+            )
+        if set(scenario.channels) != set(first.channels):
+            raise UserError(f"{scenario.name} and {first.name} have different channels")
+
+
+def compare(
+    scenarios: list[Scenario],
+    baseline: Scenario | None = None,
+    *,
+    replications: int | None = None,
+    seed: int | None = None,
+    horizon: int | None = None,
+    chunk_size: int = DEFAULT_CHUNK_SIZE,
+    workers: int | None = None,
+    executor: str = "local",
+    scheduler: str | None = None,
+    out: str | Path | None = None,
+    resume: str | Path | None = None,
+    force: bool = False,
+    progress: bool = False,
+) -> pd.DataFrame:
+    """Run scenarios on common random numbers and compare each with a baseline.
+
+    Args:
+        scenarios: The scenarios (the first is the baseline unless ``baseline`` is given).
+        baseline: The scenario the others are compared with (added if not among them).
+        replications: Replications per scenario (default: the baseline's).
+        seed: Seed of every scenario (default: the baseline's): the same seed is what
+            makes the random numbers common.
+        horizon: Months to simulate (default: the baseline's).
+        chunk_size: Replications per chunk, the same for every scenario.
+        workers: Worker processes (default: all cores).
+        executor: ``"local"`` or ``"dask"``.
+        scheduler: Address of a Dask scheduler.
+        force: Replace ``out`` if it is an existing comparison.
+        progress: Show progress bars on stderr.
+        out: A comparison directory to write (``"default"``: results/compare-<UTC time>);
+            it holds each scenario's run under ``runs/`` and the comparison files.
+        resume: A comparison directory to continue: finished runs are reused,
+            interrupted ones resumed.
+
+    Returns:
+        The tidy comparison table (see :func:`paired_differences`); ``attrs["directory"]``
+        names the comparison directory (each run is under its ``runs/``).
+    """
+    if resume is not None:
+        return _resume(Path(resume), workers, executor, scheduler, progress)
+    if not scenarios:
+        raise UserError("give at least two scenarios to compare")
+    _check_comparable(scenarios)
+    chosen = baseline or scenarios[0]
+    ordered = [chosen] + [s for s in scenarios if s.name != chosen.name]
+    if len(ordered) < 2:
+        raise UserError("give at least two different scenarios to compare")
+    _check_comparable(ordered)
+    settings = {
+        "replications": replications or chosen.replications,
+        "seed": chosen.seed if seed is None else seed,
+        "horizon": horizon or chosen.horizon,
+    }
+    ordered = [with_run_settings(s, **settings) for s in ordered]
+    directory = None
+    if out is not None:
+        path = default_directory(Path("results"), "compare", utc_now())
+        directory = Path(path if str(out) == "default" else out)
+        _create(directory, force)
+        write_json(directory / MANIFEST, _manifest(ordered, chunk_size))
+    results = {}
+    for scenario in ordered:
+        run_out = directory / "runs" / scenario.name if directory else None
+        results[scenario.name] = run(
+            scenario,
+            chunk_size=chunk_size,
+            workers=workers,
+            executor=executor,
+            scheduler=scheduler,
+            out=run_out,
+            progress=progress,
+        )
+    return _finish(results, ordered[0].name, directory)
+
+
+def _create(directory: Path, force: bool) -> None:
+    if directory.exists():
+        is_comparison = (directory / MANIFEST).is_file() and (directory / "runs").is_dir()
+        if not force:
+            hint = f"--resume {directory} to continue it, or " if is_comparison else ""
+            raise UserError(f"{directory} already exists; use {hint}--force to replace it")
+        if not is_comparison and any(directory.iterdir()):
+            raise UserError(f"{directory} exists and is not a comparison: refusing to replace it")
+        shutil.rmtree(directory)
+    try:
+        (directory / "runs").mkdir(parents=True)
+    except OSError as error:
+        raise UserError(f"cannot create {directory}: {error.strerror}") from None
+
+
+def _manifest(scenarios: list[Scenario], chunk_size: int) -> dict[str, Any]:
+    first = scenarios[0]
+    return {
+        "format": "alliance-sim comparison 1",
+        "status": "running",
+        "baseline": first.name,
+        "scenarios": [
+            {"name": s.name, "sha256": scenario_hash(s), "scenario": s.model_dump(mode="json")}
+            for s in scenarios
+        ],
+        "seed": first.seed,
+        "replications": first.replications,
+        "horizon": first.horizon,
+        "chunk_size": chunk_size,
+        "packages": package_versions(),
+        "git": git_state(),
+        "started_utc": utc_now(),
+        "finished_utc": None,
+        **machine(),
+    }
+
+
+def _resume(directory: Path, workers, executor, scheduler, progress) -> pd.DataFrame:
+    if not (directory / MANIFEST).is_file():
+        raise UserError(f"{directory} is not a comparison directory (no {MANIFEST})")
+    manifest = RunDirectory(directory).read_manifest()
+    results = {}
+    for entry in manifest["scenarios"]:
+        run_dir = directory / "runs" / entry["name"]
+        run_manifest = (run_dir / MANIFEST).is_file() and RunDirectory(run_dir).read_manifest()
+        if run_manifest and run_manifest.get("status") == "complete":
+            results[entry["name"]] = load_run(run_dir)
+        elif run_manifest:
+            results[entry["name"]] = run(
+                resume=run_dir, workers=workers, executor=executor, scheduler=scheduler,
+                progress=progress,
+            )  # fmt: skip
+        else:
+            scenario = scenario_from_dict(entry["scenario"])
+            results[entry["name"]] = run(
+                scenario, chunk_size=manifest["chunk_size"], workers=workers, executor=executor,
+                scheduler=scheduler, out=run_dir, progress=progress,
+            )  # fmt: skip
+    return _finish(results, manifest["baseline"], directory)
+
+
+def _finish(results: dict[str, RunResult], baseline: str, directory: Path | None) -> pd.DataFrame:
+    table = paired_differences(results, baseline)
+    if directory is not None:
+        manifest = RunDirectory(directory).read_manifest()
+        manifest["status"] = "complete"
+        manifest["finished_utc"] = utc_now()
+        write_comparison(table, results, directory)
+        manifest["outputs"] = sorted(p.name for p in directory.iterdir() if p.is_file())
+        write_json(directory / MANIFEST, manifest)
+    # Light metadata only: pandas copies attrs with every derived frame.
+    table.attrs.update(directory=str(directory) if directory else None, baseline=baseline)
+    return table
+
+
+def _number(value: float, digits: int, signed: bool) -> str:
+    rounded = round(float(value), digits) + 0.0  # no "-0.00"
+    return f"{rounded:{'+' if signed else ''}.{digits}f}"
+
+
+def _cell(value, low, high, digits: int = 2, signed: bool = False) -> str:
+    """``value [low, high]``, or NR where a median is not reached."""
+    if value is None or pd.isna(value):
+        return "NR"
+    bounds = [("NR" if pd.isna(b) else _number(b, digits, signed)) for b in (low, high)]
+    return f"{_number(value, digits, signed)} [{bounds[0]}, {bounds[1]}]"
+
+
+def horizon_rows(table: pd.DataFrame, results: dict[str, RunResult], horizon: int):
+    """Date, header and rows of the comparison at one horizon: P(alive) and differences."""
+    baseline = table.baseline.iloc[0]
+    names = list(dict.fromkeys(table.scenario))
+    base = results[baseline]
+    date = month_label(parse_month(base.scenario.start) + horizon)
+    header = ["Domain", baseline]
+    for name in names:
+        header += [name, f"Δ {name}"]
+    rows = []
+    alive = table[(table.measure == "p_alive") & (table.horizon == horizon)]
+    for domain in base.scenario.channels:
+        here = alive[alive.domain == domain]
+        first = here.iloc[0]
+        cells = [domain_label(base, domain)]
+        cells.append(_cell(first.baseline_value, first.baseline_low, first.baseline_high))
+        for line in here.itertuples():
+            cells.append(_cell(line.value, line.value_low, line.value_high))
+            cells.append(
+                _cell(line.difference, line.difference_low, line.difference_high, signed=True)
+            )
+        rows.append(cells)
+    return date, header, rows
+
+
+def horizon_summary_rows(table: pd.DataFrame, results: dict[str, RunResult]):
+    """Header and rows of the differences over the whole horizon: RMST and median."""
+    baseline = table.baseline.iloc[0]
+    base = results[baseline]
+    names = list(dict.fromkeys(table.scenario))
+    header = ["Domain"]
+    for name in names:
+        header += [f"ΔRMST {name}", f"Δmedian {name}"]
+    rows = []
+    for domain in base.scenario.channels:
+        here = table[table.domain == domain]
+        cells = [domain_label(base, domain)]
+        for name in names:
+            rmst = here[(here.measure == "rmst") & (here.scenario == name)].iloc[0]
+            median = here[(here.measure == "median") & (here.scenario == name)].iloc[0]
+            cells.append(_cell(rmst.difference, rmst.difference_low, rmst.difference_high, 1, True))
+            cells.append(
+                _cell(median.difference, median.difference_low, median.difference_high, 0, True)
+            )
+        rows.append(cells)
+    return header, rows
+
+
+def _markdown(title: str, header: list[str], rows: list[list[str]]) -> list[str]:
+    lines = [f"**{title}**", "", "| " + " | ".join(header) + " |"]
+    lines.append("|:---|" + "---:|" * (len(header) - 1))
+    return lines + ["| " + " | ".join(row) + " |" for row in rows] + [""]
+
+
+def _latex(caption: str, label: str, header: list[str], rows: list[list[str]]) -> list[str]:
+    def cells(items: list[str]) -> str:
+        return " & ".join(latex_escape(c).replace("Δ", r"$\Delta$") for c in items) + r" \\"
+
+    return [
+        r"\begin{table}[htbp]", r"\centering", r"\small",
+        rf"\caption{{{latex_escape(caption)}}}", rf"\label{{{label}}}",
+        r"\begin{tabular}{l" + "c" * (len(header) - 1) + "}", r"\toprule",
+        cells(header), r"\midrule", *(cells(row) for row in rows),
+        r"\bottomrule", r"\end{tabular}", r"\end{table}", "",
+    ]  # fmt: skip
+
+
+def write_comparison(
+    table: pd.DataFrame, results: dict[str, RunResult], directory: Path
+) -> list[Path]:
+    """Write ``comparison.csv``, ``.md``, ``.tex`` and the figures into ``directory``."""
+    baseline = table.baseline.iloc[0]
+    base = results[baseline]
+    written = []
+    write_text(directory / "comparison.csv", table.to_csv(index=False))
+    written.append(directory / "comparison.csv")
+    n = base.scenario.replications
+    note = (
+        f"Common random numbers: seed {base.seed}, {n:,} replications per scenario. "
+        "Cells: P(alive) [Wilson 95%]; Δ: paired difference from the baseline [Newcombe 95%]; "
+        "ΔRMST: difference in months alive within the horizon [normal 95%]; Δmedian: "
+        "difference in median survival [paired bootstrap 95%], NR: not reached."
+    )
+    markdown, latex = [], []
+    for horizon in base.scenario.report_horizons:
+        date, header, rows = horizon_rows(table, results, horizon)
+        title = f"P(alive) in {date}, compared with {baseline}"
+        markdown += _markdown(title, header, rows)
+        latex += _latex(f"{title}. {note}", f"tab:compare-{horizon}", header, rows)
+    header, rows = horizon_summary_rows(table, results)
+    end = month_label(parse_month(base.scenario.start) + base.scenario.horizon)
+    title = f"Differences from {baseline} over the horizon (to {end}), in months"
+    markdown += [*_markdown(title, header, rows), f"_{note}_", ""]
+    latex += _latex(f"{title}. {note}", "tab:compare-horizon", header, rows)
+    write_text(directory / "comparison.md", "\n".join(markdown))
+    write_text(directory / "comparison.tex", "\n".join(latex))
+    written += [directory / "comparison.md", directory / "comparison.tex"]
+    figure = comparison_figure(table, results)
+    for kind in ("png", "pdf"):
+        figures.save(figure, directory / f"comparison.{kind}")
+        written.append(directory / f"comparison.{kind}")
+    return written
+
+
+def comparison_figure(table: pd.DataFrame, results: dict[str, RunResult]) -> Figure:
+    """Curves of every scenario, and below each domain the paired difference with its band."""
+    baseline = table.baseline.iloc[0]
+    base = results[baseline]
+    names = [baseline, *dict.fromkeys(table.scenario)]
+    domains = list(base.scenario.channels)
+    columns = 4
+    rows = -(-len(domains) // columns)
+    start = parse_month(base.scenario.start)
+    horizon = base.scenario.horizon
+    months = np.arange(horizon + 1)
+    with figures.style():
+        figure = Figure(figsize=(figures.DOUBLE_COLUMN, 2.3 * rows + 0.6), layout="constrained")
+        grid = figure.add_gridspec(2 * rows, columns, height_ratios=[2, 1] * rows)
+        for index, domain in enumerate(domains):
+            row, column = divmod(index, columns)
+            top = figure.add_subplot(grid[2 * row, column])
+            bottom = figure.add_subplot(grid[2 * row + 1, column], sharex=top)
+            for colour, name in zip(figures.OKABE_ITO, names, strict=False):
+                curve = results[name].survival
+                curve = curve[curve.domain == domain]
+                figures.step_band(
+                    top, months, curve.p_survive, curve.ci_low, curve.ci_high, colour, name
+                )
+            for colour, name in zip(figures.OKABE_ITO[1:], names[1:], strict=False):
+                result = results[name]
+                other = result.outcomes.channels.index(domain)
+                paired = PairedTable.from_outcomes(
+                    (result.outcomes.month[other], result.outcomes.event[other]),
+                    (base.outcomes.month[index], base.outcomes.event[index]),
+                    horizon,
+                )
+                difference, low, high = newcombe_paired(*paired.two_by_two())
+                figures.step_band(bottom, months, difference, low, high, colour)
+            bottom.axhline(0, color="grey", linewidth=0.5)
+            top.set_title(domain_label(base, domain))
+            top.set_ylim(0, 1.02)
+            top.tick_params(labelbottom=False)
+            figures.year_ticks(bottom, start, horizon)
+            if column == 0:
+                top.set_ylabel("P(alive)")
+                bottom.set_ylabel("Δ vs base")
+        handles, labels = top.get_legend_handles_labels()
+        figure.legend(handles, labels, loc="outside upper center", ncols=len(names), frameon=False)
+        caption = (
+            f"Scenarios on common random numbers ({base.scenario.replications:,} replications "
+            f"each, seed {base.seed}): P(alive) with pointwise 95% log-log bands (upper panels) "
+            f"and the paired difference from {baseline} with pointwise Newcombe 95% bands "
+            "(lower panels)."
+        )
+        figure.supxlabel("\n".join(textwrap.wrap(caption, 150)), fontsize=6, x=0.0, ha="left")
+    return figure
