@@ -345,8 +345,8 @@ month it began; cells are `estimate [95% interval]`, NR = not reached.
    quoted figures. The three pacts of 1945 are the USSR's with Yugoslavia, Poland and
    China (atopid 3020, 3025, 3030).
 8. **Russia.** Correlates of War code {RUSSIA} is Russia, the USSR and the Russian
-   Federation alike; an alliance is in the group if {RUSSIA} is any of `mem1..mem59`
-   (members at any time). The member-level file gives the same 151 alliances.
+   Federation alike; an alliance is in the group if {RUSSIA} is in any member column
+   (`mem1`, `mem2`, ...; members at any time). The member-level file gives the same 151 alliances.
 9. **Intervals and medians** are those of `sim.survival`: log-log intervals with
    Greenwood's variance (as `scipy.stats.ecdf` and lifelines compute them); the median is
    the first month with S(t) <= 0.5, its interval where the lower and upper bands first

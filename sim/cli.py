@@ -13,15 +13,18 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from sim.baserates import base_rates, write_base_rates
+from sim.calibration import CALIBRATION, Settings, calibrate, write_calibration
 from sim.compare import compare
 from sim.engine import DEFAULT_CHUNK_SIZE, RunInterrupted, load_run, run
 from sim.errors import ScenarioError, UserError
 from sim.reports import PAPER_REPLICATIONS, REPORT_FORMATS, write_paper, write_reports
-from sim.scenario import load_scenario, scenario_hash
+from sim.scenario import Scenario, load_scenario, override, scenario_hash
 from sim.schema import file_schema, resolved_schema
 from sim.sensitivity import sensitivity
 from sim.sweep import Sweep, sweep
 from sim.tables import terminal_table
+from sim.yamlfile import load_yaml
 
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
@@ -52,8 +55,13 @@ def _command_run(args: argparse.Namespace) -> int:
         raise UserError("--resume continues the run in its own directory: drop --out")
     if args.scenario is None and args.resume is None:
         raise UserError("give a scenario file to run, or --resume DIR")
+    scenario = load_scenario(args.scenario) if args.scenario else None
+    if args.parameter_uncertainty:
+        if scenario is None:
+            raise UserError("--parameter-uncertainty applies to a scenario, not to --resume")
+        scenario = with_posterior(scenario, Path(args.parameter_uncertainty))
     result = run(
-        load_scenario(args.scenario) if args.scenario else None,
+        scenario,
         replications=args.replications,
         seed=args.seed,
         horizon=args.horizon,
@@ -93,6 +101,27 @@ def _command_paper(args: argparse.Namespace) -> int:
     return 0
 
 
+def _command_calibrate(args: argparse.Namespace) -> int:
+    out = Path(args.out)
+    rates = Path(args.base_rates)
+    if args.atop or args.task == "base-rates":
+        if not args.atop:
+            raise UserError("calibrate base-rates needs --atop DIR (the ATOP v4.01 files)")
+        written = write_base_rates(base_rates(Path(args.atop)), out)
+        print(f"wrote {', '.join(str(p) for p in written)}")
+        rates = written[0]
+    if args.task == "base-rates":
+        return 0
+    settings = Settings(**{k: v for k, v in (("replications", args.replications),
+                                             ("seed", args.seed)) if v is not None})  # fmt: skip
+    result = calibrate(base_rates_path=rates, settings=settings)
+    written = write_calibration(result, out)
+    for name, value in result.estimates.items():
+        print(f"{name} = {value:.4g}")
+    print(f"wrote {', '.join(str(p) for p in written)}")
+    return 0
+
+
 def _formats(text: str) -> tuple[str, ...]:
     formats = tuple(part.strip() for part in text.split(",") if part.strip())
     unknown = [f for f in formats if f not in REPORT_FORMATS]
@@ -101,6 +130,14 @@ def _formats(text: str) -> tuple[str, ...]:
             f"unknown format {', '.join(unknown) or text!r}; choose from {','.join(REPORT_FORMATS)}"
         )
     return formats
+
+
+def with_posterior(scenario: Scenario, posterior: Path) -> Scenario:
+    """The scenario with parameters drawn from a posterior sample file (a scenario fragment)."""
+    data, _ = load_yaml(posterior)
+    if not isinstance(data, dict):
+        raise UserError(f"{posterior}: expected a scenario fragment of empirical samples")
+    return override(scenario, data)
 
 
 def _command_validate(args: argparse.Namespace) -> int:
@@ -232,6 +269,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_run_options(run_parser, "run", "results/<scenario>-<UTC time>", horizon=True)
     run_parser.add_argument(
+        "--parameter-uncertainty",
+        nargs="?",
+        const=str(CALIBRATION / "posterior.yaml"),
+        metavar="POSTERIOR",
+        help="draw the fitted parameters per replication from the calibration's posterior "
+        "sample (default calibration/posterior.yaml) and report chance against parameter "
+        "uncertainty",
+    )
+    run_parser.add_argument(
         "--format",
         type=_formats,
         default=REPORT_FORMATS,
@@ -289,6 +335,34 @@ def build_parser() -> argparse.ArgumentParser:
         sensitivity_parser, "sensitivity analysis", "results/sensitivity-<name>-<UTC time>"
     )
     sensitivity_parser.set_defaults(handler=_command_sensitivity)
+
+    calibrate_parser = commands.add_parser(
+        "calibrate",
+        help="fit the world's free parameters to the evidence and to ATOP base rates",
+        description="Fit the growth rates, the leaders' pre-summit commitment and the "
+        "treaty's rupture hazard by simulated method of moments to the evidence ledger and "
+        "to ATOP base rates; write fitted.yaml, posterior.yaml, targets.csv, report.md and "
+        "calibration.png. `calibrate base-rates --atop DIR` only recomputes the base rates.",
+    )
+    calibrate_parser.add_argument(
+        "task", nargs="?", choices=("fit", "base-rates"), default="fit", help="what to do"
+    )
+    calibrate_parser.add_argument(
+        "--atop", metavar="DIR", help="ATOP v4.01 directory: recompute the base rates first"
+    )
+    calibrate_parser.add_argument(
+        "--out", default=str(CALIBRATION), help=f"output folder (default {CALIBRATION})"
+    )
+    calibrate_parser.add_argument(
+        "--base-rates",
+        default=str(CALIBRATION / "base_rates.csv"),
+        help="base rates to fit the treaty to (default: the committed calibration/base_rates.csv)",
+    )
+    calibrate_parser.add_argument(
+        "--replications", type=_positive, help="replications per evaluation (default 1000)"
+    )
+    calibrate_parser.add_argument("--seed", type=_seed, help="seed (default 20230913)")
+    calibrate_parser.set_defaults(handler=_command_calibrate)
 
     paper_parser = commands.add_parser(
         "paper",

@@ -11,7 +11,16 @@ from __future__ import annotations
 import numpy as np
 from scipy import stats
 
-from sim.schema import Beta, Documented, Normal, ParamValue, Triangular, TruncatedNormal, Uniform
+from sim.schema import (
+    Beta,
+    Documented,
+    Empirical,
+    Normal,
+    ParamValue,
+    Triangular,
+    TruncatedNormal,
+    Uniform,
+)
 from sim.streams import Source, Streams
 
 DTYPE = np.float32
@@ -48,6 +57,8 @@ def point_value(param: ParamValue) -> float:
         return param.value
     if isinstance(param, float | int):
         return float(param)
+    if isinstance(param, Empirical):
+        return float(np.mean(param.values))
     return float(frozen_distribution(param).mean())
 
 
@@ -67,5 +78,24 @@ class ParameterSampler:
         """
         if not is_uncertain(param):
             return DTYPE(point_value(param))
+        if isinstance(param, Empirical):
+            return empirical_draws(param, self.streams, self.replications, key)
         u = self.streams.uniforms(Source.PARAMETERS, key, self.replications)
         return frozen_distribution(param).ppf(u).astype(DTYPE)
+
+
+def sample_rows(streams: Streams, replications: int, key: str, rows: int) -> np.ndarray:
+    """The row of a sample of ``rows`` values that each replication draws.
+
+    ``key`` names the stream: ``group:<name>`` for a group, so that every parameter of the
+    group (and anyone reconstructing the draws afterwards) gets the same rows.
+    """
+    u = streams.uniforms(Source.PARAMETERS, key, replications)
+    return np.minimum((u * rows).astype(np.int64), rows - 1)
+
+
+def empirical_draws(param: Empirical, streams: Streams, replications: int, key: str) -> np.ndarray:
+    """Per-replication draws from a sample; a group's parameters share each draw's row."""
+    stream = f"group:{param.group}" if param.group else key
+    rows = sample_rows(streams, replications, stream, len(param.values))
+    return np.asarray(param.values, dtype=DTYPE)[rows]

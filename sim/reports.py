@@ -28,6 +28,7 @@ from sim.tables import (
     markdown_table,
     provenance_line,
 )
+from sim.uncertainty import sample_groups, uncertainty_markdown, uncertainty_table
 
 REPORT_FORMATS = ("md", "tex", "csv", "png", "pdf")
 
@@ -160,6 +161,12 @@ def write_reports(
             ):
                 figures.save(build(result), target / f"{name}.{kind}")
                 written.append(target / f"{name}.{kind}")
+    for group in sample_groups(result.scenario):
+        table = uncertainty_table(result, group)
+        if "csv" in formats:
+            text(f"uncertainty-{group}.csv", table.to_csv(index=False))
+        if "md" in formats:
+            text(f"uncertainty-{group}.md", uncertainty_markdown(table, group))
     text("methods.md", methods_text(result))
     if result.directory is not None and target == Path(result.directory):
         run_directory = RunDirectory(target)

@@ -30,6 +30,7 @@ from sim.schema import (
     CHANNEL_PARAMETERS,
     Scenario,
     SetEffect,
+    sample_group_sizes,
     support,
 )
 from sim.yamlfile import Locations, load_yaml
@@ -289,6 +290,7 @@ class _Checker:
 
     def run(self) -> list[Problem]:
         self.names()
+        self.sample_groups()
         self.channels()
         self.state()
         self.events()
@@ -302,6 +304,16 @@ class _Checker:
                 f"{self.s.horizon} months",
             )
         return self.problems
+
+    def sample_groups(self) -> None:
+        """Parameters drawn jointly from samples (a posterior) need samples of one size."""
+        for group, found in sample_group_sizes(self.s).items():
+            if len(found) > 1:
+                self.problem(
+                    (),
+                    f"empirical group '{group}' has samples of different sizes {sorted(found)}: "
+                    "every parameter of a group needs one value per draw",
+                )
 
     def names(self) -> None:
         for name in set(self.s.actors) & set(self.s.channels):

@@ -88,19 +88,21 @@ class Closed(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class _Provenance(Closed):
+class Provenance(Closed):
+    """Where a number comes from: its meaning, and its source or the reason for its value."""
+
     meaning: Text | None = Field(None, description="What the number means, in one line.")
     source: Text | None = Field(None, description="Where the number comes from, with a date.")
     reason: Text | None = Field(None, description="Why the number has this value.")
 
 
-class Documented(_Provenance):
+class Documented(Provenance):
     """A number with its meaning and its source or reason."""
 
     value: Number
 
 
-class Normal(_Provenance):
+class Normal(Provenance):
     """Normal distribution."""
 
     dist: Literal["normal"]
@@ -108,7 +110,7 @@ class Normal(_Provenance):
     sd: Annotated[float, Field(strict=True, gt=0)]
 
 
-class TruncatedNormal(_Provenance):
+class TruncatedNormal(Provenance):
     """Normal distribution truncated to [low, high]."""
 
     dist: Literal["truncnorm"]
@@ -124,7 +126,7 @@ class TruncatedNormal(_Provenance):
         return self
 
 
-class Uniform(_Provenance):
+class Uniform(Provenance):
     """Uniform distribution on [low, high]."""
 
     dist: Literal["uniform"]
@@ -138,7 +140,7 @@ class Uniform(_Provenance):
         return self
 
 
-class Beta(_Provenance):
+class Beta(Provenance):
     """Beta(a, b) distribution, rescaled from [0, 1] to [low, high]."""
 
     dist: Literal["beta"]
@@ -154,7 +156,7 @@ class Beta(_Provenance):
         return self
 
 
-class Triangular(_Provenance):
+class Triangular(Provenance):
     """Triangular distribution with the given low, mode and high."""
 
     dist: Literal["triangular"]
@@ -169,11 +171,23 @@ class Triangular(_Provenance):
         return self
 
 
+class Empirical(Provenance):
+    """A sample of values, one drawn per replication (a posterior sample, say).
+
+    Parameters with the same ``group`` draw the same index in every replication, so a
+    joint sample (one row per draw) stays joint.
+    """
+
+    dist: Literal["empirical"]
+    values: list[Number] = Field(min_length=1)
+    group: Name | None = Field(None, description="Parameters of a group draw jointly.")
+
+
 Distribution = Annotated[
-    Normal | TruncatedNormal | Uniform | Beta | Triangular, Field(discriminator="dist")
+    Normal | TruncatedNormal | Uniform | Beta | Triangular | Empirical, Field(discriminator="dist")
 ]
-DISTRIBUTIONS = ("normal", "truncnorm", "uniform", "beta", "triangular")
-ParamValue = float | Documented | Normal | TruncatedNormal | Uniform | Beta | Triangular
+DISTRIBUTIONS = ("normal", "truncnorm", "uniform", "beta", "triangular", "empirical")
+ParamValue = float | Documented | Normal | TruncatedNormal | Uniform | Beta | Triangular | Empirical
 
 
 def support(param: ParamValue) -> tuple[float, float]:
@@ -184,6 +198,8 @@ def support(param: ParamValue) -> tuple[float, float]:
         return param.value, param.value
     if isinstance(param, Normal):
         return float("-inf"), float("inf")
+    if isinstance(param, Empirical):
+        return min(param.values), max(param.values)
     return param.low, param.high
 
 
@@ -232,7 +248,7 @@ Unit = parameter(0.0, 1.0)
 NonNegative = parameter(0.0, None)
 
 
-class Variable(_Provenance):
+class Variable(Provenance):
     """A state variable of an actor, such as Russia's war intensity."""
 
     meaning: Text
@@ -293,7 +309,7 @@ class Channel(ChannelDefaults):
     )
 
 
-class Termination(_Provenance):
+class Termination(Provenance):
     """The rule that ends a channel."""
 
     dormancy_months: PositiveCount = Field(
@@ -515,3 +531,24 @@ def _open(definition: dict[str, Any]) -> None:
             value["additionalProperties"] = _optional(extra)
         for pattern, entry in value.get("patternProperties", {}).items():
             value["patternProperties"][pattern] = _optional(entry)
+
+
+def sample_group_sizes(node: Any) -> dict[str, set[int]]:
+    """The joint-sample groups of empirical distributions under ``node``, and their sizes."""
+    sizes: dict[str, set[int]] = {}
+
+    def visit(item: Any) -> None:
+        if isinstance(item, Empirical) and item.group:
+            sizes.setdefault(item.group, set()).add(len(item.values))
+        elif isinstance(item, BaseModel):
+            for name in type(item).model_fields:
+                visit(getattr(item, name))
+        elif isinstance(item, dict):
+            for value in item.values():
+                visit(value)
+        elif isinstance(item, list | tuple):
+            for value in item:
+                visit(value)
+
+    visit(node)
+    return sizes

@@ -1,0 +1,218 @@
+"""Calibration: the evidence ledger, the fit's reproducibility, parameter uncertainty."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+
+from sim.calibration import (
+    CALIBRATION,
+    FREE,
+    Settings,
+    brier,
+    calibrate,
+    held_out,
+    load_evidence,
+    write_calibration,
+)
+from sim.engine import run
+from sim.errors import ScenarioError
+from sim.parameters import ParameterSampler, sample_rows
+from sim.scenario import load_scenario
+from sim.schema import Empirical
+from sim.streams import Streams
+from sim.uncertainty import uncertainty_table
+from tests.conftest import ATOP, ROOT, SCENARIOS, variant
+from tests.test_cli import alliance_sim
+
+TINY = Settings(
+    replications=200,
+    treaty_replications=400,
+    search_points=4,
+    posterior_points=8,
+    posterior_draws=20,
+    search_iterations=15,
+)
+DOMAINS = list(load_scenario(SCENARIOS / "baseline.yaml").channels)
+
+
+def test_every_domain_has_a_sourced_dated_observation():
+    evidence = load_evidence(CALIBRATION / "evidence.yaml", DOMAINS)
+    first, last = evidence.fit_window
+    for domain in DOMAINS:
+        found = [
+            o for o in evidence.observations if o.domain == domain and first <= o.month <= last
+        ]
+        assert found, domain
+        assert all(o.sources and all(s.date for s in o.sources) for o in found)
+    assert held_out(evidence), "the backtest needs observations after the fit window"
+
+
+def test_ledger_errors_have_lines_and_suggestions(tmp_path):
+    ledger = yaml.safe_load((CALIBRATION / "evidence.yaml").read_text())
+    ledger["observations"][0]["domain"] = "militray"
+    bad = tmp_path / "evidence.yaml"
+    bad.write_text(yaml.safe_dump(ledger, sort_keys=False))
+    with pytest.raises(ScenarioError) as caught:
+        load_evidence(bad, DOMAINS)
+    assert "observations[0].domain: unknown domain 'militray' (did you mean 'military'?)" in str(
+        caught.value
+    )
+
+
+def test_fitted_world_uses_the_calibration():
+    scenario = load_scenario(SCENARIOS / "baseline.yaml")
+    fitted = yaml.safe_load((CALIBRATION / "fitted.yaml").read_text())
+    assert scenario.channel_defaults.growth.value == fitted["channel_defaults"]["growth"]["value"]
+    treaty = fitted["channels"]["defence_treaty"]
+    assert (
+        scenario.channels["defence_treaty"].rupture_hazard.value
+        == treaty["rupture_hazard"]["value"]
+    )
+
+
+def test_calibration_is_reproducible(tmp_path):
+    first = calibrate(settings=TINY)
+    second = calibrate(settings=TINY)
+    assert first.estimates == second.estimates
+    for out, result in ((tmp_path / "a", first), (tmp_path / "b", second)):
+        out.mkdir()
+        write_calibration(result, out)
+    for name in ("fitted.yaml", "posterior.yaml", "targets.csv", "report.md", "calibration.png"):
+        assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes(), name
+    targets = pd.read_csv(tmp_path / "a" / "targets.csv")
+    assert set(targets.block) == {"emergence", "base_rate"}
+    assert targets.target.str.startswith("emergence.").sum() >= 8
+    for parameter in FREE:
+        assert parameter.low <= first.estimates[parameter.name] <= parameter.high
+    assert len(first.posterior) == TINY.posterior_draws
+    assert brier(first.backtest, "forecast") <= brier(first.backtest, "reference") + 0.01
+
+
+@pytest.mark.slow
+def test_committed_calibration_is_what_calibrate_writes(tmp_path):
+    done = alliance_sim("calibrate", "--out", str(tmp_path))
+    assert done.returncode == 0, done.stderr
+    for name in ("fitted.yaml", "posterior.yaml", "targets.csv", "report.md"):
+        assert (tmp_path / name).read_bytes() == (CALIBRATION / name).read_bytes(), (
+            f"calibration/{name} is stale: run `alliance-sim calibrate` and commit"
+        )
+
+
+@pytest.mark.skipif(
+    not (ATOP / "atop-4.01-alliance-level.csv").is_file(),
+    reason="ATOP data not found at ../shared/data/atop (not committed to this repository)",
+)
+def test_base_rates_command_recomputes_the_committed_figures(tmp_path):
+    done = alliance_sim("calibrate", "base-rates", "--atop", str(ATOP), "--out", str(tmp_path))
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "base_rates.csv").read_bytes() == (
+        CALIBRATION / "base_rates.csv"
+    ).read_bytes()
+
+
+def test_base_rates_command_needs_the_data_directory(tmp_path):
+    done = alliance_sim("calibrate", "base-rates", "--atop", str(tmp_path / "missing"))
+    assert done.returncode == 2
+    assert "not found" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_empirical_groups_draw_jointly():
+    a = Empirical(dist="empirical", values=[1.0, 2.0, 3.0], group="g")
+    b = Empirical(dist="empirical", values=[10.0, 20.0, 30.0], group="g")
+    sampler = ParameterSampler(Streams(3, 0), 500)
+    first, second = sampler(a, "x"), sampler(b, "y")
+    assert np.array_equal(second, first * 10)
+    rows = sample_rows(Streams(3, 0), 500, "group:g", 3)
+    assert np.array_equal(first, np.array([1.0, 2.0, 3.0], np.float32)[rows])
+
+
+def test_groups_need_samples_of_one_size(baseline):
+    with pytest.raises(ScenarioError, match="samples of different sizes"):
+        variant(
+            baseline,
+            channels={
+                "military": {"decay": {"dist": "empirical", "values": [0.05, 0.06], "group": "g"}},
+                "labour": {
+                    "decay": {"dist": "empirical", "values": [0.05, 0.06, 0.07], "group": "g"}
+                },
+            },
+        )
+
+
+def test_parameter_uncertainty_separates_parameters_from_chance(baseline):
+    # Two equally likely worlds: an unbreakable treaty, or one with a high rupture hazard.
+    split = variant(
+        baseline,
+        channels={
+            "defence_treaty": {
+                "rupture_hazard": {"dist": "empirical", "values": [0.0, 0.2], "group": "posterior"}
+            }
+        },
+    )
+    result = run(split, replications=6000, seed=3, horizon=60, workers=1, chunk_size=2000)
+    table = uncertainty_table(result, "posterior").set_index(["domain", "horizon"])
+    treaty = table.loc[("defence_treaty", 60)]
+    per_world = [
+        run(
+            variant(baseline, channels={"defence_treaty": {"rupture_hazard": h}}),
+            replications=3000,
+            seed=4,
+            horizon=60,
+            workers=1,
+        )
+        for h in (0.0, 0.2)
+    ]
+    alive = [
+        r.survival.query("domain == 'defence_treaty' and month == 60").p_survive.iloc[0]
+        for r in per_world
+    ]
+    assert treaty.parameter_sd == pytest.approx(abs(alive[0] - alive[1]) / 2, abs=0.02)
+    assert treaty.p_survive == pytest.approx(np.mean(alive), abs=0.02)
+    assert treaty.chance_high - treaty.chance_low < 0.05
+    assert table.loc[("health", 60)].parameter_sd < 0.02
+
+
+def test_run_with_parameter_uncertainty_writes_the_decomposition(tmp_path):
+    done = alliance_sim(
+        "run",
+        str(SCENARIOS / "baseline.yaml"),
+        "--parameter-uncertainty",
+        "--replications",
+        "2000",
+        "--horizon",
+        "24",
+        "--out",
+        str(tmp_path / "run"),
+        "--quiet",
+        "--workers",
+        "1",
+    )
+    assert done.returncode == 0, done.stderr
+    table = pd.read_csv(tmp_path / "run" / "uncertainty-posterior.csv")
+    assert set(table.domain) == set(DOMAINS)
+    manifest = json.loads((tmp_path / "run" / "manifest.json").read_text())
+    assert (
+        manifest["scenario"]["channels"]["defence_treaty"]["rupture_hazard"]["dist"] == "empirical"
+    )
+
+
+def test_calibration_files_exist_with_their_report():
+    for name in (
+        "fitted.yaml",
+        "posterior.yaml",
+        "report.md",
+        "targets.csv",
+        "calibration.png",
+        "base_rates.csv",
+        "base_rates.md",
+        "evidence.yaml",
+        "from_2023_09.yaml",
+    ):
+        assert (ROOT / "calibration" / name).is_file(), name
+    assert "## Backtest" in (CALIBRATION / "report.md").read_text()
