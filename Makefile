@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint format paper clean
+.PHONY: run test lint format paper bytecode clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; v = sys.version_info; sys.exit(0 if v >= (3, 12) else f"alliance-sim needs Python 3.12 or newer, {sys.executable} is {v.major}.{v.minor}; run make with PYTHON=python3.12")'
@@ -13,13 +13,18 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev,dask]'
 	@touch $@
 
-run: $(STAMP)
+# Bytecode for the package, so that every process (workers too) starts without compiling
+# it, also where PYTHONDONTWRITEBYTECODE is set.
+bytecode: $(STAMP)
+	@$(BIN)/python -m compileall -q sim
+
+run: bytecode
 	$(BIN)/alliance-sim run scenarios/ukraine_ceasefire.yaml
 
-test: $(STAMP) lint
+test: bytecode lint
 	$(BIN)/python -m pytest -n 2 -q
 
-paper: $(STAMP)
+paper: bytecode
 	$(BIN)/alliance-sim paper --out results/paper
 
 lint: $(STAMP)

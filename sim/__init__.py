@@ -6,35 +6,43 @@ The public API: load a scenario, run it, read survival as pandas objects.
     >>> scenario = sim.load_scenario("scenarios/ukraine_ceasefire.yaml")
     >>> result = sim.run(scenario, replications=2000, seed=1)
     >>> result.survival.head()  # doctest: +SKIP
+
+Names are imported on first use, so that worker processes, which need only the model,
+do not pay for plotting and reporting libraries.
 """
 
-from sim.compare import compare
-from sim.engine import RunInterrupted, RunResult, load_run, run
-from sim.errors import ScenarioError, UserError
-from sim.model import AllianceModel
-from sim.outcomes import Outcomes
-from sim.reports import write_reports
-from sim.scenario import Scenario, load_scenario, override, scenario_hash
-from sim.sensitivity import sensitivity
-from sim.sweep import sweep
-from sim.tables import headline_table
+from __future__ import annotations
 
-__all__ = [
-    "AllianceModel",
-    "Outcomes",
-    "RunInterrupted",
-    "RunResult",
-    "Scenario",
-    "ScenarioError",
-    "UserError",
-    "compare",
-    "headline_table",
-    "load_run",
-    "load_scenario",
-    "override",
-    "run",
-    "scenario_hash",
-    "sensitivity",
-    "sweep",
-    "write_reports",
-]
+import importlib
+from typing import Any
+
+_EXPORTS = {
+    "AllianceModel": "sim.model",
+    "Outcomes": "sim.outcomes",
+    "RunInterrupted": "sim.errors",
+    "RunResult": "sim.engine",
+    "Scenario": "sim.scenario",
+    "ScenarioError": "sim.errors",
+    "UserError": "sim.errors",
+    "compare": "sim.compare",
+    "headline_table": "sim.tables",
+    "load_run": "sim.engine",
+    "load_scenario": "sim.scenario",
+    "override": "sim.scenario",
+    "run": "sim.engine",
+    "scenario_hash": "sim.scenario",
+    "sensitivity": "sim.sensitivity",
+    "sweep": "sim.sweep",
+    "write_reports": "sim.reports",
+}
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _EXPORTS:
+        raise AttributeError(f"module 'sim' has no attribute {name!r}")
+    return getattr(importlib.import_module(_EXPORTS[name]), name)
+
+
+def __dir__() -> list[str]:
+    return __all__

@@ -93,7 +93,7 @@ class ActorAgent(mesa.Agent):
         for row, weight in self._responses[variable]:
             value = value + weight * self.model.state[row]
         low, high = self._ranges[variable]
-        return np.clip(value, DTYPE(low), DTYPE(high))
+        return np.minimum(np.maximum(value, DTYPE(low)), DTYPE(high))  # clip, cheaply
 
     def initialise(self) -> None:
         """Write the variables' values at month 0 into the model's state."""
@@ -107,10 +107,12 @@ class ActorAgent(mesa.Agent):
     def step(self) -> None:
         """Decide: desires for month t, and the variables' values for month t + 1."""
         state = self.model.state
-        np.matmul(self._weights, state, out=self.desire)
-        for index, row, weight in self._uncertain_terms:
-            self.desire[index] += weight * state[row]
-        np.clip(self.desire, 0, 1, out=self.desire)
+        if self.channels:
+            np.matmul(self._weights, state, out=self.desire)
+            for index, row, weight in self._uncertain_terms:
+                self.desire[index] += weight * state[row]
+            np.maximum(self.desire, 0, out=self.desire)  # clip to [0, 1]
+            np.minimum(self.desire, 1, out=self.desire)
         month = self.model.month + 1
         for index, variable in enumerate(self._changing):
             self._next[index] = self.variable_at(variable, month)
@@ -166,15 +168,37 @@ class ChannelAgent(mesa.Agent):
         self._rupture_at = (-np.log1p(-uniforms)).astype(DTYPE)
         self._clock = np.zeros(replications, dtype=DTYPE)
         self.params = self.parameters_at(0)
+        self._switches = self._switched_on(self.params)
         self.alive = np.asarray(model.state[self.row] >= self.params["threshold"]).copy()
         self.latent = ~self.alive
+        self._latent_count = int(self.latent.sum())
         self.ended = np.zeros(replications, dtype=bool)
+        self._awaiting_revival = np.zeros(replications, dtype=bool)
+        self._awaiting_count = 0
         self.below = np.zeros(replications, dtype=np.int16)
         self.emerged_month = np.where(self.alive, 0, NEVER).astype(np.int32)
         self.end_month = np.full(replications, NEVER, dtype=np.int32)
         self.revival_month = np.full(replications, NEVER, dtype=np.int32)
         self._next = np.empty(replications, dtype=DTYPE)
+        self._ruptured_mask = np.empty(replications, dtype=bool)
         self._ruptured: np.ndarray | None = None
+        # Temporaries of the step, shared by all channels (they run one after another): a
+        # small working set stays in cache, which matters more than any single operation.
+        scratch = model.scratch
+        self._target, self._gap, self._rate = scratch["target"], scratch["gap"], scratch["rate"]
+        self._unprotected, self._spread = scratch["unprotected"], scratch["spread"]
+        self._flags, self._below, self._ending = (
+            scratch["flags"],
+            scratch["below"],
+            scratch["ending"],
+        )
+
+    @staticmethod
+    def _switched_on(params: dict[str, Value]) -> tuple[bool, bool, bool]:
+        """Whether noise, ruptures and lock-in accrual are on (checked once, not every month)."""
+        return tuple(
+            bool(np.any(params[name])) for name in ("noise", "rupture_hazard", "lock_in_accrual")
+        )
 
     @property
     def intensity(self) -> np.ndarray:
@@ -199,32 +223,42 @@ class ChannelAgent(mesa.Agent):
     def step(self) -> None:
         """Compute month t + 1's intensity from month t's state and the parties' desires."""
         month = self.model.month
-        params = self.params = self.parameters_at(month) if self._effects else self.params
+        if self._effects:
+            self.params = self.parameters_at(month)
+            self._switches = self._switched_on(self.params)
+        params = self.params
+        noisy, hazardous, _ = self._switches
         (first, first_row), (second, second_row) = self.parties
-        target = np.minimum(first.desire[first_row], second.desire[second_row])
+        target = np.minimum(first.desire[first_row], second.desire[second_row], out=self._target)
         if "ceiling" in self._effects:
             np.minimum(target, params["ceiling"], out=target)
         intensity = self.intensity
-        lock_in = self.lock_in(month)
-        gap = target - intensity
-        rate = np.where(gap > 0, params["growth"], params["decay"] * (1 - lock_in))
-        following = self._next
-        np.multiply(rate, gap, out=following)
+        unprotected = np.subtract(1, self.lock_in(month), out=self._unprotected)
+        gap = np.subtract(target, intensity, out=self._gap)
+        falling = np.multiply(params["decay"], unprotected, out=self._rate)
+        rate = np.where(np.greater(gap, 0, out=self._flags), params["growth"], falling)
+        following = np.multiply(rate, gap, out=self._next)
         following += intensity
-        noise = params["noise"]
-        if np.any(noise):
+        if noisy:
             # Shocks shrink toward 0 and 1 (a Jacobi-type diffusion): `noise` is their
             # standard deviation at intensity 0.5, and chance alone cannot keep alive a
             # channel that nobody wants.
-            self._noise.standard_normal(out=self._shock, dtype=DTYPE)
-            spread = np.sqrt(intensity * (1 - intensity))
-            following += (2 * noise) * spread * self._shock
-        np.clip(following, 0, 1, out=following)
-        hazard = params["rupture_hazard"]
+            shock = self._noise.standard_normal(out=self._spread, dtype=DTYPE)
+            spread = np.subtract(1, intensity, out=self._rate)
+            spread *= intensity
+            np.sqrt(spread, out=spread)
+            spread *= 2 * params["noise"]
+            spread *= shock
+            following += spread
+        np.maximum(following, 0, out=following)  # clip to [0, 1], as two cheap ufuncs
+        np.minimum(following, 1, out=following)
         self._ruptured = None
-        if np.any(hazard):
-            self._clock += hazard * (1 - lock_in) * self.alive
-            ruptured = self.alive & (self._clock >= self._rupture_at)
+        if hazardous:
+            increment = np.multiply(params["rupture_hazard"], unprotected, out=self._gap)
+            increment *= self.alive
+            self._clock += increment
+            ruptured = np.greater_equal(self._clock, self._rupture_at, out=self._ruptured_mask)
+            ruptured &= self.alive
             if ruptured.any():
                 self._ruptured = ruptured
                 following[ruptured] = 0
@@ -235,29 +269,39 @@ class ChannelAgent(mesa.Agent):
         month = model.month + 1
         following = self._next
         params = self.params
-        accrual = params["lock_in_accrual"]
-        if np.any(accrual):
-            grown = self.lock_in_base + accrual * model.state[self.row] * self.alive
-            self.lock_in_base = np.minimum(grown, params["lock_in_max"]).astype(DTYPE)
+        if self._switches[2]:
+            grown = np.multiply(params["lock_in_accrual"], model.state[self.row], out=self._gap)
+            grown *= self.alive
+            self.lock_in_base += grown
+            np.minimum(self.lock_in_base, params["lock_in_max"], out=self.lock_in_base)
         model.state[self.row] = following
-        below = following < params["threshold"]
-        self.below = np.where(below, self.below + 1, 0).astype(np.int16)
-        ending = self.alive & (self.below >= self._dormancy)
+        below = np.less(
+            following, params["threshold"], out=self._spread.view(bool)[: len(following)]
+        )
+        self.below *= below
+        self.below += below
+        ending = np.greater_equal(self.below, self._dormancy, out=self._ending)
+        ending &= self.alive
         if self._ruptured is not None:
             ending |= self._ruptured
-            self.lock_in_base = np.where(self._ruptured, 0, self.lock_in_base).astype(DTYPE)
+            self.lock_in_base[self._ruptured] = 0
         if ending.any():
             self.end_month[ending] = month
             self.ended |= ending
             self.alive &= ~ending
-        if self.latent.any():
+            self._awaiting_revival |= ending
+            self._awaiting_count += np.count_nonzero(ending)
+        if self._latent_count:
             emerging = self.latent & (following >= params["emergence"])
             if emerging.any():
                 self.emerged_month[emerging] = month
                 self.alive |= emerging
                 self.latent &= ~emerging
                 self.below[emerging] = 0
-        waiting = self.ended & (self.revival_month == NEVER)
-        if waiting.any():
-            reviving = waiting & (following >= params["emergence"])
-            self.revival_month[reviving] = month
+                self._latent_count -= np.count_nonzero(emerging)
+        if self._awaiting_count:
+            reviving = self._awaiting_revival & (following >= params["emergence"])
+            if reviving.any():
+                self.revival_month[reviving] = month
+                self._awaiting_revival &= ~reviving
+                self._awaiting_count -= np.count_nonzero(reviving)

@@ -45,6 +45,7 @@ from sim.errors import Problem, ScenarioError, UserError, did_you_mean
 from sim.model import AllianceModel
 from sim.months import parse_month
 from sim.parameters import point_value
+from sim.paths import CALIBRATION, ROOT
 from sim.scenario import Scenario, load_scenario, validate_structure
 from sim.schema import MONTH_PATTERN, Closed, Name, Text
 from sim.storage import write_text
@@ -52,8 +53,6 @@ from sim.survival import horizon_estimates
 from sim.sweep import set_value
 from sim.yamlfile import load_yaml
 
-ROOT = Path(__file__).resolve().parents[1]
-CALIBRATION = ROOT / "calibration"
 BASE_RATE_GROUP = "bilateral_defence_postwar"
 POSTERIOR_GROUP = "posterior"
 EMERGENCE_SIGMA = 2.0  # months: evidence dates are to the month, emergence is gradual

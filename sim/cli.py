@@ -1,7 +1,9 @@
 """The ``alliance-sim`` command: a thin shell over the Python API.
 
 Every command parses its arguments, calls :mod:`sim`, and prints. Errors in what the
-user asked for are printed without a traceback and exit with status 2.
+user asked for are printed without a traceback and exit with status 2. Commands import
+what they need when they run: ``validate`` starts at once, and simulating commands start
+their worker pool while the model's libraries load.
 """
 
 from __future__ import annotations
@@ -10,21 +12,17 @@ import argparse
 import json
 import os
 import sys
+import threading
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from sim.baserates import base_rates, write_base_rates
-from sim.calibration import CALIBRATION, Settings, calibrate, write_calibration
-from sim.compare import compare
-from sim.engine import DEFAULT_CHUNK_SIZE, RunInterrupted, load_run, run
-from sim.errors import ScenarioError, UserError
-from sim.reports import PAPER_REPLICATIONS, REPORT_FORMATS, write_paper, write_reports
-from sim.scenario import Scenario, load_scenario, override, scenario_hash
-from sim.schema import file_schema, resolved_schema
-from sim.sensitivity import sensitivity
-from sim.sweep import Sweep, sweep
-from sim.tables import terminal_table
-from sim.yamlfile import load_yaml
+from sim.defaults import DEFAULT_CHUNK_SIZE, REPORT_FORMATS
+from sim.errors import RunInterrupted, ScenarioError, UserError
+from sim.paths import CALIBRATION
+
+if TYPE_CHECKING:
+    from sim.scenario import Scenario
 
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
@@ -51,6 +49,10 @@ def _seed(text: str) -> int:
 
 
 def _command_run(args: argparse.Namespace) -> int:
+    _warm_up(args)
+    from sim.engine import run
+    from sim.scenario import load_scenario
+
     if args.resume and args.out:
         raise UserError("--resume continues the run in its own directory: drop --out")
     if args.scenario is None and args.resume is None:
@@ -60,6 +62,9 @@ def _command_run(args: argparse.Namespace) -> int:
         if scenario is None:
             raise UserError("--parameter-uncertainty applies to a scenario, not to --resume")
         scenario = with_posterior(scenario, Path(args.parameter_uncertainty))
+    if {"png", "pdf"} & set(args.format):
+        # Plotting libraries load in the background while the workers simulate.
+        threading.Thread(target=_prepare_figures, daemon=True).start()
     result = run(
         scenario,
         replications=args.replications,
@@ -73,14 +78,32 @@ def _command_run(args: argparse.Namespace) -> int:
         resume=args.resume,
         force=args.force,
         progress=not args.quiet,
+        meanwhile=lambda finished: _reports(finished, args.format),
     )
-    write_reports(result, formats=args.format)
+    from sim.tables import terminal_table
+
     print(terminal_table(result))
     print(f"\nwrote {result.directory}")
     return 0
 
 
+def _reports(result, formats: tuple[str, ...]) -> list[Path]:
+    from sim.reports import write_reports
+
+    return write_reports(result, formats=formats, record=False)
+
+
+def _prepare_figures() -> None:
+    from sim import figures
+
+    figures.prepare()
+
+
 def _command_report(args: argparse.Namespace) -> int:
+    from sim.engine import load_run
+    from sim.reports import write_reports
+    from sim.tables import terminal_table
+
     result = load_run(args.directory)
     written = write_reports(result, formats=args.format)
     print(terminal_table(result))
@@ -89,11 +112,14 @@ def _command_report(args: argparse.Namespace) -> int:
 
 
 def _command_paper(args: argparse.Namespace) -> int:
+    _warm_up(args)
+    from sim.reports import PAPER_REPLICATIONS, write_paper
+
     files = args.scenarios or sorted(Path("scenarios").glob("*.yaml"))
     written = write_paper(
         [Path(f) for f in files],
         Path(args.out),
-        replications=args.replications,
+        replications=args.replications or PAPER_REPLICATIONS,
         workers=args.workers,
         progress=not args.quiet,
     )
@@ -102,6 +128,9 @@ def _command_paper(args: argparse.Namespace) -> int:
 
 
 def _command_calibrate(args: argparse.Namespace) -> int:
+    from sim.baserates import base_rates, write_base_rates
+    from sim.calibration import Settings, calibrate, write_calibration
+
     out = Path(args.out)
     rates = Path(args.base_rates)
     if args.atop or args.task == "base-rates":
@@ -134,6 +163,9 @@ def _formats(text: str) -> tuple[str, ...]:
 
 def with_posterior(scenario: Scenario, posterior: Path) -> Scenario:
     """The scenario with parameters drawn from a posterior sample file (a scenario fragment)."""
+    from sim.scenario import override
+    from sim.yamlfile import load_yaml
+
     data, _ = load_yaml(posterior)
     if not isinstance(data, dict):
         raise UserError(f"{posterior}: expected a scenario fragment of empirical samples")
@@ -141,6 +173,8 @@ def with_posterior(scenario: Scenario, posterior: Path) -> Scenario:
 
 
 def _command_validate(args: argparse.Namespace) -> int:
+    from sim.scenario import load_scenario, scenario_hash
+
     failed = 0
     for file in args.files:
         try:
@@ -160,6 +194,9 @@ def _command_validate(args: argparse.Namespace) -> int:
 
 
 def _command_schema(args: argparse.Namespace) -> int:
+    from sim.schema import file_schema, resolved_schema
+    from sim.sweep import Sweep
+
     if args.sweep:
         schema = Sweep.model_json_schema()
         schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
@@ -167,6 +204,14 @@ def _command_schema(args: argparse.Namespace) -> int:
         schema = resolved_schema() if args.resolved else file_schema()
     print(json.dumps(schema, indent=2))
     return 0
+
+
+def _warm_up(args: argparse.Namespace) -> None:
+    local = getattr(args, "executor", "local") == "local" and not getattr(args, "scheduler", None)
+    if local and args.workers != 1:
+        from sim.executors import warm_up
+
+        warm_up()
 
 
 def _add_run_options(
@@ -221,6 +266,10 @@ def _study_options(args: argparse.Namespace) -> dict:
 
 
 def _command_compare(args: argparse.Namespace) -> int:
+    _warm_up(args)
+    from sim.compare import compare
+    from sim.scenario import load_scenario
+
     if args.resume is None and len(args.scenarios) + bool(args.baseline) < 2:
         raise UserError("give at least two scenario files to compare")
     scenarios = [load_scenario(f) for f in args.scenarios]
@@ -233,6 +282,9 @@ def _command_compare(args: argparse.Namespace) -> int:
 
 
 def _command_sweep(args: argparse.Namespace) -> int:
+    _warm_up(args)
+    from sim.sweep import sweep
+
     table = sweep(args.sweep, **_study_options(args))
     points = table.point.nunique()
     print(f"{table.attrs['sweep']}: {points} points; P(alive) over the points:")
@@ -244,6 +296,9 @@ def _command_sweep(args: argparse.Namespace) -> int:
 
 
 def _command_sensitivity(args: argparse.Namespace) -> int:
+    _warm_up(args)
+    from sim.sensitivity import sensitivity
+
     table = sensitivity(args.sweep, **_study_options(args))
     print((Path(table.attrs["directory"]) / "sensitivity.md").read_text())
     print(f"wrote {table.attrs['directory']}")
@@ -374,10 +429,7 @@ def build_parser() -> argparse.ArgumentParser:
     paper_parser.add_argument("scenarios", nargs="*", help="scenario files (default: the library)")
     paper_parser.add_argument("--out", default="results/paper", help="output folder")
     paper_parser.add_argument(
-        "--replications",
-        type=_positive,
-        default=PAPER_REPLICATIONS,
-        help=f"replications per scenario (default {PAPER_REPLICATIONS:,})",
+        "--replications", type=_positive, help="replications per scenario (default 50,000)"
     )
     paper_parser.add_argument("--workers", type=_positive, help="worker processes")
     paper_parser.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -431,5 +483,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
 
 
+def entry() -> None:
+    """The console script: run the command, then leave without tearing the interpreter down.
+
+    Everything the command writes is closed by then; freeing the memory of pandas,
+    matplotlib and the run object by object only delays the shell by half a second.
+    """
+    code = main()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    entry()

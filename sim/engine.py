@@ -13,8 +13,10 @@ replications and an interrupted run resumes where it stopped.
 from __future__ import annotations
 
 import sys
-from collections.abc import Hashable, Iterator
+import threading
+from collections.abc import Callable, Hashable, Iterator
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -22,9 +24,9 @@ import pandas as pd
 from threadpoolctl import threadpool_limits
 from tqdm import tqdm
 
-from sim.errors import UserError
+from sim.defaults import DEFAULT_CHUNK_SIZE
+from sim.errors import RunInterrupted, UserError
 from sim.executors import ChunkTask, default_workers, make_executor
-from sim.model import AllianceModel
 from sim.months import parse_month
 from sim.outcomes import Outcomes
 from sim.provenance import git_state, machine, package_versions, utc_now
@@ -39,7 +41,6 @@ from sim.scenario import (
 from sim.storage import write_text
 from sim.survival import Summary, survival_frame
 
-DEFAULT_CHUNK_SIZE = 10_000
 RESULTS = Path("results")
 
 
@@ -55,24 +56,35 @@ def simulate_chunk(scenario: Scenario, seed: int, chunk_index: int, size: int) -
     BLAS is held to one thread so a chunk's numbers cannot depend on how many threads
     a matrix product happens to use in the process that runs it.
     """
+    # Imported here: the process that coordinates a pool never runs the model, and the
+    # model's libraries (Mesa, scipy.stats) take over a second to import.
+    from sim.model import AllianceModel
+
     with threadpool_limits(limits=1):
         model = AllianceModel(scenario, size, seed=seed, chunk_index=chunk_index, collect=False)
         return model.run()
 
 
-class RunInterrupted(UserError):
-    """A run stopped by Ctrl-C; its finished chunks are saved and it can be resumed."""
+class _Background:
+    """A function running in a thread, whose error (if any) is raised where it is awaited."""
 
-    def __init__(self, directory: Path | None, done: int, total: int) -> None:
-        self.directory = directory
-        if directory is None:
-            message = f"interrupted after {done} of {total} chunks (nothing was saved)"
-        else:
-            message = (
-                f"interrupted: {done} of {total} chunks are saved in {directory}; "
-                f"continue with: alliance-sim run --resume {directory}"
-            )
-        super().__init__(message)
+    def __init__(self, function: Callable[..., Any], *args: Any) -> None:
+        self._error: BaseException | None = None
+
+        def target() -> None:
+            try:
+                function(*args)
+            except BaseException as error:  # re-raised in wait(), in the caller's thread
+                self._error = error
+
+        self._thread = threading.Thread(target=target, daemon=True)
+        self._thread.start()
+
+    def wait(self) -> None:
+        """Wait until the function is done; raise its error if it failed."""
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
 
 
 @dataclass
@@ -91,6 +103,7 @@ class RunResult:
     summary: Summary
     directory: Path | None = None
     _outcomes: Outcomes | None = field(default=None, repr=False)
+    _writing: _Background | None = field(default=None, repr=False)
 
     @property
     def seed(self) -> int:
@@ -100,6 +113,8 @@ class RunResult:
     @property
     def outcomes(self) -> Outcomes:
         """Termination month and event flag per domain and replication (read from disk if saved)."""
+        if self._writing is not None:
+            self._writing.wait()
         if self._outcomes is None:
             channels = tuple(self.scenario.channels)
             self._outcomes = RunDirectory(self.directory).read_outcomes(
@@ -107,7 +122,7 @@ class RunResult:
             )
         return self._outcomes
 
-    @property
+    @cached_property
     def survival(self) -> pd.DataFrame:
         """Tidy Kaplan–Meier survival per domain and month, with 95% log-log intervals.
 
@@ -176,6 +191,7 @@ def run(
     resume: str | Path | None = None,
     force: bool = False,
     progress: bool = False,
+    meanwhile: Callable[[RunResult], list[Path]] | None = None,
 ) -> RunResult:
     """Run a scenario's replications and collect their outcomes and survival.
 
@@ -195,6 +211,9 @@ def run(
         resume: A run directory to continue; settings come from its manifest.
         force: Replace ``out`` if it is an existing run directory.
         progress: Show a progress bar on stderr.
+        meanwhile: For a run with a directory, called with the result while the outcomes
+            file is being written (to draw reports, say); the files it returns are listed
+            in the manifest.
 
     Returns:
         The run's results.
@@ -279,9 +298,14 @@ def run(
         result._outcomes = Outcomes.concatenate([parts[i] for i in range(len(sizes))])
         return result
     result.directory = directory.path
-    directory.write_outcomes(channels, len(sizes), scenario.replications)
+    # outcomes.npz is assembled in the background (zlib and file reads release the GIL)
+    # while survival.csv and whatever `meanwhile` writes (reports) are produced.
+    writer = _Background(directory.write_outcomes, channels, len(sizes), scenario.replications)
+    result._writing = writer
     write_text(directory.path / SURVIVAL, result.survival.to_csv(index=False))
-    manifest["outputs"] = [OUTCOMES, SURVIVAL]
+    extra = meanwhile(result) if meanwhile else []
+    writer.wait()
+    manifest["outputs"] = [OUTCOMES, SURVIVAL, *(Path(p).name for p in extra)]
     directory.write_manifest(manifest)
     directory.remove_chunks()
     return result

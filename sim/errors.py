@@ -71,3 +71,18 @@ class ScenarioError(UserError):
     def __init__(self, problems: list[Problem]) -> None:
         self.problems = problems
         super().__init__("\n".join(str(problem) for problem in problems))
+
+
+class RunInterrupted(UserError):
+    """A run stopped by Ctrl-C; its finished chunks are saved and it can be resumed."""
+
+    def __init__(self, directory: Path | None, done: int, total: int) -> None:
+        self.directory = directory
+        if directory is None:
+            message = f"interrupted after {done} of {total} chunks (nothing was saved)"
+        else:
+            message = (
+                f"interrupted: {done} of {total} chunks are saved in {directory}; "
+                f"continue with: alliance-sim run --resume {directory}"
+            )
+        super().__init__(message)

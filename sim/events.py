@@ -21,10 +21,9 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import stats
 
 from sim.months import parse_month
-from sim.parameters import DTYPE, ParameterSampler, Value
+from sim.parameters import DTYPE, ParameterSampler, Value, triangular_quantile
 from sim.schema import AddEffect, AtMonth, InWindow, Scenario, SetEffect, WithHazard
 from sim.streams import Source, Streams
 
@@ -44,11 +43,21 @@ class Effect:
     duration: int | None
     start: np.ndarray
     first: int
+    settled: np.ndarray | None = None
+
+    def __post_init__(self) -> None:
+        # After the last replication's event has finished its ramp and duration, the
+        # weights no longer change: they are computed once more, then reused.
+        happening = self.start[self.start < NEVER]
+        last = int(happening.max()) if happening.size else -1
+        self._settles = last + self.ramp + (self.duration or 0)
 
     def weight(self, month: int) -> np.ndarray | None:
         """Weight of the effect at ``month`` per replication; None where it is nowhere in force."""
         if month < self.first:
             return None
+        if self.settled is not None:
+            return self.settled
         elapsed = month - self.start
         if self.ramp:
             weight = np.clip(elapsed.astype(DTYPE) / DTYPE(self.ramp), 0, 1)
@@ -56,6 +65,8 @@ class Effect:
             weight = (elapsed >= 0).astype(DTYPE)
         if self.duration is not None:
             weight *= elapsed < self.duration
+        if month >= self._settles:
+            self.settled = weight
         return weight
 
     def apply(self, value: Value, month: int) -> Value:
@@ -173,11 +184,10 @@ class Schedule:
             delay = np.where(hazard > 0, np.minimum(waits, NEVER), NEVER).astype(np.int64)
         else:
             low, mode, high = (offset(v) for v in timing.triangular)
-            width = high - low
-            if width == 0:
+            if high == low:
                 delay = np.full(replications, low, dtype=np.int64)
             else:
-                drawn = stats.triang((mode - low) / width, loc=low, scale=width).ppf(u)
+                drawn = triangular_quantile(u, low, mode, high)
                 delay = np.floor(drawn + 0.5).astype(np.int64)
         months = np.where((anchor >= NEVER) | (delay >= NEVER), NEVER, anchor + delay)
         probability = sampler(event.probability, f"events.{name}.probability")

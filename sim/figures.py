@@ -80,14 +80,22 @@ def survival_figure(result: RunResult) -> Figure:
     columns = 4
     rows = -(-len(domains) // columns)
     start = parse_month(result.scenario.start)
+    height = 1.45 * rows + 0.55
     with style():
-        figure = Figure(figsize=(DOUBLE_COLUMN, 1.45 * rows + 0.5), layout="constrained")
+        # A fixed layout (in inches) rather than a solver: the same look, drawn in a fraction
+        # of the time, for any number of rows.
+        figure = Figure(figsize=(DOUBLE_COLUMN, height))
+        figure.subplots_adjust(
+            left=0.07, right=0.99, top=1 - 0.22 / height, bottom=0.55 / height,
+            wspace=0.12, hspace=0.42,
+        )  # fmt: skip
         axes = figure.subplots(rows, columns, sharex=True, sharey=True, squeeze=False)
         for ax, domain in zip(axes.flat, domains, strict=False):
             curve = survival[survival.domain == domain]
             step_band(ax, curve.month, curve.p_survive, curve.ci_low, curve.ci_high, OKABE_ITO[0])
             ax.set_title(domain_label(result, domain))
             ax.set_ylim(0, 1.02)
+            ax.set_yticks([0, 0.5, 1])
             year_ticks(ax, start, result.scenario.horizon)
             ax.grid(axis="y", linewidth=0.3, alpha=0.5)
         for ax in axes.flat[len(domains) :]:
@@ -98,8 +106,8 @@ def survival_figure(result: RunResult) -> Figure:
             axes[last, column].xaxis.set_tick_params(labelbottom=True)
         for ax in axes[:, 0]:
             ax.set_ylabel("P(alive)")
-        figure.supxlabel("\n".join(textwrap.wrap(caption(result), 150)), fontsize=6, x=0.0,
-                         ha="left")  # fmt: skip
+        figure.text(0.01, 0.08 / height, "\n".join(textwrap.wrap(caption(result), 150)),
+                    fontsize=6, ha="left", va="bottom")  # fmt: skip
     return figure
 
 
@@ -137,9 +145,28 @@ def style():
     return matplotlib.rc_context(STYLE)
 
 
+def prepare() -> None:
+    """Load the plotting backends and fonts ahead of the first figure.
+
+    Worth a few tenths of a second; a run calls it in a background thread while its
+    workers start, when this process has nothing else to do.
+    """
+    import matplotlib.backends.backend_agg
+    import matplotlib.backends.backend_pdf  # noqa: F401
+
+    with style():
+        figure = Figure(figsize=(1, 1))
+        figure.text(0.5, 0.5, "0")
+        figure.canvas.draw()
+
+
 def save(figure: Figure, path: Path) -> None:
     """Save atomically and without timestamps (format from the suffix: png or pdf)."""
     kind = path.suffix.lstrip(".")
     metadata = {"CreationDate": None} if kind == "pdf" else {"Software": None}
+    # Light PNG compression: files a little larger, written several times faster.
+    extra = {"pil_kwargs": {"compress_level": 1}} if kind == "png" else {}
     with atomic_file(path) as handle:
-        figure.savefig(handle, format=kind, dpi=300, metadata=metadata)
+        figure.savefig(handle, format=kind, dpi=300, metadata=metadata, **extra)
+    # The layout is now computed: keep it for the next format instead of solving it again.
+    figure.set_layout_engine("none")

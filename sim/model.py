@@ -64,6 +64,13 @@ class AllianceModel(mesa.Model):
         self.constant_row = len(names)
         self.state = np.zeros((len(names) + 1, replications), dtype=DTYPE)
         self.state[self.constant_row] = 1
+        self.scratch = {
+            name: np.empty(replications, dtype=dtype)
+            for name, dtype in (
+                ("target", DTYPE), ("gap", DTYPE), ("rate", DTYPE), ("unprotected", DTYPE),
+                ("spread", DTYPE), ("flags", bool), ("below", bool), ("ending", bool),
+            )
+        }  # fmt: skip
         self._actors = {
             name: ActorAgent(self, name, spec) for name, spec in scenario.actors.items()
         }

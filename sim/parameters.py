@@ -4,12 +4,16 @@ A parameter written as a distribution is drawn once per replication by inverse
 transform: ``value = F⁻¹(u)`` with ``u`` uniform from the parameter's own stream (keyed
 by its key path). Two scenarios that give the same parameter different distributions
 therefore draw coupled values from the same ``u`` (common random numbers for sweeps).
+
+The quantile functions are scipy.special's, combined as scipy.stats' ``ppf`` combines
+them, so the numbers are scipy.stats' to the last bit (a test checks it) without
+importing scipy.stats, which takes most of a second in every worker process.
 """
 
 from __future__ import annotations
 
 import numpy as np
-from scipy import stats
+from scipy import special
 
 from sim.schema import (
     Beta,
@@ -21,7 +25,7 @@ from sim.schema import (
     TruncatedNormal,
     Uniform,
 )
-from sim.streams import Source, Streams
+from sim.streams import Source, Streams, sample_rows
 
 DTYPE = np.float32
 Value = np.float32 | np.ndarray
@@ -29,6 +33,8 @@ Value = np.float32 | np.ndarray
 
 def frozen_distribution(param: ParamValue):
     """The scipy.stats frozen distribution of a distribution parameter."""
+    from scipy import stats
+
     match param:
         case Normal():
             return stats.norm(loc=param.mean, scale=param.sd)
@@ -46,6 +52,27 @@ def frozen_distribution(param: ParamValue):
     raise TypeError(f"not a distribution: {param!r}")
 
 
+def triangular_quantile(u: np.ndarray, low: float, mode: float, high: float) -> np.ndarray:
+    """Quantiles of the triangular distribution (scipy.stats.triang's formula)."""
+    width = high - low
+    c = (mode - low) / width
+    return np.where(u < c, np.sqrt(c * u), 1 - np.sqrt((1 - c) * (1 - u))) * width + low
+
+
+def quantile(param: ParamValue, u: np.ndarray) -> np.ndarray:
+    """The distribution's quantile function at ``u``, as ``scipy.stats`` computes it."""
+    match param:
+        case Normal():
+            return special.ndtri(u) * param.sd + param.mean
+        case Uniform():
+            return u * (param.high - param.low) + param.low
+        case Beta():
+            return special.betaincinv(param.a, param.b, u) * (param.high - param.low) + param.low
+        case Triangular():
+            return triangular_quantile(u, param.low, param.mode, param.high)
+    return frozen_distribution(param).ppf(u)
+
+
 def is_uncertain(param: ParamValue) -> bool:
     """Whether the parameter is drawn per replication."""
     return not isinstance(param, float | int | Documented)
@@ -57,8 +84,17 @@ def point_value(param: ParamValue) -> float:
         return param.value
     if isinstance(param, float | int):
         return float(param)
-    if isinstance(param, Empirical):
-        return float(np.mean(param.values))
+    match param:
+        case Empirical():
+            return float(np.mean(param.values))
+        case Normal():
+            return param.mean
+        case Uniform():
+            return (param.low + param.high) / 2
+        case Beta():
+            return param.low + (param.high - param.low) * param.a / (param.a + param.b)
+        case Triangular():
+            return (param.low + param.mode + param.high) / 3
     return float(frozen_distribution(param).mean())
 
 
@@ -81,17 +117,7 @@ class ParameterSampler:
         if isinstance(param, Empirical):
             return empirical_draws(param, self.streams, self.replications, key)
         u = self.streams.uniforms(Source.PARAMETERS, key, self.replications)
-        return frozen_distribution(param).ppf(u).astype(DTYPE)
-
-
-def sample_rows(streams: Streams, replications: int, key: str, rows: int) -> np.ndarray:
-    """The row of a sample of ``rows`` values that each replication draws.
-
-    ``key`` names the stream: ``group:<name>`` for a group, so that every parameter of the
-    group (and anyone reconstructing the draws afterwards) gets the same rows.
-    """
-    u = streams.uniforms(Source.PARAMETERS, key, replications)
-    return np.minimum((u * rows).astype(np.int64), rows - 1)
+        return quantile(param, u).astype(DTYPE)
 
 
 def empirical_draws(param: Empirical, streams: Streams, replications: int, key: str) -> np.ndarray:

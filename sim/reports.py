@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from sim import figures
+from sim.defaults import REPORT_FORMATS
 from sim.engine import RunResult
 from sim.months import iso_month, month_label, parse_month
 from sim.rundir import RunDirectory
@@ -29,8 +30,6 @@ from sim.tables import (
     provenance_line,
 )
 from sim.uncertainty import sample_groups, uncertainty_markdown, uncertainty_table
-
-REPORT_FORMATS = ("md", "tex", "csv", "png", "pdf")
 
 
 def relationship_table(result: RunResult) -> pd.DataFrame:
@@ -76,11 +75,11 @@ def _relationship_markdown(result: RunResult) -> str:
     return "\n".join(lines) + "\n"
 
 
-def methods_text(result: RunResult) -> str:
+def methods_text(result: RunResult, table: pd.DataFrame | None = None) -> str:
     """A methods paragraph a paper can adapt, with the run's settings and error margins."""
     manifest = result.manifest
     scenario = result.scenario
-    table = headline_table(result)
+    table = headline_table(result) if table is None else table
     horizons = scenario.report_horizons
     errors = table[[f"se_{h}" for h in horizons]].to_numpy()
     n = scenario.replications
@@ -124,7 +123,11 @@ def methods_text(result: RunResult) -> str:
 
 
 def write_reports(
-    result: RunResult, directory: str | Path | None = None, formats=REPORT_FORMATS
+    result: RunResult,
+    directory: str | Path | None = None,
+    formats=REPORT_FORMATS,
+    *,
+    record: bool = True,
 ) -> list[Path]:
     """Write tables, figures and ``methods.md`` for a run.
 
@@ -132,6 +135,8 @@ def write_reports(
         result: A finished run (from :func:`sim.run` or :func:`sim.load_run`).
         directory: Where to write (default: the run's own directory).
         formats: Any of ``md``, ``tex``, ``csv``, ``png``, ``pdf``.
+        record: List the files in the run's manifest (off while the run itself is
+            finishing, which records them).
 
     Returns:
         The files written.
@@ -146,20 +151,20 @@ def write_reports(
         write_text(target / name, content)
         written.append(target / name)
 
+    headline = headline_table(result)
     if "md" in formats:
-        text("table.md", markdown_table(result) + "\n" + _relationship_markdown(result))
+        text("table.md", markdown_table(result, headline) + "\n" + _relationship_markdown(result))
     if "tex" in formats:
-        text("table.tex", latex_table(result))
+        text("table.tex", latex_table(result, headline))
     if "csv" in formats:
-        text("table.csv", csv_table(result))
+        text("table.csv", csv_table(result, headline))
         text("relationship.csv", relationship_table(result).to_csv(index=False))
-    for kind in ("png", "pdf"):
-        if kind in formats:
-            for name, build in (
-                ("survival", figures.survival_figure),
-                ("alive", figures.alive_figure),
-            ):
-                figures.save(build(result), target / f"{name}.{kind}")
+    kinds = [kind for kind in ("png", "pdf") if kind in formats]
+    if kinds:
+        for name, build in (("survival", figures.survival_figure), ("alive", figures.alive_figure)):
+            figure = build(result)
+            for kind in kinds:
+                figures.save(figure, target / f"{name}.{kind}")
                 written.append(target / f"{name}.{kind}")
     for group in sample_groups(result.scenario):
         table = uncertainty_table(result, group)
@@ -167,8 +172,8 @@ def write_reports(
             text(f"uncertainty-{group}.csv", table.to_csv(index=False))
         if "md" in formats:
             text(f"uncertainty-{group}.md", uncertainty_markdown(table, group))
-    text("methods.md", methods_text(result))
-    if result.directory is not None and target == Path(result.directory):
+    text("methods.md", methods_text(result, headline))
+    if record and result.directory is not None and target == Path(result.directory):
         run_directory = RunDirectory(target)
         manifest = run_directory.read_manifest()
         names = [p.name for p in written]

@@ -30,6 +30,7 @@ CHUNKS = "chunks"
 OUTCOMES = "outcomes.npz"
 SURVIVAL = "survival.csv"
 _CHUNK_FILE = re.compile(r"^chunk-(\d{6})\.npz$")
+_OPEN_CHUNKS = 256  # chunk files held open at once while outputs are assembled
 
 
 def default_directory(root: Path, name: str, timestamp: str) -> Path:
@@ -127,20 +128,36 @@ class RunDirectory:
         return _read_outcomes(self._chunk_path(index), channels, horizon)
 
     def write_outcomes(self, channels: tuple[str, ...], chunks: int, replications: int) -> None:
-        """Join the saved chunks into ``outcomes.npz``, one array and one chunk at a time."""
+        """Join the saved chunks into ``outcomes.npz``, one array and one chunk at a time.
 
-        def pieces(key: str):
-            for index in range(chunks):
-                with np.load(self._chunk_path(index), allow_pickle=False) as chunk:
-                    yield chunk[key]
-
+        The chunk files stay open while a domain's four arrays are written (up to
+        ``_OPEN_CHUNKS`` at once), so each is opened once per domain, not once per array.
+        """
         with atomic_file(self.path / OUTCOMES) as handle:
             writer = NpzWriter(handle)
             for channel in channels:
-                for field in FIELDS:
-                    key = f"{channel}__{field}"
-                    writer.write(key, OUTCOME_DTYPES[field], replications, pieces(key))
+                keep_open = chunks <= _OPEN_CHUNKS
+                opened = [self._open_chunk(i) for i in range(chunks)] if keep_open else []
+                try:
+                    for field in FIELDS:
+                        key = f"{channel}__{field}"
+                        pieces = (
+                            (chunk[key] for chunk in opened)
+                            if keep_open
+                            else (self._read_chunk(i, key) for i in range(chunks))
+                        )
+                        writer.write(key, OUTCOME_DTYPES[field], replications, pieces)
+                finally:
+                    for chunk in opened:
+                        chunk.close()
             writer.close()
+
+    def _open_chunk(self, index: int):
+        return np.load(self._chunk_path(index), allow_pickle=False)
+
+    def _read_chunk(self, index: int, key: str) -> np.ndarray:
+        with self._open_chunk(index) as chunk:
+            return chunk[key]
 
     def read_outcomes(self, channels: tuple[str, ...], horizon: int) -> Outcomes:
         """Read ``outcomes.npz``."""

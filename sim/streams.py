@@ -57,3 +57,13 @@ class Streams:
     def uniforms(self, source: Source, name: str, size: int) -> np.ndarray:
         """``size`` uniforms on [0, 1) for ``name`` under ``source``."""
         return self.generator(source, name).random(size)
+
+
+def sample_rows(streams: Streams, replications: int, key: str, rows: int) -> np.ndarray:
+    """The row of a sample of ``rows`` values that each replication draws.
+
+    ``key`` names the stream: ``group:<name>`` for a group, so that every parameter of the
+    group (and anyone reconstructing the draws afterwards) gets the same rows.
+    """
+    u = streams.uniforms(Source.PARAMETERS, key, replications)
+    return np.minimum((u * rows).astype(np.int64), rows - 1)

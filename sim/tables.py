@@ -64,13 +64,14 @@ def _months(value: float | None) -> str:
     return "NR" if value is None or pd.isna(value) else f"{int(value)}"
 
 
-def _cells(result: RunResult) -> tuple[list[str], list[list[str]]]:
+def _cells(result: RunResult, table: pd.DataFrame | None) -> tuple[list[str], list[list[str]]]:
     scenario = result.scenario
     start = parse_month(scenario.start)
     horizons = scenario.report_horizons
     header = ["Domain"] + [month_label(start + h) for h in horizons] + ["Median (months)"]
     rows = []
-    for domain, row in headline_table(result).iterrows():
+    table = headline_table(result) if table is None else table
+    for domain, row in table.iterrows():
         cells = [domain_label(result, str(domain))]
         for h in horizons:
             cells.append(f"{row[f'p_{h}']:.2f} [{row[f'low_{h}']:.2f}, {row[f'high_{h}']:.2f}]")
@@ -90,9 +91,9 @@ def _title(result: RunResult) -> str:
     )
 
 
-def terminal_table(result: RunResult) -> str:
+def terminal_table(result: RunResult, table: pd.DataFrame | None = None) -> str:
     """The headline table as aligned plain text."""
-    header, rows = _cells(result)
+    header, rows = _cells(result, table)
     widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
 
     def render(cells: list[str]) -> str:
@@ -105,9 +106,9 @@ def terminal_table(result: RunResult) -> str:
     return "\n".join([*lines, provenance_line(result)])
 
 
-def markdown_table(result: RunResult) -> str:
+def markdown_table(result: RunResult, table: pd.DataFrame | None = None) -> str:
     """The headline table as a Markdown (GitHub) table with its title and provenance."""
-    header, rows = _cells(result)
+    header, rows = _cells(result, table)
     lines = [f"**{_title(result)}**", "", "| " + " | ".join(header) + " |"]
     lines.append("|" + "|".join([":---"] + ["---:"] * (len(header) - 1)) + "|")
     lines += ["| " + " | ".join(row) + " |" for row in rows]
@@ -133,12 +134,12 @@ def latex_escape(text: str) -> str:
     return "".join(_LATEX_SPECIAL.get(char, char) for char in text)
 
 
-def latex_table(result: RunResult) -> str:
+def latex_table(result: RunResult, table: pd.DataFrame | None = None) -> str:
     """The headline table as a LaTeX ``table`` with booktabs rules, caption and label.
 
     Needs the booktabs package in the document's preamble.
     """
-    header, rows = _cells(result)
+    header, rows = _cells(result, table)
     label = "tab:" + result.scenario.name.replace("_", "-")
     caption = (
         _title(result).replace("P(channel alive)", "Probability that each channel is alive")
@@ -165,8 +166,8 @@ def latex_table(result: RunResult) -> str:
     )
 
 
-def csv_table(result: RunResult) -> str:
+def csv_table(result: RunResult, table: pd.DataFrame | None = None) -> str:
     """The headline table's numbers as CSV, with the provenance as a leading comment line."""
-    table = headline_table(result)
+    table = (headline_table(result) if table is None else table).copy()
     table.insert(0, "label", [domain_label(result, str(d)) for d in table.index])
     return f"# {provenance_line(result)}\n" + table.to_csv()

@@ -18,9 +18,8 @@ import pandas as pd
 from pydantic import BaseModel
 
 from sim.engine import RunResult, chunk_sizes
-from sim.parameters import sample_rows
 from sim.schema import sample_group_sizes
-from sim.streams import Streams
+from sim.streams import Streams, sample_rows
 from sim.survival import wilson_bounds
 
 

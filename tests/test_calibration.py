@@ -21,10 +21,10 @@ from sim.calibration import (
 )
 from sim.engine import run
 from sim.errors import ScenarioError
-from sim.parameters import ParameterSampler, sample_rows
+from sim.parameters import ParameterSampler
 from sim.scenario import load_scenario
 from sim.schema import Empirical
-from sim.streams import Streams
+from sim.streams import Streams, sample_rows
 from sim.uncertainty import uncertainty_table
 from tests.conftest import ATOP, ROOT, SCENARIOS, variant
 from tests.test_cli import alliance_sim

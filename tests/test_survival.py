@@ -73,3 +73,11 @@ def test_median_rule_for_a_curve_exactly_at_one_half_and_not_reached():
     never = LifeTable.from_outcomes(np.array([5, 5]), np.array([0, 0], bool), 5)
     assert median_survival(kaplan_meier(never)).estimate is None
     assert first_month_at_or_below(np.array([1.0, 0.7, 0.6])) is None
+
+
+@pytest.mark.parametrize(("alive", "total"), [(0, 10), (3, 10), (9_990, 10_000), (10_000, 10_000)])
+def test_wilson_interval_matches_scipy_binomtest(alive, total):
+    from sim.survival import wilson_interval
+
+    expected = stats.binomtest(alive, total).proportion_ci(0.95, method="wilson")
+    assert wilson_interval(alive, total) == pytest.approx((expected.low, expected.high), abs=1e-12)
