@@ -31,7 +31,7 @@ from sim.engine import DEFAULT_CHUNK_SIZE, RunResult, load_run, run
 from sim.errors import UserError
 from sim.months import iso_month, month_label, parse_month
 from sim.provenance import git_state, machine, package_versions, utc_now
-from sim.rundir import MANIFEST, RunDirectory, default_directory
+from sim.rundir import MANIFEST, RunDirectory, default_directory, safe_name
 from sim.scenario import Scenario, scenario_from_dict, scenario_hash, with_run_settings
 from sim.storage import write_json, write_text
 from sim.streams import name_key
@@ -174,7 +174,7 @@ def _restricted_mean(result: RunResult, domain: str) -> tuple[float, float, floa
 
 
 def _check_comparable(scenarios: list[Scenario]) -> None:
-    names = [s.name for s in scenarios]
+    names = [safe_name(s.name) for s in scenarios]
     duplicates = sorted({n for n in names if names.count(n) > 1})
     if duplicates:
         raise UserError(f"scenarios must have different names; repeated: {', '.join(duplicates)}")
@@ -253,7 +253,7 @@ def compare(
         write_json(directory / MANIFEST, _manifest(ordered, chunk_size))
     results = {}
     for scenario in ordered:
-        run_out = directory / "runs" / scenario.name if directory else None
+        run_out = directory / "runs" / safe_name(scenario.name) if directory else None
         results[scenario.name] = run(
             scenario,
             chunk_size=chunk_size,
@@ -309,7 +309,7 @@ def _resume(directory: Path, workers, executor, scheduler, progress) -> pd.DataF
     manifest = RunDirectory(directory).read_manifest()
     results = {}
     for entry in manifest["scenarios"]:
-        run_dir = directory / "runs" / entry["name"]
+        run_dir = directory / "runs" / safe_name(entry["name"])
         run_manifest = (run_dir / MANIFEST).is_file() and RunDirectory(run_dir).read_manifest()
         if run_manifest and run_manifest.get("status") == "complete":
             results[entry["name"]] = load_run(run_dir)

@@ -26,7 +26,14 @@ from tqdm import tqdm
 
 from sim.defaults import DEFAULT_CHUNK_SIZE
 from sim.errors import RunInterrupted, UserError
-from sim.executors import ChunkTask, default_workers, make_executor
+from sim.executors import (
+    ChunkTask,
+    DaskCluster,
+    InProcess,
+    LocalPool,
+    default_workers,
+    make_executor,
+)
 from sim.months import parse_month
 from sim.outcomes import Outcomes
 from sim.provenance import git_state, machine, package_versions, utc_now
@@ -254,6 +261,35 @@ def run(
         except BaseException:
             pool.close()
             raise
+    try:
+        return _simulate(
+            scenario, manifest, directory, sizes, saved, tasks, pool, progress, meanwhile
+        )
+    except RunInterrupted:
+        raise
+    except UserError as error:
+        if directory is None:
+            raise
+        raise UserError(
+            f"{error}\nthe run in {directory.path} is not complete; once that is fixed, "
+            f"continue it with: alliance-sim run --resume {directory.path}"
+        ) from None
+    finally:
+        pool.close()
+
+
+def _simulate(
+    scenario: Scenario,
+    manifest: dict[str, Any],
+    directory: RunDirectory | None,
+    sizes: list[int],
+    saved: list[int],
+    tasks: list[ChunkTask],
+    pool: InProcess | LocalPool | DaskCluster,
+    progress: bool,
+    meanwhile: Callable[[RunResult], list[Path]] | None,
+) -> RunResult:
+    """Run the chunks, then write the outputs: the body of :func:`run`."""
     channels = tuple(scenario.channels)
     summary: Summary | None = None
     for index in saved:

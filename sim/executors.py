@@ -181,10 +181,11 @@ class DaskCluster:
                 submit()
 
     def close(self) -> None:
-        """Disconnect, and stop the cluster if this executor started it."""
+        """Disconnect, and stop the cluster if this executor started it (once)."""
         self._client.close()
         if self._cluster is not None:
             self._cluster.close()
+            self._cluster = None
 
 
 def make_executor(

@@ -18,7 +18,7 @@ from sim import figures
 from sim.defaults import REPORT_FORMATS
 from sim.engine import RunResult
 from sim.months import iso_month, month_label, parse_month
-from sim.rundir import RunDirectory
+from sim.rundir import RunDirectory, safe_name
 from sim.storage import write_text
 from sim.survival import domains_alive, horizon_estimates
 from sim.tables import (
@@ -211,7 +211,7 @@ def write_paper(
         result = run(load_scenario(file), replications=replications, workers=workers,
                      progress=progress)  # fmt: skip
         results.append(result)
-        name = result.scenario.name
+        name = safe_name(result.scenario.name)
         for suffix, render in (("md", markdown_table), ("tex", latex_table), ("csv", csv_table)):
             write_text(out / f"{name}.{suffix}", render(result))
             written.append(out / f"{name}.{suffix}")

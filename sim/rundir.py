@@ -33,13 +33,23 @@ _CHUNK_FILE = re.compile(r"^chunk-(\d{6})\.npz$")
 _OPEN_CHUNKS = 256  # chunk files held open at once while outputs are assembled
 
 
+def safe_name(name: str) -> str:
+    """A name fit for a file or directory: letters, digits, ``_``, ``-`` and ``.`` only.
+
+    A scenario's name is free text; used as it is in a path, ``../x`` would leave the
+    results folder.
+    """
+    cleaned = re.sub(r"[^A-Za-z0-9_.-]+", "_", name).lstrip(".")
+    return cleaned[:80] or "run"
+
+
 def default_directory(root: Path, name: str, timestamp: str) -> Path:
     """``root/<name>-<timestamp>``, with a numeric suffix if that exists already."""
     stamp = timestamp.replace("-", "").replace(":", "")
-    candidate = root / f"{name}-{stamp}"
+    candidate = root / f"{safe_name(name)}-{stamp}"
     suffix = 2
     while candidate.exists():
-        candidate = root / f"{name}-{stamp}-{suffix}"
+        candidate = root / f"{safe_name(name)}-{stamp}-{suffix}"
         suffix += 1
     return candidate
 
@@ -85,7 +95,16 @@ class RunDirectory:
         path = Path(path)
         if not (path / MANIFEST).is_file():
             raise UserError(f"{path} is not a run directory (no {MANIFEST})")
-        return cls(path)
+        directory = cls(path)
+        directory.remove_stale_temporaries()
+        return directory
+
+    def remove_stale_temporaries(self) -> None:
+        """Delete files a killed process left half-written (they never replaced a real one)."""
+        for folder in (self.path, self.path / CHUNKS):
+            if folder.is_dir():
+                for stale in folder.glob(".*.tmp-*"):
+                    stale.unlink(missing_ok=True)
 
     def read_manifest(self) -> dict[str, Any]:
         """The run's manifest."""

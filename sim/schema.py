@@ -30,6 +30,7 @@ from pydantic import (
 from sim.months import MONTH_PATTERN
 
 Number = Annotated[float, Field(strict=True, allow_inf_nan=False)]
+Positive = Annotated[float, Field(strict=True, gt=0, allow_inf_nan=False)]
 
 
 def _integral(value: Any) -> Any:
@@ -107,7 +108,7 @@ class Normal(Provenance):
 
     dist: Literal["normal"]
     mean: Number
-    sd: Annotated[float, Field(strict=True, gt=0)]
+    sd: Positive
 
 
 class TruncatedNormal(Provenance):
@@ -115,7 +116,7 @@ class TruncatedNormal(Provenance):
 
     dist: Literal["truncnorm"]
     mean: Number
-    sd: Annotated[float, Field(strict=True, gt=0)]
+    sd: Positive
     low: Number
     high: Number
 
@@ -144,8 +145,8 @@ class Beta(Provenance):
     """Beta(a, b) distribution, rescaled from [0, 1] to [low, high]."""
 
     dist: Literal["beta"]
-    a: Annotated[float, Field(strict=True, gt=0)]
-    b: Annotated[float, Field(strict=True, gt=0)]
+    a: Positive
+    b: Positive
     low: Number = 0.0
     high: Number = 1.0
 

@@ -20,6 +20,8 @@ from typing import IO, Any
 
 import numpy as np
 
+from sim.errors import UserError
+
 _FIXED_DATE = (1980, 1, 1, 0, 0, 0)
 
 
@@ -34,7 +36,12 @@ def _sync_directory(directory: Path) -> None:
 
 @contextlib.contextmanager
 def atomic_file(path: Path, mode: str = "wb") -> Iterator[IO[Any]]:
-    """Open a temporary file that replaces ``path`` only when the block succeeds."""
+    """Open a temporary file that replaces ``path`` only when the block succeeds.
+
+    Raises:
+        UserError: The file cannot be written (no space, no permission, not a
+            directory); nothing is left at ``path`` or beside it.
+    """
     path = Path(path)
     temporary = path.with_name(f".{path.name}.tmp-{os.getpid()}")
     try:
@@ -43,9 +50,13 @@ def atomic_file(path: Path, mode: str = "wb") -> Iterator[IO[Any]]:
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(temporary, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
+    except BaseException as error:
+        with contextlib.suppress(OSError):
             temporary.unlink()
+        if isinstance(error, OSError):
+            other = error.filename and Path(error.filename) not in (path, temporary)
+            detail = f" ({error.filename})" if other else ""
+            raise UserError(f"cannot write {path}: {error.strerror or error}{detail}") from None
         raise
     _sync_directory(path.parent)
 

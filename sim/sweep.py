@@ -38,7 +38,7 @@ from sim.scenario import (
     validate_structure,
     with_run_settings,
 )
-from sim.schema import TIMING_KINDS, Closed, Name, PositiveCount, Text
+from sim.schema import TIMING_KINDS, Closed, Name, Number, PositiveCount, Text
 from sim.storage import write_json, write_text
 from sim.survival import horizon_estimates
 from sim.yamlfile import Locations, load_yaml
@@ -50,12 +50,12 @@ class SweepParameter(Closed):
     """A parameter to vary: where it is in the scenario and which values it takes."""
 
     path: Text = Field(description="Key path in the resolved scenario, e.g. events.x.probability.")
-    values: list[Annotated[float, Field(strict=True)] | str] | None = Field(
+    values: list[Number | str] | None = Field(
         None, description="Grid values, numbers or YYYY-MM months."
     )
-    range: (
-        tuple[Annotated[float, Field(strict=True)], Annotated[float, Field(strict=True)]] | None
-    ) = Field(None, description="[low, high] for Latin hypercube and Sobol' designs, or a grid.")
+    range: tuple[Number, Number] | None = Field(
+        None, description="[low, high] for Latin hypercube and Sobol' designs, or a grid."
+    )
     steps: PositiveCount | None = Field(None, description="Grid points over the range.")
     integer: bool = Field(False, description="Round values to whole numbers (months).")
     label: Text | None = None

@@ -12,6 +12,7 @@ import pandas as pd
 
 from sim.engine import RunResult
 from sim.months import month_label, parse_month
+from sim.rundir import safe_name
 from sim.survival import horizon_estimates, kaplan_meier, median_survival, restricted_mean
 
 
@@ -140,7 +141,7 @@ def latex_table(result: RunResult, table: pd.DataFrame | None = None) -> str:
     Needs the booktabs package in the document's preamble.
     """
     header, rows = _cells(result, table)
-    label = "tab:" + result.scenario.name.replace("_", "-")
+    label = "tab:" + safe_name(result.scenario.name).replace("_", "-")
     caption = (
         _title(result).replace("P(channel alive)", "Probability that each channel is alive")
         + f". {result.manifest['replications']:,} replications."

@@ -32,6 +32,7 @@ _MERGE_TAG = "tag:yaml.org,2002:merge"
 # Aliases can make a small file expand exponentially ("billion laughs"); no real
 # scenario comes near this many values.
 _MAX_VALUES = 200_000
+_MAX_DEPTH = 64  # deeper nesting than any scenario needs, and far from Python's recursion limit
 
 
 class _Builder:
@@ -54,6 +55,8 @@ class _Builder:
         self.count += 1
         if self.count > _MAX_VALUES:
             raise self.fail(node, path, f"document too large (over {_MAX_VALUES} values)")
+        if len(path) > _MAX_DEPTH:
+            raise self.fail(node, path, f"nested more than {_MAX_DEPTH} levels deep")
         if id(node) in self.active:
             raise self.fail(node, path, "recursive YAML alias; a scenario must be a tree")
         tag = node.tag
