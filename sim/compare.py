@@ -43,7 +43,7 @@ from sim.survival import (
     restricted_mean,
     wilson_bounds,
 )
-from sim.tables import domain_label, latex_escape
+from sim.tables import domain_label, latex_float
 
 COLUMNS = [
     "scenario", "baseline", "domain", "measure", "horizon", "date",
@@ -341,16 +341,16 @@ def _finish(results: dict[str, RunResult], baseline: str, directory: Path | None
     return table
 
 
-def _number(value: float, digits: int, signed: bool) -> str:
+def _number(value: float, digits: int, signed: bool = False) -> str:
     rounded = round(float(value), digits) + 0.0  # no "-0.00"
     return f"{rounded:{'+' if signed else ''}.{digits}f}"
 
 
 def _cell(value, low, high, digits: int = 2, signed: bool = False) -> str:
-    """``value [low, high]``, or NR where a median is not reached."""
+    """``value [low, high]``, or NR where a median is not reached; ``signed`` marks a gain."""
     if value is None or pd.isna(value):
         return "NR"
-    bounds = [("NR" if pd.isna(b) else _number(b, digits, signed)) for b in (low, high)]
+    bounds = [("NR" if pd.isna(b) else _number(b, digits)) for b in (low, high)]
     return f"{_number(value, digits, signed)} [{bounds[0]}, {bounds[1]}]"
 
 
@@ -408,19 +408,6 @@ def _markdown(title: str, header: list[str], rows: list[list[str]]) -> list[str]
     return lines + ["| " + " | ".join(row) + " |" for row in rows] + [""]
 
 
-def _latex(caption: str, label: str, header: list[str], rows: list[list[str]]) -> list[str]:
-    def cells(items: list[str]) -> str:
-        return " & ".join(latex_escape(c).replace("Δ", r"$\Delta$") for c in items) + r" \\"
-
-    return [
-        r"\begin{table}[htbp]", r"\centering", r"\small",
-        rf"\caption{{{latex_escape(caption)}}}", rf"\label{{{label}}}",
-        r"\begin{tabular}{l" + "c" * (len(header) - 1) + "}", r"\toprule",
-        cells(header), r"\midrule", *(cells(row) for row in rows),
-        r"\bottomrule", r"\end{tabular}", r"\end{table}", "",
-    ]  # fmt: skip
-
-
 def write_comparison(
     table: pd.DataFrame, results: dict[str, RunResult], directory: Path
 ) -> list[Path]:
@@ -437,17 +424,26 @@ def write_comparison(
         "ΔRMST: difference in months alive within the horizon [normal 95%]; Δmedian: "
         "difference in median survival [paired bootstrap 95%], NR: not reached."
     )
+    names = list(dict.fromkeys(table.scenario))
+    # Each what-if adds two columns: beyond one, a smaller type keeps a text column's width.
+    size = r"\small" if len(names) == 1 else r"\footnotesize"
     markdown, latex = [], []
     for horizon in base.scenario.report_horizons:
         date, header, rows = horizon_rows(table, results, horizon)
         title = f"P(alive) in {date}, compared with {baseline}"
         markdown += _markdown(title, header, rows)
-        latex += _latex(f"{title}. {note}", f"tab:compare-{horizon}", header, rows)
+        groups = [("", 1), (baseline, 1), *((name, 2) for name in names)]
+        columns = ["Domain", "P(alive)", *(["P(alive)", "Δ"] * len(names))]
+        latex.append(
+            latex_float(title, f"tab:compare-{horizon}", columns, rows, note, groups, size)
+        )
     header, rows = horizon_summary_rows(table, results)
     end = month_label(parse_month(base.scenario.start) + base.scenario.horizon)
     title = f"Differences from {baseline} over the horizon (to {end}), in months"
     markdown += [*_markdown(title, header, rows), f"_{note}_", ""]
-    latex += _latex(f"{title}. {note}", "tab:compare-horizon", header, rows)
+    groups = [("", 1), *((name, 2) for name in names)]
+    columns = ["Domain", *(["ΔRMST", "Δmedian"] * len(names))]
+    latex.append(latex_float(title, "tab:compare-horizon", columns, rows, note, groups, size))
     write_text(directory / "comparison.md", "\n".join(markdown))
     write_text(directory / "comparison.tex", "\n".join(latex))
     written += [directory / "comparison.md", directory / "comparison.tex"]

@@ -77,7 +77,7 @@ def survival_figure(result: RunResult) -> Figure:
 
     survival = result.survival
     domains = list(result.scenario.channels)
-    columns = 4
+    columns = min(4, len(domains))
     rows = -(-len(domains) // columns)
     start = parse_month(result.scenario.start)
     height = 1.45 * rows + 0.55
@@ -86,7 +86,7 @@ def survival_figure(result: RunResult) -> Figure:
         # of the time, for any number of rows.
         figure = Figure(figsize=(DOUBLE_COLUMN, height))
         figure.subplots_adjust(
-            left=0.07, right=0.99, top=1 - 0.22 / height, bottom=0.55 / height,
+            left=0.07, right=0.975, top=1 - 0.22 / height, bottom=0.55 / height,
             wspace=0.12, hspace=0.42,
         )  # fmt: skip
         axes = figure.subplots(rows, columns, sharex=True, sharey=True, squeeze=False)

@@ -8,6 +8,8 @@ carries a provenance line: scenario, hash, seed, replications, version.
 
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 
 from sim.engine import RunResult
@@ -127,12 +129,104 @@ _LATEX_SPECIAL = {
     "~": r"\textasciitilde{}",
     "^": r"\textasciicircum{}",
     "\\": r"\textbackslash{}",
+    # Symbols pdflatex's default input encoding cannot typeset as text.
+    "Δ": r"$\Delta$",
+    "−": r"$-$",
+    "±": r"$\pm$",
+    "×": r"$\times$",
+    "·": r"$\cdot$",
+    "≤": r"$\leq$",
+    "≥": r"$\geq$",
 }
 
 
 def latex_escape(text: str) -> str:
-    """Escape LaTeX's special characters in plain text."""
+    """Escape LaTeX's special characters, and symbols pdflatex lacks, in plain text."""
     return "".join(_LATEX_SPECIAL.get(char, char) for char in text)
+
+
+def _latex_heading(text: str, width: int = 14) -> str:
+    """A header cell, broken after ``_`` or at spaces into lines of about ``width`` characters."""
+    lines: list[str] = []
+    for word in re.split(r"(?<=_)|(?<= )", text):
+        if lines and len(lines[-1]) + len(word) <= width:
+            lines[-1] += word
+        else:
+            lines.append(word)
+    lines = [latex_escape(line.strip()) for line in lines if line.strip()]
+    if len(lines) == 1:
+        return lines[0]
+    return r"\begin{tabular}[b]{@{}c@{}}" + r"\\".join(lines) + r"\end{tabular}"
+
+
+def latex_float(
+    caption: str,
+    label: str,
+    header: list[str],
+    rows: list[list[str]],
+    note: str | None = None,
+    groups: list[tuple[str, int]] | None = None,
+    size: str = r"\small",
+) -> str:
+    """A ``table`` float with booktabs rules; each ``estimate [low, high]`` cell is stacked.
+
+    The interval goes on a line of its own beneath the estimate, in smaller type, as
+    regression tables set standard errors: a table of several horizons then fits a single
+    text column.
+
+    Args:
+        caption: Plain text; escaped here.
+        label: The key that references the table.
+        header: One heading per column.
+        rows: Cells, ``estimate [low, high]`` or plain text.
+        note: A line set beneath the table (the provenance).
+        groups: Headings above ``header``, each spanning a number of columns, with a rule
+            beneath each one that has text.
+        size: The type size of the table.
+    """
+
+    def stacked(row: list[str]) -> list[str]:
+        estimates = [latex_escape(cell.split(" [")[0]) for cell in row]
+        intervals = [
+            r"{\footnotesize [" + latex_escape(cell.split(" [", 1)[1]) + "}" if " [" in cell else ""
+            for cell in row
+        ]
+        lines = [" & ".join(estimates) + r" \\"]
+        if any(intervals):
+            lines.append(" & ".join(intervals) + r" \\[2pt]")
+        return lines
+
+    body = [line for row in rows for line in stacked(row)]
+    heading = [" & ".join(map(_latex_heading, header)) + r" \\"]
+    if groups:
+        spans, rules, first = [], [], 1
+        for text, span in groups:
+            cell = _latex_heading(text, width=14 * span)
+            spans.append(cell if span == 1 else rf"\multicolumn{{{span}}}{{c}}{{{cell}}}")
+            if text:
+                rules.append(rf"\cmidrule(lr){{{first}-{first + span - 1}}}")
+            first += span
+        heading = [" & ".join(spans) + r" \\", "".join(rules), *heading]
+    ending = [r"\par\smallskip\footnotesize " + latex_escape(note)] if note else []
+    return "\n".join(
+        [
+            r"\begin{table}[htbp]",
+            r"\centering",
+            size + r"\setlength{\tabcolsep}{3pt}",
+            rf"\caption{{{latex_escape(caption)}}}",
+            rf"\label{{{label}}}",
+            r"\begin{tabular}{l" + "c" * (len(header) - 1) + "}",
+            r"\toprule",
+            *heading,
+            r"\midrule",
+            *body,
+            r"\bottomrule",
+            r"\end{tabular}",
+            *ending,
+            r"\end{table}",
+            "",
+        ]
+    )
 
 
 def latex_table(result: RunResult, table: pd.DataFrame | None = None) -> str:
@@ -141,30 +235,13 @@ def latex_table(result: RunResult, table: pd.DataFrame | None = None) -> str:
     Needs the booktabs package in the document's preamble.
     """
     header, rows = _cells(result, table)
+    header[-1] = "Median"  # the caption gives the unit; a short header keeps the table narrow
     label = "tab:" + safe_name(result.scenario.name).replace("_", "-")
     caption = (
         _title(result).replace("P(channel alive)", "Probability that each channel is alive")
         + f". {result.manifest['replications']:,} replications."
     )
-    body = [" & ".join(map(latex_escape, row)) + r" \\" for row in rows]
-    return "\n".join(
-        [
-            r"\begin{table}[htbp]",
-            r"\centering",
-            rf"\caption{{{latex_escape(caption)}}}",
-            rf"\label{{{label}}}",
-            r"\begin{tabular}{l" + "c" * (len(header) - 1) + "}",
-            r"\toprule",
-            " & ".join(map(latex_escape, header)) + r" \\",
-            r"\midrule",
-            *body,
-            r"\bottomrule",
-            r"\end{tabular}",
-            r"\par\smallskip\footnotesize " + latex_escape(provenance_line(result)),
-            r"\end{table}",
-            "",
-        ]
-    )
+    return latex_float(caption, label, header, rows, provenance_line(result))
 
 
 def csv_table(result: RunResult, table: pd.DataFrame | None = None) -> str:

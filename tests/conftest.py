@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shutil
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +20,27 @@ ATOP = ROOT.parent / "shared" / "data" / "atop"
 def variant(scenario: Scenario, **changes: Any) -> Scenario:
     """``scenario`` with ``changes`` merged in by the loader's rules, validated like a file."""
     return override(scenario, changes)
+
+
+needs_pdflatex = pytest.mark.skipif(shutil.which("pdflatex") is None, reason="no pdflatex")
+
+
+def compile_latex(directory: Path, *tables: Path) -> str:
+    """Compile an article that inputs ``tables`` with pdflatex; return its log.
+
+    The document is LaTeX's default ``article``, whose text column is narrow (345 pt), so an
+    overfull line in the log means a table is too wide for a paper as users write them.
+    """
+    inputs = "".join(f"\\input{{{table}}}\n" for table in tables)
+    (directory / "paper.tex").write_text(
+        "\\documentclass{article}\n\\usepackage{booktabs}\n\\begin{document}\n"
+        + inputs
+        + "\\end{document}\n"
+    )
+    command = ["pdflatex", "-interaction=nonstopmode", "-halt-on-error", "paper.tex"]
+    done = subprocess.run(command, cwd=directory, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stdout[-2000:]
+    return (directory / "paper.log").read_text(errors="replace")
 
 
 def proportion_se(p: float, n: int) -> float:

@@ -13,7 +13,7 @@ from sim.compare import COLUMNS, compare, paired_differences
 from sim.engine import run
 from sim.errors import UserError
 from sim.survival import newcombe_paired, restricted_mean
-from tests.conftest import SCENARIOS, variant
+from tests.conftest import SCENARIOS, compile_latex, variant
 from tests.test_cli import alliance_sim
 
 SETTINGS = {"replications": 4000, "horizon": 120, "workers": 1}
@@ -88,6 +88,7 @@ def test_compare_command_writes_tables_and_figure(tmp_path):
     out = tmp_path / "cmp"
     done = alliance_sim(
         "compare", str(SCENARIOS / "baseline.yaml"), str(SCENARIOS / "ukraine_ceasefire.yaml"),
+        str(SCENARIOS / "us_russia_deal_sanctions_relief.yaml"),
         "--replications", "2000", "--out", str(out), "--quiet", "--workers", "1",
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
@@ -97,12 +98,17 @@ def test_compare_command_writes_tables_and_figure(tmp_path):
             "manifest.json", "runs"} <= names  # fmt: skip
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["status"] == "complete"
-    assert [s["name"] for s in manifest["scenarios"]] == ["baseline", "ukraine_ceasefire"]
+    assert [s["name"] for s in manifest["scenarios"]] == [
+        "baseline", "ukraine_ceasefire", "us_russia_deal_sanctions_relief",
+    ]  # fmt: skip
     tex = (out / "comparison.tex").read_text()
     assert r"\toprule" in tex
     assert r"$\Delta$" in tex
     table = pd.read_csv(out / "comparison.csv")
-    assert set(table.scenario) == {"ukraine_ceasefire"}
+    assert set(table.scenario) == {"ukraine_ceasefire", "us_russia_deal_sanctions_relief"}
+    if shutil.which("pdflatex"):
+        log = compile_latex(tmp_path, out / "comparison.tex")
+        assert "Overfull \\hbox" not in log
 
 
 def test_interrupted_comparison_resumes_to_the_same_table(tmp_path, baseline, ceasefire):

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import copy
+import re
+import textwrap
 from typing import Any
 
 import numpy as np
@@ -16,7 +18,7 @@ from sim.parameters import ParameterSampler, frozen_distribution
 from sim.scenario import Scenario, load_scenario, scenario_from_dict, scenario_hash
 from sim.schema import Param
 from sim.streams import Streams
-from tests.conftest import SCENARIOS, proportion_se, variant
+from tests.conftest import ROOT, SCENARIOS, proportion_se, variant
 
 NEVER_SEEN = 2**30
 
@@ -256,3 +258,13 @@ def test_another_dyad_is_data_alone():
     outcomes = simulate_chunk(scenario, 1, 0, 1000)
     assert outcomes.channels == ("trade", "tourism", "party_ties")
     assert outcomes.horizon == 60
+
+
+def test_worked_example_of_the_docs_assembles_into_a_valid_scenario(tmp_path):
+    guide = (ROOT / "docs" / "scenarios.md").read_text()
+    section = guide.split("## Worked example")[1].split("\n## ")[0]
+    blocks = re.findall(r"```yaml\n(.*?)```", section, re.S)
+    (tmp_path / "dyad.yaml").write_text("\n".join(textwrap.dedent(b) for b in blocks))
+    scenario = load_scenario(tmp_path / "dyad.yaml")
+    assert list(scenario.channels) == ["trade", "tourism"]
+    assert set(scenario.events) == {"us_china_thaw", "russia_drifts_away"}

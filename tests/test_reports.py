@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import re
 import shutil
-import subprocess
 import warnings
 from pathlib import Path
 
 import numpy as np
 import pytest
+import yaml
 from scipy import stats
 
 from sim.engine import run
-from sim.reports import PAPER_REPLICATIONS, methods_text, write_paper
+from sim.reports import PAPER_REPLICATIONS, methods_text, write_paper, write_reports
+from sim.scenario import load_scenario
 from sim.survival import (
     LifeTable,
     Summary,
@@ -23,7 +24,7 @@ from sim.survival import (
     restricted_mean,
 )
 from sim.tables import headline_table, latex_escape, markdown_table
-from tests.conftest import ROOT, SCENARIOS, variant
+from tests.conftest import ROOT, SCENARIOS, compile_latex, needs_pdflatex, variant
 from tests.test_cli import alliance_sim
 
 with warnings.catch_warnings():
@@ -90,18 +91,10 @@ def test_latex_table_uses_booktabs_caption_label_and_nr(saved_run):
     )
 
 
-@pytest.mark.skipif(shutil.which("pdflatex") is None, reason="pdflatex is not installed")
-def test_latex_table_compiles(saved_run, tmp_path):
-    document = tmp_path / "paper.tex"
-    document.write_text(
-        "\\documentclass{article}\n\\usepackage{booktabs}\n\\usepackage[margin=1cm,landscape]"
-        "{geometry}\n\\begin{document}\n\\input{"
-        + str(saved_run / "table.tex")
-        + "}\n\\end{document}\n"
-    )
-    done = subprocess.run(["pdflatex", "-interaction=nonstopmode", "-halt-on-error", document.name],
-                          cwd=tmp_path, capture_output=True, text=True, timeout=120)  # fmt: skip
-    assert done.returncode == 0, done.stdout[-2000:]
+@needs_pdflatex
+def test_latex_table_compiles_and_fits_a_text_column(saved_run, tmp_path):
+    log = compile_latex(tmp_path, saved_run / "table.tex")
+    assert "Overfull \\hbox" not in log
 
 
 def test_report_rebuilds_identical_files_without_simulating(saved_run, tmp_path):
@@ -241,3 +234,22 @@ def test_markdown_table_renders_not_reached_medians(fast_run, baseline):
     )
     assert re.search(r"\| \d+ \[\d+, \d+\] \|$", resources), resources
     assert methods_text(slow).startswith("# Methods")
+
+
+@pytest.mark.parametrize("channels", [1, 2, 3])
+def test_reports_of_a_world_with_few_domains(channels, tmp_path):
+    example = (SCENARIOS / "examples" / "china_dprk.yaml").read_text()
+    kept = ("trade", "tourism", "party_ties")[:channels]
+    scenario = load_scenario(SCENARIOS / "examples" / "china_dprk.yaml")
+    if channels < 3:
+        # Cut the example down to its first channels, keeping its state consistent.
+        document = yaml.safe_load(example)
+        for section in (document["channels"], document["state"]["channels"]):
+            for name in [n for n in section if n not in kept]:
+                del section[name]
+        (tmp_path / "few.yaml").write_text(yaml.safe_dump(document, allow_unicode=True))
+        scenario = load_scenario(tmp_path / "few.yaml")
+    result = run(scenario, replications=300, workers=1, out=tmp_path / "run")
+    written = {p.name for p in write_reports(result)}
+    assert {"table.md", "survival.png", "survival.pdf", "alive.png"} <= written
+    assert len(result.survival.domain.unique()) == channels
