@@ -11,14 +11,15 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import sys
 import threading
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NoReturn
 
 from sim.defaults import DEFAULT_CHUNK_SIZE, REPORT_FORMATS
-from sim.errors import RunInterrupted, ScenarioError, UserError
+from sim.errors import RunInterrupted, ScenarioError, UserError, did_you_mean
 from sim.paths import CALIBRATION
 
 if TYPE_CHECKING:
@@ -459,13 +460,28 @@ def build_parser() -> argparse.ArgumentParser:
         "--sweep", action="store_true", help="the schema of sweep files instead"
     )
     schema_parser.set_defaults(handler=_command_schema)
+    for command_parser in commands.choices.values():
+        command_parser.set_defaults(command_parser=command_parser)
     return parser
+
+
+def _refuse_unknown(command_parser: argparse.ArgumentParser, unknown: list[str]) -> NoReturn:
+    """Exit with the command's usage, naming each unknown option and the likely one meant."""
+    options = sorted(set(re.findall(r"(?<![\w-])--[a-z][\w-]*", command_parser.format_help())))
+    notes = []
+    for word in unknown:
+        option = word.split("=", 1)[0]
+        guess = did_you_mean(option, options) if option.startswith("-") else None
+        notes.append(f"{word} (did you mean {guess}?)" if guess else word)
+    command_parser.error("unrecognized arguments: " + " ".join(notes))
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit status."""
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args, unknown = parser.parse_known_args(argv)
+    if unknown:
+        _refuse_unknown(args.command_parser, unknown)
     try:
         return args.handler(args)
     except RunInterrupted as stopped:

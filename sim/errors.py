@@ -55,7 +55,9 @@ class Problem:
 
     def __str__(self) -> str:
         where = f"{self.location}: " if self.location else ""
-        text = f"{where}{format_key_path(self.key_path)}: {self.message}"
+        # A problem with the file itself (it is missing, unreadable) has no place within it.
+        key = f"{format_key_path(self.key_path)}: " if self.location or self.key_path else ""
+        text = f"{where}{key}{self.message}"
         if self.suggestion:
             text += f" (did you mean '{self.suggestion}'?)"
         return text

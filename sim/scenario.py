@@ -33,7 +33,7 @@ from sim.schema import (
     sample_group_sizes,
     support,
 )
-from sim.yamlfile import Locations, load_yaml
+from sim.yamlfile import Locations, load_yaml, similar_file
 
 DOCUMENTATION_KEYS = frozenset({"description", "meaning", "source", "reason", "label"})
 
@@ -113,7 +113,11 @@ def _resolve(file: Path, stack: tuple[Path, ...]) -> tuple[dict[str, Any], Locat
             chain = " -> ".join(p.name for p in (*stack, parent_file))
             raise ScenarioError([Problem(where, ("extends",), f"extends cycle: {chain}")])
         if not parent_file.is_file():
-            raise ScenarioError([Problem(where, ("extends",), f"no such file to extend: {parent}")])
+            guess = similar_file(parent_file)
+            if guess:
+                guess = str(Path(parent).with_name(guess))
+            message = f"no such file to extend: {parent} (paths are relative to this file)"
+            raise ScenarioError([Problem(where, ("extends",), message, guess)])
         parent_data, parent_locations, parent_files = _resolve(parent_file, (*stack, parent_file))
         merged = _merge_documents(merged, (parent_data, parent_locations))
         files.extend(f for f in parent_files if f not in files)

@@ -14,7 +14,7 @@ from typing import Any
 
 import yaml
 
-from sim.errors import KeyPath, Location, Problem, ScenarioError
+from sim.errors import KeyPath, Location, Problem, ScenarioError, did_you_mean
 
 Locations = dict[KeyPath, Location]
 
@@ -93,6 +93,13 @@ class _Builder:
             self.active.discard(id(node))
 
 
+def similar_file(file: Path) -> str | None:
+    """The name of the YAML file beside a missing ``file`` whose name is closest to its name."""
+    folder = file.parent
+    siblings = [p.name for p in folder.glob("*.y*ml")] if folder.is_dir() else []
+    return did_you_mean(file.name, siblings)
+
+
 def load_yaml(file: Path) -> tuple[Any, Locations]:
     """Read one YAML document as plain data, with the location of every key and item.
 
@@ -109,7 +116,8 @@ def load_yaml(file: Path) -> tuple[Any, Locations]:
     try:
         text = file.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise ScenarioError([Problem(None, (), f"file not found: {file}")]) from None
+        guess = similar_file(file)
+        raise ScenarioError([Problem(None, (), f"file not found: {file}", guess)]) from None
     except (OSError, UnicodeDecodeError) as error:
         raise ScenarioError([Problem(None, (), f"cannot read {file}: {error}")]) from None
     loader = yaml.SafeLoader(text)

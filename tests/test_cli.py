@@ -68,3 +68,24 @@ def test_bad_option_value_exits_2():
     done = alliance_sim("run", str(SCENARIOS / "baseline.yaml"), "--replications", "zero")
     assert done.returncode == 2
     assert "expected a whole number" in done.stderr
+
+
+def test_misspelt_option_names_the_option_meant():
+    done = alliance_sim("run", str(SCENARIOS / "baseline.yaml"), "--replicatons", "100")
+    assert done.returncode == 2
+    assert "Traceback" not in done.stderr
+    assert "usage: alliance-sim run" in done.stderr
+    assert "--replicatons (did you mean --replications?)" in done.stderr
+
+
+def test_misspelt_file_names_the_file_meant(tmp_path):
+    done = alliance_sim("run", str(SCENARIOS / "ukraine_cesefire.yaml"), cwd=tmp_path)
+    assert done.returncode == 2
+    assert "file not found:" in done.stderr
+    assert "(did you mean 'ukraine_ceasefire.yaml'?)" in done.stderr
+    assert list(tmp_path.iterdir()) == []
+    child = tmp_path / "child.yaml"
+    child.write_text(f"extends: {SCENARIOS / 'baselin.yaml'}\n")
+    done = alliance_sim("validate", str(child), cwd=tmp_path)
+    assert done.returncode == 2
+    assert f"(did you mean '{SCENARIOS / 'baseline.yaml'}'?)" in done.stderr
