@@ -306,6 +306,15 @@ def _command_sensitivity(args: argparse.Namespace) -> int:
     return 0
 
 
+def _add_format_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--format",
+        type=_formats,
+        default=REPORT_FORMATS,
+        help=f"comma-separated report formats to write (default {','.join(REPORT_FORMATS)})",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every command."""
     parser = argparse.ArgumentParser(
@@ -333,12 +342,7 @@ def build_parser() -> argparse.ArgumentParser:
         "sample (default calibration/posterior.yaml) and report chance against parameter "
         "uncertainty",
     )
-    run_parser.add_argument(
-        "--format",
-        type=_formats,
-        default=REPORT_FORMATS,
-        help=f"report formats to write (default {','.join(REPORT_FORMATS)})",
-    )
+    _add_format_option(run_parser)
     run_parser.set_defaults(handler=_command_run)
 
     report_parser = commands.add_parser(
@@ -348,12 +352,7 @@ def build_parser() -> argparse.ArgumentParser:
         "saved outcomes, without simulating again.",
     )
     report_parser.add_argument("directory", metavar="DIR", help="run directory")
-    report_parser.add_argument(
-        "--format",
-        type=_formats,
-        default=REPORT_FORMATS,
-        help=f"comma-separated formats (default {','.join(REPORT_FORMATS)})",
-    )
+    _add_format_option(report_parser)
     report_parser.set_defaults(handler=_command_report)
 
     compare_parser = commands.add_parser(
