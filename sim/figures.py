@@ -90,13 +90,15 @@ def survival_figure(result: RunResult) -> Figure:
             wspace=0.12, hspace=0.42,
         )  # fmt: skip
         axes = figure.subplots(rows, columns, sharex=True, sharey=True, squeeze=False)
+        # The axes share both scales: ticks and limits set once apply to every panel
+        # (set per panel, each setting is repeated across all of them).
+        axes[0, 0].set_ylim(0, 1.02)
+        axes[0, 0].set_yticks([0, 0.5, 1])
+        year_ticks(axes[0, 0], start, result.scenario.horizon)
         for ax, domain in zip(axes.flat, domains, strict=False):
             curve = survival[survival.domain == domain]
             step_band(ax, curve.month, curve.p_survive, curve.ci_low, curve.ci_high, OKABE_ITO[0])
             ax.set_title(domain_label(result, domain))
-            ax.set_ylim(0, 1.02)
-            ax.set_yticks([0, 0.5, 1])
-            year_ticks(ax, start, result.scenario.horizon)
             ax.grid(axis="y", linewidth=0.3, alpha=0.5)
         for ax in axes.flat[len(domains) :]:
             ax.set_visible(False)
