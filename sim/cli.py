@@ -183,6 +183,14 @@ def _command_validate(args: argparse.Namespace) -> int:
         except ScenarioError as error:
             failed += 1
             print(f"error: {file}\n{error}", file=sys.stderr)
+            missing = [p.key_path == () and "missing required key" in p.message
+                       for p in error.problems]  # fmt: skip
+            if all(missing):
+                print(
+                    "(only top-level keys are missing: if this file is a part that complete "
+                    "scenarios extend, validate those instead)",
+                    file=sys.stderr,
+                )
             continue
         print(
             f"ok: {file} ({scenario.name}: {len(scenario.channels)} channels, "

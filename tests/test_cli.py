@@ -89,3 +89,10 @@ def test_misspelt_file_names_the_file_meant(tmp_path):
     done = alliance_sim("validate", str(child), cwd=tmp_path)
     assert done.returncode == 2
     assert f"(did you mean '{SCENARIOS / 'baseline.yaml'}'?)" in done.stderr
+
+
+def test_validating_a_part_of_the_world_says_to_validate_what_extends_it():
+    done = alliance_sim("validate", str(SCENARIOS / "world" / "russia_dprk.yaml"))
+    assert done.returncode == 2
+    assert "missing required key 'start'" in done.stderr
+    assert "if this file is a part that complete scenarios extend" in done.stderr
