@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -56,3 +58,48 @@ def baseline() -> Scenario:
 @pytest.fixture(scope="session")
 def ceasefire() -> Scenario:
     return load_scenario(SCENARIOS / "ukraine_ceasefire.yaml")
+
+
+def same_outputs(a: Path, b: Path) -> bool:
+    """Whether two run directories hold byte-identical outcomes and survival tables."""
+    return all(
+        (a / name).read_bytes() == (b / name).read_bytes()
+        for name in ("outcomes.npz", "survival.csv")
+    )
+
+
+def start_flagship_run(out: Path, *extra: str) -> subprocess.Popen:
+    """Start ``alliance-sim run`` on the flagship: 60,000 replications in 12 chunks.
+
+    It runs in its own process group, so that a test can kill it with every worker.
+    """
+    command = [sys.executable, "-m", "sim", "run", str(SCENARIOS / "ukraine_ceasefire.yaml")]
+    command += ["--replications", "60000", "--seed", "7", "--horizon", "60"]
+    command += ["--chunk-size", "5000", "--out", str(out)]
+    return subprocess.Popen(
+        [*command, *extra],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+
+
+def wait_for_chunks(out: Path, count: int, process: subprocess.Popen) -> None:
+    """Wait until the run in ``out`` has saved ``count`` chunks."""
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and process.poll() is None:
+        if (out / "chunks").is_dir() and len(list((out / "chunks").glob("chunk-*.npz"))) >= count:
+            return
+        time.sleep(0.05)
+    pytest.fail("the run finished or stalled before it could be interrupted")
+
+
+@pytest.fixture(scope="session")
+def uninterrupted(tmp_path_factory) -> Path:
+    """The flagship run of :func:`start_flagship_run`, left to finish: what resumes must equal."""
+    out = tmp_path_factory.mktemp("runs") / "whole"
+    done = start_flagship_run(out, "--workers", "1", "--quiet")
+    assert done.wait(600) == 0, done.stderr.read()
+    return out

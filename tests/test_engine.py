@@ -7,7 +7,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -19,17 +18,15 @@ from sim.errors import UserError
 from sim.executors import DASK_MISSING
 from sim.scenario import scenario_hash, with_run_settings
 from sim.streams import chunk_seed_sequence
-from tests.conftest import ROOT, SCENARIOS, variant
+from tests.conftest import (
+    ROOT,
+    same_outputs,
+    start_flagship_run,
+    variant,
+    wait_for_chunks,
+)
 
 SETTINGS = {"replications": 30_000, "seed": 7, "horizon": 60, "chunk_size": 5_000}
-FLAGSHIP = SCENARIOS / "ukraine_ceasefire.yaml"
-
-
-def same_outputs(a: Path, b: Path) -> bool:
-    return all(
-        (a / name).read_bytes() == (b / name).read_bytes()
-        for name in ("outcomes.npz", "survival.csv")
-    )
 
 
 @pytest.fixture(scope="module")
@@ -150,41 +147,11 @@ def test_dask_missing_gives_install_advice(monkeypatch, baseline):
     assert "pip install 'alliance-sim[dask]'" in DASK_MISSING
 
 
-def _start(out: Path, *extra: str) -> subprocess.Popen:
-    command = [sys.executable, "-m", "sim", "run", str(FLAGSHIP), "--replications", "60000"]
-    command += ["--seed", "7", "--horizon", "60", "--chunk-size", "5000", "--out", str(out)]
-    return subprocess.Popen(
-        [*command, *extra],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        start_new_session=True,
-    )
-
-
-def _wait_for_chunks(out: Path, count: int, process: subprocess.Popen) -> None:
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline and process.poll() is None:
-        if (out / "chunks").is_dir() and len(list((out / "chunks").glob("chunk-*.npz"))) >= count:
-            return
-        time.sleep(0.05)
-    pytest.fail("the run finished or stalled before it could be interrupted")
-
-
-@pytest.fixture(scope="module")
-def uninterrupted(tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("runs") / "whole"
-    done = _start(out, "--workers", "1", "--quiet")
-    assert done.wait(600) == 0, done.stderr.read()
-    return out
-
-
 @pytest.mark.slow
 def test_killed_run_resumes_to_identical_outputs(tmp_path, uninterrupted):
     out = tmp_path / "killed"
-    process = _start(out, "--workers", "1", "--quiet")
-    _wait_for_chunks(out, 2, process)
+    process = start_flagship_run(out, "--workers", "1", "--quiet")
+    wait_for_chunks(out, 2, process)
     os.killpg(process.pid, signal.SIGKILL)
     process.wait()
     assert json.loads((out / "manifest.json").read_text())["status"] == "running"
@@ -199,8 +166,8 @@ def test_killed_run_resumes_to_identical_outputs(tmp_path, uninterrupted):
 @pytest.mark.slow
 def test_ctrl_c_exits_cleanly_and_says_how_to_resume(tmp_path, uninterrupted):
     out = tmp_path / "interrupted"
-    process = _start(out, "--workers", "2")
-    _wait_for_chunks(out, 1, process)
+    process = start_flagship_run(out, "--workers", "2")
+    wait_for_chunks(out, 1, process)
     os.killpg(process.pid, signal.SIGINT)
     _, stderr = process.communicate(timeout=120)
     assert process.returncode == 130
@@ -212,10 +179,10 @@ def test_ctrl_c_exits_cleanly_and_says_how_to_resume(tmp_path, uninterrupted):
 
 
 def test_progress_bar_reports_replications_per_second(tmp_path):
-    process = _start(tmp_path / "progress", "--workers", "1")
+    process = start_flagship_run(tmp_path / "progress", "--workers", "1")
     _, stderr = process.communicate(timeout=600)
     assert process.returncode == 0
     assert "rep/s" in stderr
-    quiet = _start(tmp_path / "quiet", "--workers", "1", "--quiet")
+    quiet = start_flagship_run(tmp_path / "quiet", "--workers", "1", "--quiet")
     _, stderr = quiet.communicate(timeout=600)
     assert "rep/s" not in stderr

@@ -26,8 +26,13 @@ from sim.engine import run
 from sim.errors import ScenarioError, UserError
 from sim.scenario import load_scenario
 from sim.sweep import sweep
-from tests.conftest import ROOT, SCENARIOS
-from tests.test_engine import _start, _wait_for_chunks, same_outputs
+from tests.conftest import (
+    ROOT,
+    SCENARIOS,
+    same_outputs,
+    start_flagship_run,
+    wait_for_chunks,
+)
 
 FLAGSHIP = SCENARIOS / "ukraine_ceasefire.yaml"
 SWEEP = """name: fault_sweep
@@ -45,23 +50,15 @@ outputs:
 """
 
 
-@pytest.fixture(scope="module")
-def whole_run(tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("faults") / "whole"
-    process = _start(out, "--workers", "1", "--quiet")
-    assert process.wait(600) == 0
-    return out
-
-
 @pytest.mark.slow
 @pytest.mark.parametrize("chunks_before_kill", [0, 4, 9])
 def test_run_killed_at_any_point_resumes_to_identical_outputs(
-    tmp_path, whole_run, chunks_before_kill
+    tmp_path, uninterrupted, chunks_before_kill
 ):
     out = tmp_path / "killed"
-    process = _start(out, "--workers", "1", "--quiet")
+    process = start_flagship_run(out, "--workers", "1", "--quiet")
     if chunks_before_kill:
-        _wait_for_chunks(out, chunks_before_kill, process)
+        wait_for_chunks(out, chunks_before_kill, process)
     else:
         deadline = time.monotonic() + 60
         while not (out / "manifest.json").is_file() and time.monotonic() < deadline:
@@ -70,19 +67,19 @@ def test_run_killed_at_any_point_resumes_to_identical_outputs(
     process.wait()
     assert json.loads((out / "manifest.json").read_text())["status"] == "running"
     run(resume=out, workers=2)
-    assert same_outputs(whole_run, out)
+    assert same_outputs(uninterrupted, out)
 
 
-def test_resume_after_a_kill_during_assembly(tmp_path, whole_run):
+def test_resume_after_a_kill_during_assembly(tmp_path, uninterrupted):
     """Killed while writing outcomes.npz: a stale temporary is left, the manifest says running."""
     out = tmp_path / "assembling"
-    process = _start(out, "--workers", "1", "--quiet")
-    _wait_for_chunks(out, 12, process)
+    process = start_flagship_run(out, "--workers", "1", "--quiet")
+    wait_for_chunks(out, 12, process)
     os.killpg(process.pid, signal.SIGKILL)
     process.wait()
     (out / ".outcomes.npz.tmp-99999").write_bytes(b"half a zip")
     run(resume=out, workers=1)
-    assert same_outputs(whole_run, out)
+    assert same_outputs(uninterrupted, out)
     assert not list(out.glob(".*.tmp-*"))
 
 
