@@ -1,7 +1,8 @@
 """Reading scenarios: resolve ``extends``, merge, validate, and fingerprint.
 
-A scenario file may extend one or more parents (paths relative to the file). Parents
-are resolved in order and merged, then the file itself is merged on top: mappings merge
+A scenario file may extend one or more parents (paths relative to the file). Every file
+it is made of is merged once, ancestors first and parents in the order given (a base
+shared by two parents comes once, before both), the file itself last: mappings merge
 key by key, while lists, numbers, documented numbers and distributions, an event's
 ``timing`` and ``after``, and a channel's ``parties`` are replaced whole; ``null``
 removes what a parent said. The merged document is validated against
@@ -85,7 +86,13 @@ def _merge_documents(
     return data, locations
 
 
-def _resolve(file: Path, stack: tuple[Path, ...]) -> tuple[dict[str, Any], Locations, list[Path]]:
+def _layers(file: Path, stack: tuple[Path, ...]) -> list[tuple[Path, dict[str, Any], Locations]]:
+    """Every file ``file`` is made of, each once, ancestors before descendants.
+
+    Each layer is a file's own data (without ``extends``) and locations. A file reached
+    through two parents (a shared base) comes once, at its first place, so what the
+    first parent changed in it is not undone by the second parent's copy of the base.
+    """
     data, locations = load_yaml(file)
     if not isinstance(data, dict):
         raise ScenarioError(
@@ -104,8 +111,7 @@ def _resolve(file: Path, stack: tuple[Path, ...]) -> tuple[dict[str, Any], Locat
                 )
             ]
         )
-    merged: tuple[dict[str, Any], Locations] = ({}, {})
-    files: list[Path] = []
+    layers: list[tuple[Path, dict[str, Any], Locations]] = []
     for index, parent in enumerate(parents):
         parent_file = (file.parent / parent).resolve()
         where = locations.get(("extends", index), locations.get(("extends",)))
@@ -118,13 +124,21 @@ def _resolve(file: Path, stack: tuple[Path, ...]) -> tuple[dict[str, Any], Locat
                 guess = str(Path(parent).with_name(guess))
             message = f"no such file to extend: {parent} (paths are relative to this file)"
             raise ScenarioError([Problem(where, ("extends",), message, guess)])
-        parent_data, parent_locations, parent_files = _resolve(parent_file, (*stack, parent_file))
-        merged = _merge_documents(merged, (parent_data, parent_locations))
-        files.extend(f for f in parent_files if f not in files)
+        known = {layer[0] for layer in layers}
+        layers += [
+            layer for layer in _layers(parent_file, (*stack, parent_file)) if layer[0] not in known
+        ]
     own_locations = {path: where for path, where in locations.items() if path[:1] != ("extends",)}
-    data, all_locations = _merge_documents(merged, (data, own_locations))
-    files.append(file)
-    return data, all_locations, files
+    return [*layers, (file, data, own_locations)]
+
+
+def _resolve(file: Path) -> tuple[dict[str, Any], Locations, list[Path]]:
+    """The merged document of ``file`` and everything it extends, and the files read."""
+    layers = _layers(file, (file,))
+    merged: tuple[dict[str, Any], Locations] = ({}, {})
+    for _, data, locations in layers:
+        merged = _merge_documents(merged, (data, locations))
+    return *merged, [layer[0] for layer in layers]
 
 
 def _locate(locations: Locations, path: KeyPath):
@@ -588,7 +602,7 @@ def load_scenario(path: str | Path) -> Scenario:
     """
     file = Path(path).resolve()
     try:
-        data, locations, files = _resolve(file, (file,))
+        data, locations, files = _resolve(file)
     except ScenarioError as error:
         raise ScenarioError([_relative_problem(p) for p in error.problems]) from None
     scenario = _validate(data, {path: _relative_location(w) for path, w in locations.items()})

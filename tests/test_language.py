@@ -15,7 +15,13 @@ from scipy import stats
 from sim.engine import simulate_chunk
 from sim.model import AllianceModel
 from sim.parameters import ParameterSampler, frozen_distribution
-from sim.scenario import Scenario, load_scenario, scenario_from_dict, scenario_hash
+from sim.scenario import (
+    Scenario,
+    load_scenario,
+    scenario_files,
+    scenario_from_dict,
+    scenario_hash,
+)
 from sim.schema import Param
 from sim.streams import Streams
 from tests.conftest import ROOT, SCENARIOS, proportion_se, variant
@@ -244,6 +250,19 @@ def test_later_parents_override_earlier_ones(tmp_path):
         )
     (tmp_path / "child.yaml").write_text("extends: [a.yaml, b.yaml]\nname: child\n")
     assert load_scenario(tmp_path / "child.yaml").channels["military"].decay == 0.3
+
+
+def test_a_base_shared_by_two_parents_does_not_undo_the_first_parent(tmp_path):
+    base = SCENARIOS / "baseline.yaml"
+    (tmp_path / "a.yaml").write_text(f"extends: {base}\nchannels: {{military: {{decay: 0.1}}}}\n")
+    (tmp_path / "b.yaml").write_text(f"extends: {base}\nchannels: {{labour: {{decay: 0.2}}}}\n")
+    (tmp_path / "child.yaml").write_text("extends: [a.yaml, b.yaml]\nname: child\n")
+    child = load_scenario(tmp_path / "child.yaml")
+    assert child.channels["military"].decay == 0.1
+    assert child.channels["labour"].decay == 0.2
+    files = scenario_files(child)
+    assert len([f for f in files if f.endswith("baseline.yaml")]) == 1
+    assert files[-1].endswith("child.yaml")
 
 
 def test_hash_ignores_documentation_and_follows_every_number(baseline):
