@@ -26,11 +26,12 @@ from pydantic import BaseModel
 from sim.errors import KeyPath, Location, Problem, ScenarioError, did_you_mean
 from sim.months import iso_month, parse_month
 from sim.schema import (
-    ATOMIC_KEYS,
     CHANNEL_DEFAULTABLE,
     CHANNEL_PARAMETERS,
+    MERGEABLE_MODELS,
     Scenario,
     SetEffect,
+    format_bounds,
     sample_group_sizes,
     support,
 )
@@ -39,28 +40,37 @@ from sim.yamlfile import Locations, load_yaml, similar_file
 DOCUMENTATION_KEYS = frozenset({"description", "meaning", "source", "reason", "label"})
 
 
-def _is_parameter_mapping(value: Any) -> bool:
-    return isinstance(value, dict) and ("dist" in value or "value" in value)
+def _merges(candidates: list[Any]) -> bool:
+    """Whether a mapping at a position of these types merges key by key with its parent's.
+
+    Objects that a file may give in part (:data:`MERGEABLE_MODELS`) and mappings of names
+    merge; anything else (a number, a distribution, a timing, an ``after``) is replaced
+    whole. The position decides, not the key's name: an event may be called ``timing``.
+    """
+    return any(
+        typing.get_origin(variant) is dict or variant in MERGEABLE_MODELS
+        for candidate in candidates
+        for variant in _variants(candidate)
+    )
 
 
 def _merge(
-    parent: dict[str, Any], child: dict[str, Any], path: KeyPath, replaced: set[KeyPath]
+    parent: dict[str, Any],
+    child: dict[str, Any],
+    path: KeyPath,
+    replaced: set[KeyPath],
+    candidates: list[Any],
 ) -> dict[str, Any]:
     merged = dict(parent)
     for key, value in child.items():
         here = (*path, key)
         old = merged.get(key)
+        inner = _step(candidates, key)
         if value is None:
             merged.pop(key, None)
             replaced.add(here)
-        elif (
-            isinstance(value, dict)
-            and isinstance(old, dict)
-            and key not in ATOMIC_KEYS
-            and not _is_parameter_mapping(value)
-            and not _is_parameter_mapping(old)
-        ):
-            merged[key] = _merge(old, value, here, replaced)
+        elif isinstance(value, dict) and isinstance(old, dict) and _merges(inner):
+            merged[key] = _merge(old, value, here, replaced, inner)
         else:
             merged[key] = value
             replaced.add(here)
@@ -69,14 +79,14 @@ def _merge(
 
 def merge(parent: dict[str, Any], child: dict[str, Any]) -> dict[str, Any]:
     """Merge a child document onto its parent by the rules of ``extends`` (module docstring)."""
-    return _merge(parent, child, (), set())
+    return _merge(parent, child, (), set(), [Scenario])
 
 
 def _merge_documents(
     parent: tuple[dict[str, Any], Locations], child: tuple[dict[str, Any], Locations]
 ) -> tuple[dict[str, Any], Locations]:
     replaced: set[KeyPath] = set()
-    data = _merge(parent[0], child[0], (), replaced)
+    data = _merge(parent[0], child[0], (), replaced, [Scenario])
     locations = {
         path: where
         for path, where in parent[1].items()
@@ -164,28 +174,33 @@ def _variants(annotation: Any) -> list[Any]:
     return [annotation]
 
 
+def _step(candidates: list[Any], part: str | int) -> list[Any]:
+    """The types a document may hold at key or index ``part`` of a value of these types."""
+    found = []
+    for candidate in candidates:
+        for variant in _variants(candidate):
+            origin = typing.get_origin(variant)
+            if isinstance(variant, type) and issubclass(variant, BaseModel):
+                if isinstance(part, str) and part in variant.model_fields:
+                    found.append(variant.model_fields[part].annotation)
+            elif origin is dict:
+                found.append(typing.get_args(variant)[1])
+            elif origin in (list, tuple):
+                args = typing.get_args(variant)
+                if origin is tuple and isinstance(part, int) and part < len(args):
+                    found.append(args[part])
+                elif args:
+                    found.append(args[0])
+    return found
+
+
 def _fields_at(root: type[BaseModel], data: Any, path: KeyPath) -> list[str] | None:
     """The keys allowed at ``path`` of a document of type ``root``, when they form a closed set."""
     candidates: list[Any] = [root]
     node = data
     for part in path:
-        next_candidates = []
-        for candidate in candidates:
-            for variant in _variants(candidate):
-                origin = typing.get_origin(variant)
-                if isinstance(variant, type) and issubclass(variant, BaseModel):
-                    if isinstance(part, str) and part in variant.model_fields:
-                        next_candidates.append(variant.model_fields[part].annotation)
-                elif origin is dict:
-                    next_candidates.append(typing.get_args(variant)[1])
-                elif origin in (list, tuple):
-                    args = typing.get_args(variant)
-                    if origin is tuple and isinstance(part, int) and part < len(args):
-                        next_candidates.append(args[part])
-                    elif args:
-                        next_candidates.append(args[0])
         node = node[part] if isinstance(node, dict | list) else None
-        candidates = next_candidates
+        candidates = _step(candidates, part)
     models = [
         variant
         for candidate in candidates
@@ -424,10 +439,7 @@ class _Checker:
                 if variable not in known:
                     self.unknown(path, f"{actor} has no variable", variable, list(known))
                     continue
-                low, high = known[variable].range
-                lo, hi = support(value)
-                if lo < low or hi > high:
-                    self.problem(path, f"must lie in the variable's range [{low:g}, {high:g}]")
+                self.within(path, value, *known[variable].range, "the variable's range")
         for actor, spec in self.s.actors.items():
             for variable in spec.variables:
                 if variable not in state.actors.get(actor, {}):
@@ -513,6 +525,9 @@ class _Checker:
                     (*path, "target"), f"channel {owner} has no parameter", attribute,
                     list(CHANNEL_PARAMETERS),
                 )  # fmt: skip
+            elif isinstance(effect, SetEffect):
+                low, high = CHANNEL_PARAMETERS[attribute]
+                self.within((*path, "set"), effect.set, low, high, f"{target}'s range")
             return
         if owner not in self.s.actors:
             known = list(self.s.actors) + list(self.s.channels)
@@ -520,10 +535,17 @@ class _Checker:
             return
         self.variable_reference((*path, "target"), target)
         if isinstance(effect, SetEffect) and target in self.variables:
-            low, high = self.variables[target].range
-            lo, hi = support(effect.set)
-            if lo < low or hi > high:
-                self.problem((*path, "set"), f"must lie in {target}'s range [{low:g}, {high:g}]")
+            self.within(
+                (*path, "set"), effect.set, *self.variables[target].range, f"{target}'s range"
+            )
+
+    def within(
+        self, path: KeyPath, value, low: float | None, high: float | None, what: str
+    ) -> None:
+        """Report ``value`` if it can fall outside [low, high] (None: unbounded)."""
+        lo, hi = support(value)
+        if (low is not None and lo < low) or (high is not None and hi > high):
+            self.problem(path, f"must lie in {what} {format_bounds(low, high)}")
 
     def event_cycles(self) -> None:
         events = self.s.events
@@ -676,14 +698,7 @@ def with_run_settings(
     if horizon is not None:
         kept = [h for h in data["report_horizons"] if h <= horizon]
         data["report_horizons"] = kept if horizon in kept else [*kept, horizon]
-    try:
-        updated = Scenario.model_validate(data)
-    except pydantic.ValidationError as error:
-        problems = [
-            Problem(None, tuple(item["loc"]), _friendly(item["msg"]))
-            for item in error.errors(include_url=False)
-        ]
-        raise ScenarioError(problems) from None
+    updated = validate_structure(Scenario, data, {})
     _check(updated, {}, check_months=False)
     updated._files = scenario_files(scenario)
     return updated
@@ -694,7 +709,8 @@ def _strip_documentation(value: Any) -> Any:
         return {
             key: _strip_documentation(item)
             for key, item in value.items()
-            if key not in DOCUMENTATION_KEYS
+            # Only text is documentation: a variable or event may be named `source`.
+            if not (key in DOCUMENTATION_KEYS and isinstance(item, str | None))
         }
     if isinstance(value, list | tuple):
         return [_strip_documentation(item) for item in value]

@@ -67,17 +67,6 @@ CHANNEL_PARAMETERS: dict[str, tuple[float | None, float | None]] = {
     "ceiling": (0.0, 1.0),
     "lock_in": (0.0, 1.0),
 }
-# The subset that channel_defaults may set for every channel.
-CHANNEL_DEFAULTABLE = (
-    "threshold",
-    "emergence",
-    "growth",
-    "decay",
-    "noise",
-    "rupture_hazard",
-    "lock_in_accrual",
-    "lock_in_max",
-)
 
 
 class Closed(BaseModel):
@@ -187,7 +176,6 @@ class Empirical(Provenance):
 Distribution = Annotated[
     Normal | TruncatedNormal | Uniform | Beta | Triangular | Empirical, Field(discriminator="dist")
 ]
-DISTRIBUTIONS = ("normal", "truncnorm", "uniform", "beta", "triangular", "empirical")
 ParamValue = float | Documented | Normal | TruncatedNormal | Uniform | Beta | Triangular | Empirical
 
 
@@ -212,15 +200,18 @@ def _param_kind(value: Any) -> str:
     return "number"
 
 
-def _bound(value: float | None, missing: str) -> str:
-    return missing if value is None else f"{value:g}"
+def format_bounds(low: float | None, high: float | None) -> str:
+    """``[low, high]`` as users read it, with None as an infinite bound."""
+    lower = "-inf" if low is None else f"{low:g}"
+    upper = "inf" if high is None else f"{high:g}"
+    return f"[{lower}, {upper}]"
 
 
 def _within(low: float | None, high: float | None):
     def check(param):
         lo, hi = support(param)
         if (low is not None and lo < low) or (high is not None and hi > high):
-            bounds = f"[{_bound(low, '-inf')}, {_bound(high, 'inf')}]"
+            bounds = format_bounds(low, high)
             if isinstance(param, Normal):
                 raise ValueError(
                     f"must lie in {bounds}, but a normal distribution can take any value: "
@@ -287,6 +278,10 @@ class ChannelDefaults(Closed):
     rupture_hazard: Unit | None = None
     lock_in_accrual: Unit | None = None
     lock_in_max: Unit | None = None
+
+
+# The parameters channel_defaults may set for every channel.
+CHANNEL_DEFAULTABLE = tuple(ChannelDefaults.model_fields)
 
 
 class Channel(ChannelDefaults):
@@ -473,8 +468,6 @@ class Scenario(Closed):
     _files: tuple[str, ...] = PrivateAttr(default=())
 
 
-# Keys whose values are replaced whole, not merged key by key, when a file extends another.
-ATOMIC_KEYS = frozenset({"timing", "after", "range", "parties"})
 # Objects a file may give only in part (the rest comes from the files it extends).
 MERGEABLE_MODELS = (
     Scenario,

@@ -252,6 +252,23 @@ def test_later_parents_override_earlier_ones(tmp_path):
     assert load_scenario(tmp_path / "child.yaml").channels["military"].decay == 0.3
 
 
+def test_merging_follows_the_position_not_the_name(baseline):
+    # An event called `timing` is a mapping of names to merge, not a timing to replace.
+    event = {
+        "timing": {"month": "2025-06"},
+        "probability": 0.5,
+        "effects": [{"target": "russia.isolation", "add": 0.1}],
+    }
+    named = variant(baseline, events={"timing": event})
+    changed = variant(named, events={"timing": {"probability": 0.25}})
+    assert changed.events["timing"].probability == 0.25
+    assert changed.events["timing"].timing.month == "2025-06"
+    assert len(changed.events["timing"].effects) == 1
+    # A timing itself is replaced whole: a window does not keep the parent's month.
+    windowed = variant(named, events={"timing": {"timing": {"window": ["2025-06", "2025-12"]}}})
+    assert windowed.events["timing"].timing.window == ("2025-06", "2025-12")
+
+
 def test_a_base_shared_by_two_parents_does_not_undo_the_first_parent(tmp_path):
     base = SCENARIOS / "baseline.yaml"
     (tmp_path / "a.yaml").write_text(f"extends: {base}\nchannels: {{military: {{decay: 0.1}}}}\n")
@@ -270,6 +287,11 @@ def test_hash_ignores_documentation_and_follows_every_number(baseline):
     assert scenario_hash(reworded) == scenario_hash(baseline)
     changed = variant(baseline, channels={"military": {"decay": 0.061}})
     assert scenario_hash(changed) != scenario_hash(baseline)
+    # A name that happens to be a documentation key is content, not documentation.
+    named = variant(baseline, actors={"russia": {"variables": {"source": {"meaning": "m"}}}},
+                    state={"actors": {"russia": {"source": 0.2}}})  # fmt: skip
+    moved = variant(named, state={"actors": {"russia": {"source": 0.3}}})
+    assert scenario_hash(moved) != scenario_hash(named)
 
 
 def test_another_dyad_is_data_alone():
