@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sim.months import parse_month
+from sim.months import month_offset, parse_month
 from sim.parameters import DTYPE, ParameterSampler, Value, triangular_quantile
 from sim.schema import AddEffect, AtMonth, InWindow, Scenario, SetEffect, WithHazard
 from sim.streams import Source, Streams
@@ -42,18 +42,21 @@ class Effect:
     ramp: int
     duration: int | None
     start: np.ndarray
-    first: int
-    settled: np.ndarray | None = None
 
     def __post_init__(self) -> None:
+        self.first = int(self.start.min()) if self.start.size else int(NEVER)
         # After the last replication's event has finished its ramp and duration, the
         # weights no longer change: they are computed once more, then reused.
         happening = self.start[self.start < NEVER]
         last = int(happening.max()) if happening.size else -1
         self._settles = last + self.ramp + (self.duration or 0)
+        self.settled: np.ndarray | None = None  # the weights, once they no longer change
 
     def weight(self, month: int) -> np.ndarray | None:
-        """Weight of the effect at ``month`` per replication; None where it is nowhere in force."""
+        """Weight of the effect at ``month`` per replication.
+
+        None before any replication's event has happened: the effect changes nothing yet.
+        """
         if month < self.first:
             return None
         if self.settled is not None:
@@ -99,7 +102,7 @@ def event_order(scenario: Scenario) -> list[str]:
             return
         placed.add(name)
         event = events[name]
-        for other in ([event.after.event] if event.after else []) + event.unless:
+        for other in event.depends_on:
             place(other)
         ordered.append(name)
 
@@ -125,7 +128,6 @@ class Schedule:
             event = scenario.events[name]
             months = self._draw(name, scenario, streams, sampler, replications, start)
             self.months[name] = months
-            first = int(months.min()) if months.size else int(NEVER)
             for index, spec in enumerate(event.effects):
                 owner, _, attribute = spec.target.partition(".")
                 if isinstance(spec, SetEffect):
@@ -145,7 +147,6 @@ class Schedule:
                         spec.ramp,
                         spec.duration,
                         months,
-                        first,
                     )
                 )
 
@@ -166,13 +167,10 @@ class Schedule:
         u = streams.uniforms(Source.EVENT_TIMING, name, replications)
         timing = event.timing
 
-        def offset(value: str | int) -> int:
-            return value if isinstance(value, int) else parse_month(value) - start
-
         if isinstance(timing, AtMonth):
-            delay = np.full(replications, offset(timing.month), dtype=np.int64)
+            delay = np.full(replications, month_offset(timing.month, start), dtype=np.int64)
         elif isinstance(timing, InWindow):
-            low, high = (offset(v) for v in timing.window)
+            low, high = (month_offset(v, start) for v in timing.window)
             delay = low + np.floor(u * (high - low + 1)).astype(np.int64)
         elif isinstance(timing, WithHazard):
             hazard = np.broadcast_to(
@@ -183,7 +181,7 @@ class Schedule:
             waits = np.where(hazard >= 1, 1, waits)
             delay = np.where(hazard > 0, np.minimum(waits, NEVER), NEVER).astype(np.int64)
         else:
-            low, mode, high = (offset(v) for v in timing.triangular)
+            low, mode, high = (month_offset(v, start) for v in timing.triangular)
             if high == low:
                 delay = np.full(replications, low, dtype=np.int64)
             else:

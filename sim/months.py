@@ -24,6 +24,11 @@ def parse_month(text: str) -> int:
     return 12 * int(year) + int(month) - 1
 
 
+def month_offset(value: str | int, start: int) -> int:
+    """Months from ``start`` to ``value``: a ``YYYY-MM`` date, or already a number of months."""
+    return value if isinstance(value, int) else parse_month(value) - start
+
+
 def iso_month(number: int) -> str:
     """Turn a month number into ``YYYY-MM``."""
     return f"{number // 12:04d}-{number % 12 + 1:02d}"

@@ -24,7 +24,7 @@ import pydantic
 from pydantic import BaseModel
 
 from sim.errors import KeyPath, Location, Problem, ScenarioError, did_you_mean
-from sim.months import iso_month, parse_month
+from sim.months import iso_month, month_offset, parse_month
 from sim.schema import (
     CHANNEL_DEFAULTABLE,
     CHANNEL_PARAMETERS,
@@ -474,7 +474,7 @@ class _Checker:
             )
             return
         else:
-            offset = parse_month(value) - self.start
+            offset = month_offset(value, self.start)
         if offset < 0:
             self.problem(path, f"{value} is before the run starts ({self.s.start})")
         elif self.check_months and offset > self.s.horizon:
@@ -495,7 +495,7 @@ class _Checker:
                 for index, item in enumerate(values):
                     path = (*here, "timing", key) + ((index,) if isinstance(value, tuple) else ())
                     self.month(path, item, relative)
-                offsets = [self._offset(item) for item in values]
+                offsets = [month_offset(item, self.start) for item in values]
                 if offsets != sorted(offsets):
                     self.problem((*here, "timing", key), "months must not decrease")
             if event.after is not None and event.after.event not in events:
@@ -512,9 +512,6 @@ class _Checker:
             for index, effect in enumerate(event.effects):
                 self.effect((*here, "effects", index), effect)
         self.event_cycles()
-
-    def _offset(self, value: str | int) -> int:
-        return value if isinstance(value, int) else parse_month(value) - self.start
 
     def effect(self, path: KeyPath, effect) -> None:
         target = effect.target
@@ -549,10 +546,7 @@ class _Checker:
 
     def event_cycles(self) -> None:
         events = self.s.events
-        graph = {
-            name: [e for e in ([event.after.event] if event.after else []) + event.unless]
-            for name, event in events.items()
-        }
+        graph = {name: event.depends_on for name, event in events.items()}
         state: dict[str, int] = {}
 
         def visit(name: str, trail: list[str]) -> None:

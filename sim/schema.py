@@ -439,6 +439,11 @@ class Event(Closed):
     )
     effects: list[Effect] = Field(default_factory=list)
 
+    @property
+    def depends_on(self) -> list[str]:
+        """The events this one follows or is blocked by."""
+        return ([self.after.event] if self.after else []) + self.unless
+
 
 class Scenario(Closed):
     """A fully resolved scenario: the world, its state at the start, and what may happen."""
