@@ -162,6 +162,21 @@ def _manifest(scenario: Scenario, chunk_size: int) -> dict[str, Any]:
     }
 
 
+def _progress_bar(total: int, description: str, shown: bool, initial: int = 0) -> tqdm:
+    """Replications done, on stderr; it appears only for work that lasts over a second."""
+    return tqdm(
+        total=total,
+        initial=initial,
+        unit="rep",
+        unit_scale=True,
+        desc=description,
+        file=sys.stderr,
+        disable=not shown,
+        delay=1.0,
+        smoothing=0.1,
+    )
+
+
 def _resumed(directory: RunDirectory, scenario: Scenario | None, settings: dict[str, Any]):
     manifest = directory.read_manifest()
     if manifest.get("status") == "complete":
@@ -169,7 +184,7 @@ def _resumed(directory: RunDirectory, scenario: Scenario | None, settings: dict[
             f"{directory.path} is a finished run: nothing to resume "
             f"(rebuild its reports with: alliance-sim report {directory.path})"
         )
-    resolved = scenario_from_dict(manifest["scenario"])
+    resolved = _manifest_scenario(manifest)
     if scenario_hash(resolved) != manifest["scenario_sha256"]:
         raise UserError(f"{directory.path}: the manifest's scenario does not match its hash")
     if scenario is not None:
@@ -180,8 +195,14 @@ def _resumed(directory: RunDirectory, scenario: Scenario | None, settings: dict[
                 f"(sha256 {manifest['scenario_sha256'][:12]}, asked {scenario_hash(asked)[:12]}); "
                 "resume without changing the scenario, replications, seed or horizon"
             )
-    resolved._files = tuple(manifest.get("scenario_files", ()))
     return manifest, resolved
+
+
+def _manifest_scenario(manifest: dict[str, Any]) -> Scenario:
+    """The resolved scenario a run directory's manifest records, with the files it came from."""
+    scenario = scenario_from_dict(manifest["scenario"])
+    scenario._files = tuple(manifest.get("scenario_files", ()))
+    return scenario
 
 
 def run(
@@ -245,18 +266,18 @@ def run(
 
     sizes = chunk_sizes(scenario.replications, chunk_size)
     saved = directory.saved_chunks() if directory else []
+    done = set(saved)
     tasks = [
-        ChunkTask(scenario.name, scenario, scenario.seed, i, size)
-        for i, size in enumerate(sizes)
-        if i not in set(saved)
+        ChunkTask(scenario.name, scenario, i, size) for i, size in enumerate(sizes) if i not in done
     ]
     # The executor starts before anything is written: a missing or unreachable cluster
     # leaves no run directory behind.
     pool = make_executor(executor, workers or default_workers(), scheduler, len(tasks))
     if resume is None and out is not None:
         try:
-            path = default_directory(RESULTS, scenario.name, manifest["started_utc"])
-            directory = RunDirectory.create(path if str(out) == "default" else Path(out), force)
+            if str(out) == "default":
+                out = default_directory(RESULTS, scenario.name, manifest["started_utc"])
+            directory = RunDirectory.create(Path(out), force)
             directory.write_manifest(manifest)
         except BaseException:
             pool.close()
@@ -298,17 +319,8 @@ def _simulate(
     session = {"started_utc": utc_now(), "executor": pool.name, "workers": pool.workers}
     session.update(machine())
     parts: dict[int, Outcomes] = {}
-    bar = tqdm(
-        total=scenario.replications,
-        initial=sum(sizes[i] for i in saved),
-        unit="rep",
-        unit_scale=True,
-        desc=scenario.name,
-        file=sys.stderr,
-        disable=not progress,
-        delay=1.0,
-        smoothing=0.1,
-    )
+    initial = sum(sizes[i] for i in saved)
+    bar = _progress_bar(scenario.replications, scenario.name, progress, initial)
     done = len(saved)
     try:
         for task, outcomes in pool.map_unordered(simulate_chunk, tasks):
@@ -338,9 +350,12 @@ def _simulate(
     # while survival.csv and whatever `meanwhile` writes (reports) are produced.
     writer = _Background(directory.write_outcomes, channels, len(sizes), scenario.replications)
     result._writing = writer
-    write_text(directory.path / SURVIVAL, result.survival.to_csv(index=False))
-    extra = meanwhile(result) if meanwhile else []
-    writer.wait()
+    try:
+        write_text(directory.path / SURVIVAL, result.survival.to_csv(index=False))
+        extra = meanwhile(result) if meanwhile else []
+    finally:
+        # Never return, or raise, with the writer still at work on outcomes.npz.
+        writer.wait()
     manifest["outputs"] = [OUTCOMES, SURVIVAL, *(Path(p).name for p in extra)]
     directory.write_manifest(manifest)
     directory.remove_chunks()
@@ -359,8 +374,7 @@ def load_run(path: str | Path) -> RunResult:
         raise UserError(
             f"{path} holds an unfinished run; continue it with: alliance-sim run --resume {path}"
         )
-    scenario = scenario_from_dict(manifest["scenario"])
-    scenario._files = tuple(manifest.get("scenario_files", ()))
+    scenario = _manifest_scenario(manifest)
     outcomes = directory.read_outcomes(tuple(manifest["channels"]), manifest["horizon"])
     return RunResult(scenario, manifest, Summary.from_outcomes(outcomes), directory.path, outcomes)
 
@@ -389,7 +403,7 @@ def summarise_jobs(
     every worker busy. Each job's numbers are those :func:`run` would give it.
     """
     tasks = [
-        ChunkTask(job.key, job.scenario, job.scenario.seed, index, size)
+        ChunkTask(job.key, job.scenario, index, size)
         for job in jobs
         for index, size in enumerate(chunk_sizes(job.scenario.replications, job.chunk_size))
     ]
@@ -398,16 +412,7 @@ def summarise_jobs(
         remaining[task.job] += 1
     partial: dict[Hashable, Summary] = {}
     pool = make_executor(executor, workers or default_workers(), scheduler, len(tasks))
-    bar = tqdm(
-        total=sum(task.size for task in tasks),
-        unit="rep",
-        unit_scale=True,
-        desc=description,
-        file=sys.stderr,
-        disable=not progress,
-        delay=1.0,
-        smoothing=0.1,
-    )
+    bar = _progress_bar(sum(task.size for task in tasks), description, progress)
     try:
         for task, outcomes in pool.map_unordered(simulate_chunk, tasks):
             part = Summary.from_outcomes(outcomes)

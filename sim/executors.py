@@ -31,8 +31,7 @@ class ChunkTask:
     """One chunk to simulate: which job it belongs to, and what fixes its numbers."""
 
     job: Hashable
-    scenario: Scenario
-    seed: int
+    scenario: Scenario  # its seed is the run's
     index: int
     size: int
 
@@ -66,7 +65,7 @@ class InProcess:
     ) -> Iterator[tuple[ChunkTask, Outcomes]]:
         """Yield ``(task, outcomes)`` as chunks finish."""
         for task in tasks:
-            yield task, function(task.scenario, task.seed, task.index, task.size)
+            yield task, function(task.scenario, task.scenario.seed, task.index, task.size)
 
     def close(self) -> None:
         """Nothing to release."""
@@ -83,9 +82,15 @@ def warm_up() -> None:
     It then loads the model's libraries while this process loads its own, which saves a
     second or two on every run with a local pool.
     """
+    _forkserver()
+    forkserver.ensure_running()
+
+
+def _forkserver() -> multiprocessing.context.BaseContext:
+    """The forkserver context, its server preloading what every worker imports."""
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(PRELOAD)
-    forkserver.ensure_running()
+    return context
 
 
 class LocalPool:
@@ -95,9 +100,9 @@ class LocalPool:
 
     def __init__(self, workers: int) -> None:
         self.workers = workers
-        context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload(PRELOAD)
-        self._pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_ignore_interrupt)
+        self._pool = ProcessPoolExecutor(
+            workers, mp_context=_forkserver(), initializer=_ignore_interrupt
+        )
 
     def map_unordered(
         self, function: ChunkFunction, tasks: list[ChunkTask]
@@ -109,7 +114,7 @@ class LocalPool:
             while waiting and len(running) < 2 * self.workers:
                 task = waiting.pop()
                 future = self._pool.submit(
-                    function, task.scenario, task.seed, task.index, task.size
+                    function, task.scenario, task.scenario.seed, task.index, task.size
                 )
                 running[future] = task
             done, _ = wait(running, return_when=FIRST_COMPLETED)
@@ -147,7 +152,11 @@ class DaskCluster:
                 dashboard_address=None,
                 silence_logs=logging.ERROR,
             )
-            self._client = Client(self._cluster)
+            try:
+                self._client = Client(self._cluster)
+            except BaseException:
+                self._cluster.close()  # not to leave its worker processes running
+                raise
         self.workers = len(self._client.scheduler_info().get("workers", {})) or workers
 
     def map_unordered(
@@ -167,7 +176,7 @@ class DaskCluster:
                 # Ship each scenario to the workers once, not with every chunk.
                 shared[task.job] = self._client.scatter(task.scenario, broadcast=True)
             future = self._client.submit(
-                function, shared[task.job], task.seed, task.index, task.size, pure=False
+                function, shared[task.job], task.scenario.seed, task.index, task.size, pure=False
             )
             submitted[future.key] = task
             queue.add(future)

@@ -24,11 +24,12 @@ import pydantic
 from pydantic import BaseModel
 
 from sim.errors import KeyPath, Location, Problem, ScenarioError, did_you_mean
-from sim.months import iso_month, month_offset, parse_month
+from sim.months import MONTH_PATTERN, iso_month, month_offset, parse_month
 from sim.schema import (
     CHANNEL_DEFAULTABLE,
     CHANNEL_PARAMETERS,
     MERGEABLE_MODELS,
+    NAME_PATTERN,
     Scenario,
     SetEffect,
     format_bounds,
@@ -288,8 +289,8 @@ def _friendly(message: str) -> str:
         "Input should be a valid list": "expected a list",
         "Input should be a valid tuple": "expected a list",
         "Input should be": "expected a value",
-        "String should match pattern '^[0-9]{4}-(0[1-9]|1[0-2])$'": "expected a month as YYYY-MM",
-        "String should match pattern '^[a-z][a-z0-9_]*$'": (
+        f"String should match pattern '{MONTH_PATTERN}'": "expected a month as YYYY-MM",
+        f"String should match pattern '{NAME_PATTERN}'": (
             "expected a name of lower-case letters, digits and _"
         ),
     }
@@ -667,7 +668,7 @@ def override(scenario: Scenario, changes: dict[str, Any]) -> Scenario:
 
 def scenario_files(scenario: Scenario) -> tuple[str, ...]:
     """The files a loaded scenario was resolved from, parents first."""
-    return getattr(scenario, "_files", ())
+    return scenario._files
 
 
 def with_run_settings(

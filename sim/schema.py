@@ -42,7 +42,8 @@ def _integral(value: Any) -> Any:
 
 Count = Annotated[int, BeforeValidator(_integral), Field(strict=True, ge=0)]
 PositiveCount = Annotated[int, BeforeValidator(_integral), Field(strict=True, ge=1)]
-Name = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=64)]
+NAME_PATTERN = r"^[a-z][a-z0-9_]*$"
+Name = Annotated[str, Field(pattern=NAME_PATTERN, max_length=64)]
 Month = Annotated[str, Field(pattern=MONTH_PATTERN)]
 MonthOrOffset = Annotated[
     Annotated[Month, Tag("date")] | Annotated[Count, Tag("offset")],
