@@ -54,8 +54,7 @@ def _command_run(args: argparse.Namespace) -> int:
     from sim.engine import run
     from sim.scenario import load_scenario
 
-    if args.resume and args.out:
-        raise UserError("--resume continues the run in its own directory: drop --out")
+    options = _study_options(args)
     if args.scenario is None and args.resume is None:
         raise UserError("give a scenario file to run, or --resume DIR")
     scenario = load_scenario(args.scenario) if args.scenario else None
@@ -68,18 +67,9 @@ def _command_run(args: argparse.Namespace) -> int:
         threading.Thread(target=_prepare_figures, daemon=True).start()
     result = run(
         scenario,
-        replications=args.replications,
-        seed=args.seed,
         horizon=args.horizon,
-        chunk_size=args.chunk_size,
-        workers=args.workers,
-        executor=args.executor,
-        scheduler=args.scheduler,
-        out=(args.resume and None) or args.out or "default",
-        resume=args.resume,
-        force=args.force,
-        progress=not args.quiet,
         meanwhile=lambda finished: _reports(finished, args.format),
+        **options,
     )
     from sim.tables import terminal_table
 
@@ -259,7 +249,7 @@ def _add_run_options(
 
 def _study_options(args: argparse.Namespace) -> dict:
     if args.resume and args.out:
-        raise UserError("--resume continues in its own directory: drop --out")
+        raise UserError("--resume continues the run in its own directory: drop --out")
     return {
         "replications": args.replications,
         "seed": args.seed,
@@ -334,7 +324,7 @@ def build_parser() -> argparse.ArgumentParser:
         "run",
         help="run a scenario and print per-domain survival",
         description="Run a scenario's replications and print, for every cooperation "
-        "domain, P(alive) at the report horizons with 95%% intervals and the median "
+        "domain, P(alive) at the report horizons with 95% intervals and the median "
         "survival.",
     )
     run_parser.add_argument(
@@ -368,7 +358,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="compare scenarios on common random numbers",
         description="Run scenarios with the same seed (common random numbers) and report, "
         "per domain and horizon, each one's survival and its paired difference from the "
-        "baseline with 95%% intervals (Newcombe), and the differences in median survival "
+        "baseline with 95% intervals (Newcombe), and the differences in median survival "
         "and restricted mean survival time.",
     )
     compare_parser.add_argument("scenarios", nargs="*", help="scenario files (first: baseline)")
