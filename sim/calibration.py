@@ -45,7 +45,7 @@ from sim.errors import Problem, ScenarioError, UserError, did_you_mean
 from sim.model import AllianceModel
 from sim.months import parse_month
 from sim.parameters import point_value
-from sim.paths import CALIBRATION, ROOT
+from sim.paths import CALIBRATION, SCENARIOS
 from sim.scenario import Scenario, load_scenario, validate_structure
 from sim.schema import MONTH_PATTERN, Closed, Name, Text
 from sim.storage import write_text
@@ -57,7 +57,8 @@ BASE_RATE_GROUP = "bilateral_defence_postwar"
 POSTERIOR_GROUP = "posterior"
 EMERGENCE_SIGMA = 2.0  # months: evidence dates are to the month, emergence is gradual
 INTENSITY_SIGMA = 0.10  # one step of the coding scale is 0.2
-NOT_YET = "not established by the horizon"
+# Year ends with a yearly count of DPRK entries into Russia in the ledger.
+PEOPLE_FLOW_MONTHS = ("2023-12", "2024-12")
 
 Month = Annotated[str, Field(pattern=MONTH_PATTERN)]
 DateText = Annotated[str, Field(pattern=r"^[0-9]{4}-[0-9]{2}(-[0-9]{2})?$")]
@@ -189,12 +190,16 @@ def targets(
     for domain, state in start_scenario.state.channels.items():
         threshold = start_scenario.channels[domain].threshold
         threshold = start_scenario.channel_defaults.threshold if threshold is None else threshold
-        if _value(state.intensity) >= _value(threshold):
+        if point_value(state.intensity) >= point_value(threshold):
             continue  # alive at the start: nothing to emerge
-        first = min(
-            (o for o in _in_window(evidence) if o.domain == domain and o.active),
-            key=lambda o: o.month,
-        )
+        seen = [o for o in _in_window(evidence) if o.domain == domain and o.active]
+        if not seen:
+            raise UserError(
+                f"{domain} starts below its threshold in {start_scenario.start}, but the "
+                "evidence ledger has no active observation of it in the fit window to date "
+                "its emergence"
+            )
+        first = min(seen, key=lambda o: o.month)
         found.append(
             Target(
                 f"emergence.{domain}",
@@ -204,18 +209,23 @@ def targets(
                 f"{first.id} ({first.month})",
             )
         )
-    flows = {o.id: o for o in evidence.observations if o.domain == "people_flows" and o.figure}
-    # Entries per year on a log scale between a token 300 (0.1) and 2024's 13,221 (0.6).
-    for month, count in (("2023-12", 1117), ("2024-12", 13221)):
-        coded = 0.1 + 0.5 * np.log(count / 300) / np.log(13221 / 300)
-        ids = ", ".join(i for i, o in flows.items() if o.month == month)
+    yearly = {
+        o.month: o
+        for o in evidence.observations
+        if o.domain == "people_flows" and o.figure and o.figure.unit == "entries per year"
+    }
+    # Entries per year on a log scale between a token 300 (0.1) and the highest year (0.6).
+    highest = max(o.figure.value for o in yearly.values())
+    for month in PEOPLE_FLOW_MONTHS:
+        count = yearly[month].figure.value
+        coded = 0.1 + 0.5 * np.log(count / 300) / np.log(highest / 300)
         found.append(
             Target(
                 f"people_flows_intensity.{month}",
                 "emergence",
                 float(coded),
                 INTENSITY_SIGMA,
-                f"{ids}: {count:,} entries in the year",
+                f"{yearly[month].id}: {count:,.0f} entries in the year",
             )
         )
     end = reference.state.month
@@ -224,7 +234,7 @@ def targets(
             Target(
                 f"intensity.{end}.{domain}",
                 "emergence",
-                _value(state.intensity),
+                point_value(state.intensity),
                 INTENSITY_SIGMA,
                 f"coded state of {end} (scenarios/world)",
             )
@@ -242,10 +252,6 @@ def targets(
             )
         )
     return found
-
-
-def _value(param: Any) -> float:
-    return point_value(param)
 
 
 # --- free parameters and simulated moments -----------------------------------------------
@@ -334,7 +340,7 @@ def emergence_moments(scenario: Scenario, settings: Settings) -> dict[str, float
     """Simulated counterparts of targets (a), from a run of the calibration scenario."""
     model = AllianceModel(scenario, settings.replications, seed=settings.seed, collect=False)
     start = model.start_month
-    wanted = {parse_month("2023-12") - start: "2023-12", parse_month("2024-12") - start: "2024-12"}
+    wanted = {parse_month(month) - start: month for month in PEOPLE_FLOW_MONTHS}
     moments: dict[str, float] = {}
     while model.month < scenario.horizon:
         model.step()
@@ -452,11 +458,7 @@ class Calibration:
     @property
     def estimates(self) -> dict[str, float]:
         """Point estimate of every free parameter."""
-        return {
-            p.name: float(v)
-            for b in self.blocks
-            for p, v in zip(b.parameters, b.estimate, strict=True)
-        }
+        return _estimates(self.blocks)
 
     @property
     def posterior(self) -> pd.DataFrame:
@@ -468,12 +470,16 @@ class Calibration:
         return pd.DataFrame(columns)
 
 
+def _estimates(blocks: list[BlockFit]) -> dict[str, float]:
+    return {p.name: float(v) for b in blocks for p, v in zip(b.parameters, b.estimate, strict=True)}
+
+
 def calibrate(
     *,
     evidence_path: Path = CALIBRATION / "evidence.yaml",
     base_rates_path: Path = CALIBRATION / "base_rates.csv",
     fit_scenario: Path = CALIBRATION / "from_2023_09.yaml",
-    baseline: Path = ROOT / "scenarios" / "baseline.yaml",
+    baseline: Path = SCENARIOS / "baseline.yaml",
     settings: Settings = Settings(),
 ) -> Calibration:
     """Fit the free parameters to the targets and backtest the March 2025 forecast."""
@@ -484,7 +490,8 @@ def calibrate(
         raise UserError(
             f"{base_rates_path} not found: run `alliance-sim calibrate base-rates --atop DIR`"
         )
-    wanted = targets(evidence, start_scenario, base, pd.read_csv(base_rates_path))
+    base_rates = pd.read_csv(base_rates_path)
+    wanted = targets(evidence, start_scenario, base, base_rates)
     rng = np.random.default_rng(np.random.SeedSequence(settings.seed, spawn_key=(2**32 + 2,)))
     reference = {"treaty_rupture_hazard": REFERENCE_TREATY_RUPTURE_HAZARD}
     emergence = [p for p in FREE if p.block == "emergence"]
@@ -507,14 +514,12 @@ def calibrate(
         )
 
     blocks = [first, _fit_block(base_rate, base_rate_loss, settings, rng)]
-    estimates = {
-        p.name: float(v) for b in blocks for p, v in zip(b.parameters, b.estimate, strict=True)
-    }
+    estimates = _estimates(blocks)
     moments = emergence_moments(with_parameters(start_scenario, estimates), settings)
     fitted_base = with_parameters(base, world_values(estimates))
     moments |= base_rate_moments(fitted_base, settings)
     bands = _moment_bands(start_scenario, base, blocks, settings)
-    backtest, months = backtest_table(evidence, fitted_base, pd.read_csv(base_rates_path), settings)
+    backtest, months = backtest_table(evidence, fitted_base, base_rates, settings)
     return Calibration(settings, wanted, blocks, moments, bands, backtest, months)
 
 
