@@ -5,9 +5,11 @@ transform: ``value = F⁻¹(u)`` with ``u`` uniform from the parameter's own str
 by its key path). Two scenarios that give the same parameter different distributions
 therefore draw coupled values from the same ``u`` (common random numbers for sweeps).
 
-The quantile functions are scipy.special's, combined as scipy.stats' ``ppf`` combines
-them, so the numbers are scipy.stats' to the last bit (a test checks it) without
-importing scipy.stats, which takes most of a second in every worker process.
+The quantile functions of the normal, uniform, beta and triangular distributions are
+scipy.special's, combined as scipy.stats' ``ppf`` combines them, so the numbers are
+scipy.stats' to the last bit (a test checks it) without importing scipy.stats, which takes
+most of a second in every worker process. Only a truncated normal, whose quantile scipy
+computes with care in the tails, goes through scipy.stats itself.
 """
 
 from __future__ import annotations
@@ -120,8 +122,13 @@ class ParameterSampler:
         return quantile(param, u).astype(DTYPE)
 
 
+def group_stream(group: str) -> str:
+    """The random stream a group of jointly drawn parameters shares."""
+    return f"group:{group}"
+
+
 def empirical_draws(param: Empirical, streams: Streams, replications: int, key: str) -> np.ndarray:
     """Per-replication draws from a sample; a group's parameters share each draw's row."""
-    stream = f"group:{param.group}" if param.group else key
-    rows = sample_rows(streams, replications, stream, len(param.values))
+    rows = sample_rows(streams, replications, group_stream(param.group) if param.group else key,
+                       len(param.values))  # fmt: skip
     return np.asarray(param.values, dtype=DTYPE)[rows]

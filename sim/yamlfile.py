@@ -60,15 +60,13 @@ class _Builder:
         if id(node) in self.active:
             raise self.fail(node, path, "recursive YAML alias; a scenario must be a tree")
         tag = node.tag
-        if isinstance(node, yaml.ScalarNode):
-            if tag == _TIMESTAMP_TAG:
-                # Months are written YYYY-MM; a full date is reported as a wrong month later.
-                return node.value
-            if tag not in _PLAIN_TAGS:
-                raise self.fail(node, path, f"YAML tag {tag!r} is not allowed: use plain data")
-            return self.loader.construct_object(node)
+        if tag == _TIMESTAMP_TAG and isinstance(node, yaml.ScalarNode):
+            # Months are written YYYY-MM; a full date is reported as a wrong month later.
+            return node.value
         if tag not in _PLAIN_TAGS:
             raise self.fail(node, path, f"YAML tag {tag!r} is not allowed: use plain data")
+        if isinstance(node, yaml.ScalarNode):
+            return self.loader.construct_object(node)
         self.active.add(id(node))
         try:
             if isinstance(node, yaml.SequenceNode):
@@ -136,5 +134,5 @@ def load_yaml(file: Path) -> tuple[Any, Locations]:
         raise ScenarioError([Problem(None, (), f"invalid YAML in {file}: {error}")]) from None
     finally:
         loader.dispose()
-    builder.locations[()] = Location(file, node.start_mark.line + 1, node.start_mark.column + 1)
+    builder.locations[()] = builder.where(node)
     return data, builder.locations
