@@ -10,7 +10,7 @@ domains):
 
 - ``reps_per_s``: 100,000 replications divided by the wall time of the whole
   ``alliance-sim run`` command (startup, simulation on all cores, outputs, tables and
-  figures), best of three;
+  figures), the fastest of three runs;
 - ``per_model_loop_reps_per_s``: the same model run the way Mesa users usually run Monte
   Carlo, one ``Model`` per replication in a loop, in this process;
 - ``ratio_vs_per_model_loop``: the first over the second;
@@ -21,8 +21,9 @@ domains):
 - ``rng_share``: the share of a chunk's time spent drawing its random numbers (timed by
   drawing the same numbers alone), the floor no implementation of this model can go under.
 
-Timings are the best of three runs: on a shared machine the fastest run is the one least
-disturbed by others (as ``timeit`` advises).
+The end-to-end run is timed three times and the fastest kept: on a shared machine it is
+the one least disturbed by others (as ``timeit`` advises). The other timings are single
+runs, long enough that a disturbance weighs little.
 """
 
 from __future__ import annotations
