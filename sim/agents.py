@@ -36,15 +36,15 @@ class ActorAgent(mesa.Agent):
     def __init__(self, model: AllianceModel, name: str, spec: Actor) -> None:
         super().__init__(model)
         self.name = name
-        self.display_name = spec.name
         scenario = model.spec
         sample = model.sampler
-        self._ranges: dict[str, tuple[float, float]] = {}
+        self._ranges: dict[str, tuple[np.float32, np.float32]] = {}
         self._base: dict[str, Value] = {}
         self._effects: dict[str, list[Effect]] = {}
         self._responses: dict[str, list[tuple[int, Value]]] = {}
         for variable, definition in spec.variables.items():
-            self._ranges[variable] = definition.range
+            low, high = definition.range
+            self._ranges[variable] = (DTYPE(low), DTYPE(high))
             self._base[variable] = sample(
                 scenario.state.actors[name][variable], f"state.actors.{name}.{variable}"
             )
@@ -60,6 +60,7 @@ class ActorAgent(mesa.Agent):
             ]
         self.rows = {v: model.feature_row[f"{name}.{v}"] for v in spec.variables}
         self._changing = [v for v in spec.variables if self._effects[v] or self._responses[v]]
+        self._changing_rows = np.array([self.rows[v] for v in self._changing], dtype=np.intp)
         self._next = np.empty((len(self._changing), model.replications), dtype=DTYPE)
         self.channels = [c for c, spec in scenario.channels.items() if name in spec.parties]
         self.channel_index = {channel: i for i, channel in enumerate(self.channels)}
@@ -87,13 +88,24 @@ class ActorAgent(mesa.Agent):
             else:
                 self._weights[index, row] += DTYPE(sign) * value
 
-    def variable_at(self, variable: str, month: int) -> np.ndarray:
-        """The variable's value at ``month`` given the channel intensities in the state now."""
+    def variable_at(self, variable: str, month: int, out: np.ndarray | None = None) -> np.ndarray:
+        """The variable's value at ``month`` given the channel intensities in the state now.
+
+        Args:
+            variable: The variable's name.
+            month: The month whose effects apply.
+            out: Where to write the value (one row of the replications); a new array if
+                None.
+
+        Returns:
+            The value in every replication (``out`` if given).
+        """
         value = apply_effects(self._base[variable], self._effects[variable], month)
         for row, weight in self._responses[variable]:
             value = value + weight * self.model.state[row]
         low, high = self._ranges[variable]
-        return np.minimum(np.maximum(value, DTYPE(low)), DTYPE(high))  # clip, cheaply
+        clipped = np.maximum(value, low, out=out)  # clip, cheaply
+        return np.minimum(clipped, high, out=out)
 
     def initialise(self) -> None:
         """Write the variables' values at month 0 into the model's state."""
@@ -114,13 +126,13 @@ class ActorAgent(mesa.Agent):
             np.maximum(self.desire, 0, out=self.desire)  # clip to [0, 1]
             np.minimum(self.desire, 1, out=self.desire)
         month = self.model.month + 1
-        for index, variable in enumerate(self._changing):
-            self._next[index] = self.variable_at(variable, month)
+        for variable, following in zip(self._changing, self._next, strict=True):
+            self.variable_at(variable, month, out=following)
 
     def advance(self) -> None:
         """Commit the variables of month t + 1."""
-        for index, variable in enumerate(self._changing):
-            self.model.state[self.rows[variable]] = self._next[index]
+        if self._changing:
+            self.model.state[self._changing_rows] = self._next
 
 
 class ChannelAgent(mesa.Agent):
@@ -155,6 +167,18 @@ class ChannelAgent(mesa.Agent):
         for effect in model.schedule.effects:
             if effect.owner == name:
                 self._effects.setdefault(effect.attribute, []).append(effect)
+        # The parameters (lock-in aside, which lock_in() moves itself) change only from the
+        # first month one of their effects is in force until all have settled: they are
+        # recomputed only in between. An effect whose event never happens never counts.
+        self._parameter_effects = [
+            effect
+            for parameter, effects in self._effects.items()
+            if parameter != "lock_in"
+            for effect in effects
+            if effect.first < NEVER
+        ]
+        self._parameters_from = min((e.first for e in self._parameter_effects), default=NEVER)
+        self._parameters_vary = bool(self._parameter_effects)
         start = scenario.state.channels[name]
         intensity = model.sampler(start.intensity, f"state.channels.{name}.intensity")
         model.state[self.row] = intensity
@@ -163,16 +187,14 @@ class ChannelAgent(mesa.Agent):
         ).astype(DTYPE)
         self._dormancy = scenario.termination.dormancy_months
         self._noise = model.streams.generator(Source.CHANNEL_NOISE, name)
-        self._shock = np.empty(replications, dtype=DTYPE)
         uniforms = model.streams.uniforms(Source.RUPTURE, name, replications)
         self._rupture_at = (-np.log1p(-uniforms)).astype(DTYPE)
         self._clock = np.zeros(replications, dtype=DTYPE)
         self.params = self.parameters_at(0)
         self._switches = self._switched_on(self.params)
-        self.alive = np.asarray(model.state[self.row] >= self.params["threshold"]).copy()
+        self.alive = model.state[self.row] >= self.params["threshold"]
         self.latent = ~self.alive
         self._latent_count = int(self.latent.sum())
-        self.ended = np.zeros(replications, dtype=bool)
         self._awaiting_revival = np.zeros(replications, dtype=bool)
         self._awaiting_count = 0
         self.below = np.zeros(replications, dtype=np.int16)
@@ -192,6 +214,7 @@ class ChannelAgent(mesa.Agent):
             scratch["below"],
             scratch["ending"],
         )
+        self._reaching, self._crossing = scratch["reaching"], scratch["crossing"]
 
     @staticmethod
     def _switched_on(params: dict[str, Value]) -> tuple[bool, bool, bool]:
@@ -223,9 +246,10 @@ class ChannelAgent(mesa.Agent):
     def step(self) -> None:
         """Compute month t + 1's intensity from month t's state and the parties' desires."""
         month = self.model.month
-        if self._effects:
+        if self._parameters_vary and month >= self._parameters_from:
             self.params = self.parameters_at(month)
             self._switches = self._switched_on(self.params)
+            self._parameters_vary = any(e.settled is None for e in self._parameter_effects)
         params = self.params
         noisy, hazardous, _ = self._switches
         (first, first_row), (second, second_row) = self.parties
@@ -275,9 +299,7 @@ class ChannelAgent(mesa.Agent):
             self.lock_in_base += grown
             np.minimum(self.lock_in_base, params["lock_in_max"], out=self.lock_in_base)
         model.state[self.row] = following
-        below = np.less(
-            following, params["threshold"], out=self._spread.view(bool)[: len(following)]
-        )
+        below = np.less(following, params["threshold"], out=self._below)
         self.below *= below
         self.below += below
         ending = np.greater_equal(self.below, self._dormancy, out=self._ending)
@@ -287,12 +309,14 @@ class ChannelAgent(mesa.Agent):
             self.lock_in_base[self._ruptured] = 0
         if ending.any():
             self.end_month[ending] = month
-            self.ended |= ending
             self.alive &= ~ending
             self._awaiting_revival |= ending
             self._awaiting_count += np.count_nonzero(ending)
+        if not (self._latent_count or self._awaiting_count):
+            return
+        reaching = np.greater_equal(following, params["emergence"], out=self._reaching)
         if self._latent_count:
-            emerging = self.latent & (following >= params["emergence"])
+            emerging = np.logical_and(self.latent, reaching, out=self._crossing)
             if emerging.any():
                 self.emerged_month[emerging] = month
                 self.alive |= emerging
@@ -300,7 +324,7 @@ class ChannelAgent(mesa.Agent):
                 self.below[emerging] = 0
                 self._latent_count -= np.count_nonzero(emerging)
         if self._awaiting_count:
-            reviving = self._awaiting_revival & (following >= params["emergence"])
+            reviving = np.logical_and(self._awaiting_revival, reaching, out=self._crossing)
             if reviving.any():
                 self.revival_month[reviving] = month
                 self._awaiting_revival &= ~reviving

@@ -35,6 +35,7 @@ import pandas as pd
 from sim.errors import UserError
 from sim.storage import write_text
 from sim.survival import LifeTable, kaplan_meier, median_survival
+from sim.tables import interval_cell, markdown_grid
 
 ATOP_FILE = "atop-4.01-alliance-level.csv"
 CENSOR_YEAR = 2016
@@ -240,43 +241,30 @@ def base_rates(atop_dir: Path) -> pd.DataFrame:
     return table.astype({"n": "int64", "events": "int64"})
 
 
-def _cell(estimate: float, low: float, high: float, digits: int) -> str:
-    """``estimate [low, high]``, with ``NR`` for a value not reached."""
-
-    def number(value: float) -> str:
-        return "NR" if math.isnan(value) else f"{value:.{digits}f}"
-
-    return f"{number(estimate)} [{number(low)}, {number(high)}]"
-
-
 def _markdown_table(table: pd.DataFrame) -> str:
-    header = "| Group | n | Ended | S(1 y) | S(5 y) | S(10 y) | Median (years) |"
-    lines = [header, "|---|---:|---:|---:|---:|---:|---:|"]
+    header = ["Group", "n", "Ended", "S(1 y)", "S(5 y)", "S(10 y)", "Median (years)"]
+    rows = []
     for row in table.itertuples(index=False):
         cells = [row.group, str(row.n), str(row.events)]
         for label in HORIZONS:
-            cells.append(
-                _cell(
-                    getattr(row, f"s_{label}"),
-                    getattr(row, f"s_{label}_low"),
-                    getattr(row, f"s_{label}_high"),
-                    2,
-                )
-            )
-        cells.append(_cell(row.median_years, row.median_low_years, row.median_high_years, 1))
-        lines.append("| " + " | ".join(cells) + " |")
-    return "\n".join(lines)
+            estimate, low, high = (getattr(row, f"s_{label}{end}") for end in ("", "_low", "_high"))
+            cells.append(interval_cell(estimate, low, high))
+        cells.append(
+            interval_cell(row.median_years, row.median_low_years, row.median_high_years, digits=1)
+        )
+        rows.append(cells)
+    return markdown_grid(header, rows, align="-rrrrrr")
 
 
 def _comparison(table: pd.DataFrame) -> str:
     """README figure against the recomputed one, for every figure the README quotes."""
-    lines = ["| Group | Figure | README | Here |", "|---|---|---:|---:|"]
     computed = table.set_index("group")
-    for group, figures in README_FIGURES.items():
-        for column, quoted in figures.items():
-            value = computed.loc[group, column]
-            lines.append(f"| {group} | {column} | {quoted} | {value:.3f} |")
-    return "\n".join(lines)
+    rows = [
+        [group, column, str(quoted), f"{computed.loc[group, column]:.3f}"]
+        for group, figures in README_FIGURES.items()
+        for column, quoted in figures.items()
+    ]
+    return markdown_grid(["Group", "Figure", "README", "Here"], rows, align="--rr")
 
 
 def _document(table: pd.DataFrame) -> str:

@@ -345,12 +345,12 @@ def emergence_moments(scenario: Scenario, settings: Settings) -> dict[str, float
     while model.month < scenario.horizon:
         model.step()
         if model.month in wanted:
-            intensity = float(model.channel("people_flows").intensity.mean())
+            intensity = float(model.channel("people_flows").intensity.mean(dtype=np.float64))
             moments[f"people_flows_intensity.{wanted[model.month]}"] = intensity
     end = model.date
     for name in scenario.channels:
         channel = model.channel(name)
-        moments[f"intensity.{end}.{name}"] = float(channel.intensity.mean())
+        moments[f"intensity.{end}.{name}"] = float(channel.intensity.mean(dtype=np.float64))
         emerged = np.minimum(channel.emerged_month, scenario.horizon + 1)
         moments[f"emergence.{name}"] = float(np.median(emerged))
     return moments

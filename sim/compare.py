@@ -16,7 +16,6 @@ statistics are much tighter than those of independent runs:
 
 from __future__ import annotations
 
-import shutil
 import textwrap
 from pathlib import Path
 from typing import Any
@@ -24,26 +23,18 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
-from scipy import stats
 
 from sim import figures
 from sim.engine import DEFAULT_CHUNK_SIZE, RunResult, load_run, run
 from sim.errors import UserError
 from sim.months import iso_month, month_label, parse_month
 from sim.provenance import git_state, machine, package_versions, utc_now
-from sim.rundir import MANIFEST, RunDirectory, default_directory, safe_name
+from sim.rundir import MANIFEST, RunDirectory, output_path, safe_name
 from sim.scenario import Scenario, scenario_from_dict, scenario_hash, with_run_settings
-from sim.storage import write_json, write_text
+from sim.storage import write_text
 from sim.streams import name_key
-from sim.survival import (
-    PairedTable,
-    kaplan_meier,
-    median_survival,
-    newcombe_paired,
-    restricted_mean,
-    wilson_bounds,
-)
-from sim.tables import domain_label, latex_float
+from sim.survival import PairedTable, newcombe_paired, normal_quantile, wilson_bounds
+from sim.tables import domain_label, headline_table, interval_cell, latex_float, markdown_grid
 
 COLUMNS = [
     "scenario", "baseline", "domain", "measure", "horizon", "date",
@@ -52,6 +43,7 @@ COLUMNS = [
     "difference", "difference_low", "difference_high", "method",
 ]  # fmt: skip
 _BOOTSTRAP = 2**32  # spawn key of the bootstrap streams, apart from every chunk's
+RUNS = "runs"  # a comparison's subfolder: one run directory per scenario
 
 
 def paired_differences(results: dict[str, RunResult], baseline: str) -> pd.DataFrame:
@@ -69,23 +61,36 @@ def paired_differences(results: dict[str, RunResult], baseline: str) -> pd.DataF
         difference with its 95% interval.
     """
     base = results[baseline]
-    horizon = base.scenario.horizon
     start = parse_month(base.scenario.start)
+    headlines = {name: headline_table(result) for name, result in results.items()}
     rows: list[dict[str, Any]] = []
+    for name, tables in paired_tables(results, baseline).items():
+        for domain, table in tables.items():
+            common = {"scenario": name, "baseline": baseline, "domain": domain}
+            rows += _alive_rows(table, base.scenario.report_horizons, start, common)
+            summaries = (headlines[name].loc[domain], headlines[baseline].loc[domain])
+            rows += _summary_rows(table, base, summaries, common)
+    return pd.DataFrame(rows, columns=COLUMNS)
+
+
+def paired_tables(
+    results: dict[str, RunResult], baseline: str
+) -> dict[str, dict[str, PairedTable]]:
+    """Each scenario's outcomes paired with the baseline's, by scenario and domain."""
+    base = results[baseline]
+    pairs = {}
     for name, result in results.items():
         if name == baseline:
             continue
+        pairs[name] = {}
         for row, domain in enumerate(base.outcomes.channels):
             other = result.outcomes.channels.index(domain)
-            table = PairedTable.from_outcomes(
+            pairs[name][domain] = PairedTable.from_outcomes(
                 (result.outcomes.month[other], result.outcomes.event[other]),
                 (base.outcomes.month[row], base.outcomes.event[row]),
-                horizon,
+                base.scenario.horizon,
             )
-            common = {"scenario": name, "baseline": baseline, "domain": domain}
-            rows += _alive_rows(table, base.scenario.report_horizons, start, common)
-            rows += _summary_rows(table, result, base, domain, common)
-    return pd.DataFrame(rows, columns=COLUMNS)
+    return pairs
 
 
 def _alive_rows(table: PairedTable, horizons: list[int], start: int, common: dict) -> list[dict]:
@@ -119,30 +124,30 @@ def _alive_rows(table: PairedTable, horizons: list[int], start: int, common: dic
 
 
 def _summary_rows(
-    table: PairedTable, result: RunResult, base: RunResult, domain: str, common: dict
+    table: PairedTable, base: RunResult, summaries: tuple[pd.Series, pd.Series], common: dict
 ) -> list[dict]:
+    """Median and RMST rows; ``summaries``: the scenario's and the baseline's headline rows."""
     horizon = base.scenario.horizon
     date = iso_month(parse_month(base.scenario.start) + horizon)
-    medians = [median_survival(kaplan_meier(r.summary.life_tables[domain])) for r in (result, base)]
+    scenario, baseline = summaries
     rng = np.random.default_rng(
         np.random.SeedSequence(base.seed, spawn_key=(_BOOTSTRAP, name_key(f"{common}")))
     )
     difference, low, high = table.median_difference(rng)
     rmst_difference, rmst_low, rmst_high = table.restricted_mean_difference()
-    scenario_rmst = _restricted_mean(result, domain)
-    baseline_rmst = _restricted_mean(base, domain)
+    z = normal_quantile(0.95)
     return [
         {
             **common,
             "measure": "median",
             "horizon": horizon,
             "date": date,
-            "value": medians[0].estimate,
-            "value_low": medians[0].low,
-            "value_high": medians[0].high,
-            "baseline_value": medians[1].estimate,
-            "baseline_low": medians[1].low,
-            "baseline_high": medians[1].high,
+            "value": scenario["median"],
+            "value_low": scenario["median_low"],
+            "value_high": scenario["median_high"],
+            "baseline_value": baseline["median"],
+            "baseline_low": baseline["median_low"],
+            "baseline_high": baseline["median_high"],
             "difference": difference,
             "difference_low": low,
             "difference_high": high,
@@ -153,24 +158,18 @@ def _summary_rows(
             "measure": "rmst",
             "horizon": horizon,
             "date": date,
-            "value": scenario_rmst[0],
-            "value_low": scenario_rmst[1],
-            "value_high": scenario_rmst[2],
-            "baseline_value": baseline_rmst[0],
-            "baseline_low": baseline_rmst[1],
-            "baseline_high": baseline_rmst[2],
+            "value": scenario["rmst"],
+            "value_low": scenario["rmst"] - z * scenario["rmst_se"],
+            "value_high": scenario["rmst"] + z * scenario["rmst_se"],
+            "baseline_value": baseline["rmst"],
+            "baseline_low": baseline["rmst"] - z * baseline["rmst_se"],
+            "baseline_high": baseline["rmst"] + z * baseline["rmst_se"],
             "difference": rmst_difference,
             "difference_low": rmst_low,
             "difference_high": rmst_high,
             "method": "months alive within the horizon; paired difference: normal interval",
         },
     ]
-
-
-def _restricted_mean(result: RunResult, domain: str) -> tuple[float, float, float]:
-    value, error = restricted_mean(result.summary.life_tables[domain], result.scenario.horizon)
-    z = stats.norm.ppf(0.975)
-    return value, value - z * error, value + z * error
 
 
 def _check_comparable(scenarios: list[Scenario]) -> None:
@@ -245,15 +244,14 @@ def compare(
         "horizon": horizon or chosen.horizon,
     }
     ordered = [with_run_settings(s, **settings) for s in ordered]
-    directory = None
+    directory, manifest = None, None
     if out is not None:
-        path = default_directory(Path("results"), "compare", utc_now())
-        directory = Path(path if str(out) == "default" else out)
-        _create(directory, force)
-        write_json(directory / MANIFEST, _manifest(ordered, chunk_size))
+        manifest = _manifest(ordered, chunk_size)
+        path = output_path(out, "compare", manifest["started_utc"])
+        directory = RunDirectory.create(path, force, manifest=manifest, folder=RUNS)
     results = {}
     for scenario in ordered:
-        run_out = directory / "runs" / safe_name(scenario.name) if directory else None
+        run_out = directory.path / RUNS / safe_name(scenario.name) if directory else None
         results[scenario.name] = run(
             scenario,
             chunk_size=chunk_size,
@@ -263,22 +261,7 @@ def compare(
             out=run_out,
             progress=progress,
         )
-    return _finish(results, ordered[0].name, directory)
-
-
-def _create(directory: Path, force: bool) -> None:
-    if directory.exists():
-        is_comparison = (directory / MANIFEST).is_file() and (directory / "runs").is_dir()
-        if not force:
-            hint = f"--resume {directory} to continue it, or " if is_comparison else ""
-            raise UserError(f"{directory} already exists; use {hint}--force to replace it")
-        if not is_comparison and any(directory.iterdir()):
-            raise UserError(f"{directory} exists and is not a comparison: refusing to replace it")
-        shutil.rmtree(directory)
-    try:
-        (directory / "runs").mkdir(parents=True)
-    except OSError as error:
-        raise UserError(f"cannot create {directory}: {error.strerror}") from None
+    return _finish(results, ordered[0].name, directory, manifest)
 
 
 def _manifest(scenarios: list[Scenario], chunk_size: int) -> dict[str, Any]:
@@ -303,13 +286,12 @@ def _manifest(scenarios: list[Scenario], chunk_size: int) -> dict[str, Any]:
     }
 
 
-def _resume(directory: Path, workers, executor, scheduler, progress) -> pd.DataFrame:
-    if not (directory / MANIFEST).is_file():
-        raise UserError(f"{directory} is not a comparison directory (no {MANIFEST})")
-    manifest = RunDirectory(directory).read_manifest()
+def _resume(path: Path, workers, executor, scheduler, progress) -> pd.DataFrame:
+    directory = RunDirectory.resumable(path, "comparison")
+    manifest = directory.read_manifest()
     results = {}
     for entry in manifest["scenarios"]:
-        run_dir = directory / "runs" / safe_name(entry["name"])
+        run_dir = path / RUNS / safe_name(entry["name"])
         run_manifest = (run_dir / MANIFEST).is_file() and RunDirectory(run_dir).read_manifest()
         if run_manifest and run_manifest.get("status") == "complete":
             results[entry["name"]] = load_run(run_dir)
@@ -324,34 +306,27 @@ def _resume(directory: Path, workers, executor, scheduler, progress) -> pd.DataF
                 scenario, chunk_size=manifest["chunk_size"], workers=workers, executor=executor,
                 scheduler=scheduler, out=run_dir, progress=progress,
             )  # fmt: skip
-    return _finish(results, manifest["baseline"], directory)
+    return _finish(results, manifest["baseline"], directory, manifest)
 
 
-def _finish(results: dict[str, RunResult], baseline: str, directory: Path | None) -> pd.DataFrame:
+def _finish(
+    results: dict[str, RunResult],
+    baseline: str,
+    directory: RunDirectory | None,
+    manifest: dict[str, Any] | None,
+) -> pd.DataFrame:
     table = paired_differences(results, baseline)
     if directory is not None:
-        manifest = RunDirectory(directory).read_manifest()
-        manifest["status"] = "complete"
-        manifest["finished_utc"] = utc_now()
-        write_comparison(table, results, directory)
-        manifest["outputs"] = sorted(p.name for p in directory.iterdir() if p.is_file())
-        write_json(directory / MANIFEST, manifest)
+        directory.finish(manifest, write_comparison(table, results, directory.path))
     # Light metadata only: pandas copies attrs with every derived frame.
-    table.attrs.update(directory=str(directory) if directory else None, baseline=baseline)
+    path = str(directory.path) if directory else None
+    table.attrs.update(directory=path, baseline=baseline)
     return table
 
 
-def _number(value: float, digits: int, signed: bool = False) -> str:
-    rounded = round(float(value), digits) + 0.0  # no "-0.00"
-    return f"{rounded:{'+' if signed else ''}.{digits}f}"
-
-
-def _cell(value, low, high, digits: int = 2, signed: bool = False) -> str:
-    """``value [low, high]``, or NR where a median is not reached; ``signed`` marks a gain."""
-    if value is None or pd.isna(value):
-        return "NR"
-    bounds = [("NR" if pd.isna(b) else _number(b, digits)) for b in (low, high)]
-    return f"{_number(value, digits, signed)} [{bounds[0]}, {bounds[1]}]"
+def _difference(row, digits: int) -> str:
+    """A row's difference from the baseline as a cell, a gain marked with ``+``."""
+    return interval_cell(row.difference, row.difference_low, row.difference_high, digits, True)
 
 
 def horizon_rows(table: pd.DataFrame, results: dict[str, RunResult], horizon: int):
@@ -368,13 +343,11 @@ def horizon_rows(table: pd.DataFrame, results: dict[str, RunResult], horizon: in
     for domain in base.scenario.channels:
         here = alive[alive.domain == domain]
         first = here.iloc[0]
-        cells = [domain_label(base, domain)]
-        cells.append(_cell(first.baseline_value, first.baseline_low, first.baseline_high))
+        cells = [domain_label(base.scenario, domain)]
+        cells.append(interval_cell(first.baseline_value, first.baseline_low, first.baseline_high))
         for line in here.itertuples():
-            cells.append(_cell(line.value, line.value_low, line.value_high))
-            cells.append(
-                _cell(line.difference, line.difference_low, line.difference_high, signed=True)
-            )
+            cells.append(interval_cell(line.value, line.value_low, line.value_high))
+            cells.append(_difference(line, digits=2))
         rows.append(cells)
     return date, header, rows
 
@@ -390,22 +363,13 @@ def horizon_summary_rows(table: pd.DataFrame, results: dict[str, RunResult]):
     rows = []
     for domain in base.scenario.channels:
         here = table[table.domain == domain]
-        cells = [domain_label(base, domain)]
+        cells = [domain_label(base.scenario, domain)]
         for name in names:
             rmst = here[(here.measure == "rmst") & (here.scenario == name)].iloc[0]
             median = here[(here.measure == "median") & (here.scenario == name)].iloc[0]
-            cells.append(_cell(rmst.difference, rmst.difference_low, rmst.difference_high, 1, True))
-            cells.append(
-                _cell(median.difference, median.difference_low, median.difference_high, 0, True)
-            )
+            cells += [_difference(rmst, digits=1), _difference(median, digits=0)]
         rows.append(cells)
     return header, rows
-
-
-def _markdown(title: str, header: list[str], rows: list[list[str]]) -> list[str]:
-    lines = [f"**{title}**", "", "| " + " | ".join(header) + " |"]
-    lines.append("|:---|" + "---:|" * (len(header) - 1))
-    return lines + ["| " + " | ".join(row) + " |" for row in rows] + [""]
 
 
 def write_comparison(
@@ -431,7 +395,7 @@ def write_comparison(
     for horizon in base.scenario.report_horizons:
         date, header, rows = horizon_rows(table, results, horizon)
         title = f"P(alive) in {date}, compared with {baseline}"
-        markdown += _markdown(title, header, rows)
+        markdown += [markdown_grid(header, rows, title), ""]
         groups = [("", 1), (baseline, 1), *((name, 2) for name in names)]
         columns = ["Domain", "P(alive)", *(["P(alive)", "Δ"] * len(names))]
         latex.append(
@@ -440,7 +404,7 @@ def write_comparison(
     header, rows = horizon_summary_rows(table, results)
     end = month_label(parse_month(base.scenario.start) + base.scenario.horizon)
     title = f"Differences from {baseline} over the horizon (to {end}), in months"
-    markdown += [*_markdown(title, header, rows), f"_{note}_", ""]
+    markdown += [markdown_grid(header, rows, title), "", f"_{note}_", ""]
     groups = [("", 1), *((name, 2) for name in names)]
     columns = ["Domain", *(["ΔRMST", "Δmedian"] * len(names))]
     latex.append(latex_float(title, "tab:compare-horizon", columns, rows, note, groups, size))
@@ -460,7 +424,8 @@ def comparison_figure(table: pd.DataFrame, results: dict[str, RunResult]) -> Fig
     base = results[baseline]
     names = [baseline, *dict.fromkeys(table.scenario)]
     domains = list(base.scenario.channels)
-    columns = 4
+    pairs = paired_tables(results, baseline)
+    columns = min(4, len(domains))
     rows = -(-len(domains) // columns)
     start = parse_month(base.scenario.start)
     horizon = base.scenario.horizon
@@ -479,17 +444,10 @@ def comparison_figure(table: pd.DataFrame, results: dict[str, RunResult]) -> Fig
                     top, months, curve.p_survive, curve.ci_low, curve.ci_high, colour, name
                 )
             for colour, name in zip(figures.OKABE_ITO[1:], names[1:], strict=False):
-                result = results[name]
-                other = result.outcomes.channels.index(domain)
-                paired = PairedTable.from_outcomes(
-                    (result.outcomes.month[other], result.outcomes.event[other]),
-                    (base.outcomes.month[index], base.outcomes.event[index]),
-                    horizon,
-                )
-                difference, low, high = newcombe_paired(*paired.two_by_two())
+                difference, low, high = newcombe_paired(*pairs[name][domain].two_by_two())
                 figures.step_band(bottom, months, difference, low, high, colour)
             bottom.axhline(0, color="grey", linewidth=0.5)
-            top.set_title(domain_label(base, domain))
+            top.set_title(domain_label(base.scenario, domain))
             top.set_ylim(0, 1.02)
             top.tick_params(labelbottom=False)
             figures.year_ticks(bottom, start, horizon)

@@ -252,7 +252,7 @@ def run(
     """
     settings = {"replications": replications, "seed": seed, "horizon": horizon}
     if resume is not None:
-        directory: RunDirectory | None = RunDirectory.existing(Path(resume))
+        directory: RunDirectory | None = RunDirectory.resumable(Path(resume))
         manifest, scenario = _resumed(directory, scenario, settings)
         chunk_size = manifest["chunk_size"]
     elif scenario is None:

@@ -69,6 +69,7 @@ class AllianceModel(mesa.Model):
             for name, dtype in (
                 ("target", DTYPE), ("gap", DTYPE), ("rate", DTYPE), ("unprotected", DTYPE),
                 ("spread", DTYPE), ("flags", bool), ("below", bool), ("ending", bool),
+                ("reaching", bool), ("crossing", bool),
             )
         }  # fmt: skip
         self._actors = {

@@ -2,8 +2,10 @@
 
 ``write_reports`` turns a finished run into the files a paper needs, in its run
 directory: ``table.md``, ``table.tex``, ``table.csv``, ``relationship.csv``,
-``survival.png``/``.pdf``, ``alive.png``/``.pdf`` and ``methods.md``. It works from the
-run's statistics alone, so ``alliance-sim report DIR`` rebuilds them without simulating.
+``survival.png``/``.pdf``, ``alive.png``/``.pdf``, ``methods.md`` and, for a run that
+draws parameters from a joint sample, ``uncertainty-<group>.csv``/``.md``. It works
+from the run's saved results (its statistics, and its outcomes for the uncertainty
+tables), so ``alliance-sim report DIR`` rebuilds them without simulating.
 """
 
 from __future__ import annotations
@@ -26,14 +28,19 @@ from sim.tables import (
     domain_label,
     headline_table,
     latex_table,
+    markdown_grid,
     markdown_table,
     provenance_line,
 )
 from sim.uncertainty import sample_groups, uncertainty_markdown, uncertainty_table
 
 
-def relationship_table(result: RunResult) -> pd.DataFrame:
+def relationship_table(result: RunResult, headline: pd.DataFrame | None = None) -> pd.DataFrame:
     """Relationship-level measures at the report horizons.
+
+    Args:
+        result: A finished run.
+        headline: Its :func:`sim.tables.headline_table`, if the caller has it already.
 
     Returns:
         One row per horizon: ``horizon, date``, ``p_<alliance channel>`` (if the scenario
@@ -47,13 +54,13 @@ def relationship_table(result: RunResult) -> pd.DataFrame:
     table.insert(1, "date", [iso_month(start + h) for h in horizons])
     core = scenario.alliance_channel
     if core is not None:
-        estimates = horizon_estimates(result.summary, horizons)
-        table.insert(2, f"p_{core}", estimates[estimates.domain == core].p_survive.to_numpy())
+        headline = headline_table(result) if headline is None else headline
+        table.insert(2, f"p_{core}", [headline.loc[core, f"p_{h}"] for h in horizons])
     return table
 
 
-def _relationship_markdown(result: RunResult) -> str:
-    table = relationship_table(result)
+def _relationship_markdown(result: RunResult, table: pd.DataFrame) -> str:
+    """The :func:`relationship_table` as Markdown."""
     domains = len(result.scenario.channels)
     half = -(-domains // 2)
     start = parse_month(result.scenario.start)
@@ -61,18 +68,15 @@ def _relationship_markdown(result: RunResult) -> str:
     header = ["Horizon", "Domains alive, mean (sd)", f"P(all {domains})", f"P(at least {half})"]
     header.append("P(at least 1)")
     if core:
-        header.insert(1, f"P({domain_label(result, core)} alive)")
-    lines = ["**Relationship-level measures**", ""]
-    lines += ["| " + " | ".join(header) + " |", "|" + "|".join([":---"] + ["---:"] * 4) + "|"]
-    if core:
-        lines[-1] += "---:|"
+        header.insert(1, f"P({domain_label(result.scenario, core)} alive)")
+    rows = []
     for _, row in table.iterrows():
         cells = [month_label(start + int(row.horizon)), f"{row['mean']:.1f} ({row.sd:.1f})"]
         cells += [f"{row[f'p_at_least_{k}']:.2f}" for k in (domains, half, 1)]
         if core:
             cells.insert(1, f"{row[f'p_{core}']:.2f}")
-        lines.append("| " + " | ".join(cells) + " |")
-    return "\n".join(lines) + "\n"
+        rows.append(cells)
+    return markdown_grid(header, rows, title="Relationship-level measures") + "\n"
 
 
 def methods_text(result: RunResult, table: pd.DataFrame | None = None) -> str:
@@ -152,13 +156,15 @@ def write_reports(
         written.append(target / name)
 
     headline = headline_table(result)
+    relationship = relationship_table(result, headline)
     if "md" in formats:
-        text("table.md", markdown_table(result, headline) + "\n" + _relationship_markdown(result))
+        markdown = markdown_table(result, headline) + "\n"
+        text("table.md", markdown + _relationship_markdown(result, relationship))
     if "tex" in formats:
         text("table.tex", latex_table(result, headline))
     if "csv" in formats:
         text("table.csv", csv_table(result, headline))
-        text("relationship.csv", relationship_table(result).to_csv(index=False))
+        text("relationship.csv", relationship.to_csv(index=False))
     kinds = [kind for kind in ("png", "pdf") if kind in formats]
     if kinds:
         for name, build in (("survival", figures.survival_figure), ("alive", figures.alive_figure)):
@@ -212,8 +218,9 @@ def write_paper(
                      progress=progress)  # fmt: skip
         results.append(result)
         name = safe_name(result.scenario.name)
+        headline = headline_table(result)
         for suffix, render in (("md", markdown_table), ("tex", latex_table), ("csv", csv_table)):
-            write_text(out / f"{name}.{suffix}", render(result))
+            write_text(out / f"{name}.{suffix}", render(result, headline))
             written.append(out / f"{name}.{suffix}")
     write_text(out / "README.md", _paper_summary(results))
     written.append(out / "README.md")
@@ -234,15 +241,14 @@ def _paper_summary(results: list[RunResult]) -> str:
     for horizon in PAPER_HORIZONS_SUMMARY:
         names = [r.scenario.name for r in results]
         lines += [f"## P(alive) at {horizon} months ({month_label(start + horizon)})", ""]
-        lines += ["| Domain | " + " | ".join(f"`{n}`" for n in names) + " |"]
-        lines += ["|:---|" + "---:|" * len(names)]
         estimates = [
             horizon_estimates(r.summary, [horizon]).set_index("domain").p_survive for r in results
         ]
-        for domain in first.scenario.channels:
-            cells = [f"{e[domain]:.2f}" for e in estimates]
-            lines.append(f"| {domain_label(first, domain)} | " + " | ".join(cells) + " |")
-        lines.append("")
+        rows = [
+            [domain_label(first.scenario, domain), *(f"{e[domain]:.2f}" for e in estimates)]
+            for domain in first.scenario.channels
+        ]
+        lines += [markdown_grid(["Domain", *(f"`{n}`" for n in names)], rows), ""]
     lines.append("Provenance:")
     lines.append("")
     lines += [f"- {provenance_line(r)}" for r in results]

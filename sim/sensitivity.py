@@ -20,11 +20,10 @@ from scipy import stats
 
 from sim import figures
 from sim.engine import DEFAULT_CHUNK_SIZE
-from sim.errors import UserError
-from sim.provenance import utc_now
 from sim.scenario import Scenario
-from sim.storage import write_json, write_text
+from sim.storage import write_text
 from sim.sweep import Sweep, cast_value, evaluate_points, open_study, point_key
+from sim.tables import domain_label, interval_cell, markdown_grid
 
 
 def sensitivity(
@@ -54,14 +53,8 @@ def sensitivity(
         file, "sensitivity", out=out, resume=resume, force=force, replications=replications,
         seed=seed, chunk_size=chunk_size,
     )  # fmt: skip
-    settings = spec.sensitivity
-    if settings is None:
-        raise UserError(f"{file}: the sweep file has no 'sensitivity' section")
-    missing = [name for name, p in spec.parameters.items() if p.range is None]
-    if missing:
-        raise UserError(f"Sobol' indices need a range for every parameter: {', '.join(missing)}")
+    settings = spec.sensitivity  # open_study checked it is there, with every range
     names = list(spec.parameters)
-    paths = {name: p.path for name, p in spec.parameters.items()}
     output = settings.output
     seed_sequence = np.random.SeedSequence(base.seed, spawn_key=(2**32 + 1,))
 
@@ -71,9 +64,9 @@ def sensitivity(
             for column in x.T
         ]
         estimates = evaluate_points(
-            base, points, paths, directory=directory, chunk_size=manifest["chunk_size"],
-            workers=workers, executor=executor, scheduler=scheduler, progress=progress,
-            description=f"{spec.name} sensitivity",
+            spec, base, points, directory=directory.path if directory else None,
+            chunk_size=manifest["chunk_size"], workers=workers, executor=executor,
+            scheduler=scheduler, progress=progress, description=f"{spec.name} sensitivity",
         )  # fmt: skip
         values = []
         for point in points:
@@ -106,17 +99,14 @@ def sensitivity(
         }
     )
     if directory is not None:
-        write_sensitivity(table, spec, base, directory)
-        manifest.update(status="complete", finished_utc=utc_now())
-        manifest["outputs"] = sorted(p.name for p in directory.iterdir() if p.is_file())
-        write_json(directory / "manifest.json", manifest)
-    table.attrs.update(sweep=spec.name, directory=str(directory) if directory else None)
+        directory.finish(manifest, write_sensitivity(table, spec, base, directory.path))
+    table.attrs.update(sweep=spec.name, directory=str(directory.path) if directory else None)
     return table
 
 
 def _description(spec: Sweep, base: Scenario) -> str:
     output = spec.sensitivity.output
-    label = base.channels[output.domain].label or output.domain
+    label = domain_label(base, output.domain)
     evaluations = spec.sensitivity.samples * (len(spec.parameters) + 2)
     return (
         f"Sobol' indices of P({label} alive at {output.horizon} months) to the ranges of "
@@ -131,15 +121,17 @@ def write_sensitivity(
 ) -> list[Path]:
     """Write ``sensitivity.csv``, ``sensitivity.md`` and a bar chart (png, pdf)."""
     write_text(directory / "sensitivity.csv", table.to_csv(index=False))
-    lines = [f"**{_description(spec, base)}**", "", "| Parameter | First order | Total order |"]
-    lines.append("|:---|---:|---:|")
-    for row in table.itertuples():
-        lines.append(
-            f"| {row.label} | {row.first_order:.2f} [{row.first_order_low:.2f}, "
-            f"{row.first_order_high:.2f}] | {row.total_order:.2f} [{row.total_order_low:.2f}, "
-            f"{row.total_order_high:.2f}] |"
-        )
-    write_text(directory / "sensitivity.md", "\n".join(lines) + "\n")
+    rows = [
+        [
+            row.label,
+            interval_cell(row.first_order, row.first_order_low, row.first_order_high),
+            interval_cell(row.total_order, row.total_order_low, row.total_order_high),
+        ]
+        for row in table.itertuples()
+    ]
+    header = ["Parameter", "First order", "Total order"]
+    grid = markdown_grid(header, rows, title=_description(spec, base))
+    write_text(directory / "sensitivity.md", grid + "\n")
     figure = sensitivity_figure(table)
     written = [directory / "sensitivity.csv", directory / "sensitivity.md"]
     for kind in ("png", "pdf"):

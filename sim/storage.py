@@ -16,7 +16,8 @@ import os
 import zipfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import IO, Any
+from types import TracebackType
+from typing import IO, Any, Self
 
 import numpy as np
 
@@ -73,7 +74,11 @@ def write_json(path: Path, data: Any) -> None:
 
 
 class NpzWriter:
-    """Writes ``.npz`` archives deterministically, an array at a time, a piece at a time."""
+    """Writes ``.npz`` archives deterministically, an array at a time, a piece at a time.
+
+    Use it as a context manager: the archive is finished (closed) when the block ends,
+    also when it fails.
+    """
 
     def __init__(self, handle: IO[bytes], compress: bool = True) -> None:
         compression = zipfile.ZIP_DEFLATED if compress else zipfile.ZIP_STORED
@@ -101,11 +106,20 @@ class NpzWriter:
         """Finish the archive."""
         self._zip.close()
 
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
 
 def write_npz(path: Path, arrays: dict[str, np.ndarray]) -> None:
     """Write whole 1-D arrays to ``path`` atomically and deterministically (uncompressed)."""
-    with atomic_file(path) as handle:
-        writer = NpzWriter(handle, compress=False)
+    with atomic_file(path) as handle, NpzWriter(handle, compress=False) as writer:
         for name, array in arrays.items():
             writer.write(name, array.dtype, array.size, [array])
-        writer.close()

@@ -1,6 +1,6 @@
 """Survival statistics from outcomes alone: Kaplan–Meier curves, intervals, medians.
 
-Works on termination months and event flags (see :class:`sim.model.Outcomes`), or on
+Works on termination months and event flags (see :class:`sim.outcomes.Outcomes`), or on
 the per-month counts they reduce to, so it never needs the model. Conventions:
 
 - Survival at month t is P(T > t): a channel that terminates in month t is not alive at t.
@@ -102,13 +102,15 @@ def kaplan_meier(table: LifeTable, level: float = 0.95) -> pd.DataFrame:
     Returns:
         Columns ``month, p_survive, ci_low, ci_high, at_risk, events``.
     """
-    n = table.at_risk.astype(np.float64)
+    at_risk = table.at_risk
+    n = at_risk.astype(np.float64)
     d = table.events.astype(np.float64)
     with np.errstate(divide="ignore", invalid="ignore"):
         factor = np.where(n > 0, 1 - d / n, 1.0)
         survival = np.cumprod(factor)
-        greenwood = np.cumsum(np.where((n > 0) & (n > d), d / (n * (n - d)), 0.0))
-        z = _z(level)
+        # Counts are never negative, so n > d implies n > 0.
+        greenwood = np.cumsum(np.where(n > d, d / (n * (n - d)), 0.0))
+        z = normal_quantile(level)
         log_s = np.log(survival)
         se = np.sqrt(greenwood) / np.abs(log_s)
         low = survival ** np.exp(z * se)
@@ -122,7 +124,7 @@ def kaplan_meier(table: LifeTable, level: float = 0.95) -> pd.DataFrame:
             "p_survive": survival,
             "ci_low": low,
             "ci_high": high,
-            "at_risk": table.at_risk,
+            "at_risk": at_risk,
             "events": table.events,
         }
     )
@@ -174,7 +176,7 @@ def survival_frame(
     return pd.concat(frames, ignore_index=True)
 
 
-def _z(level: float) -> float:
+def normal_quantile(level: float) -> float:
     """The standard normal quantile of a two-sided interval at ``level`` (1.96 for 95%)."""
     return float(ndtri(0.5 + level / 2))
 
@@ -190,20 +192,28 @@ def wilson_interval(alive: int, total: int, level: float = 0.95) -> tuple[float,
     return float(low), float(high)
 
 
-def restricted_mean(table: LifeTable, tau: int) -> tuple[float, float]:
+def restricted_mean(
+    table: LifeTable, tau: int, curve: pd.DataFrame | None = None
+) -> tuple[float, float]:
     """Restricted mean survival time to ``tau`` months and its standard error.
 
     RMST is the area under the Kaplan–Meier curve from 0 to tau, the expected number of
     months alive within the first tau (for a step curve on whole months, the sum of S(t)
     for t < tau). The standard error is the usual Greenwood-type one (Klein and
     Moeschberger, section 4.5), as lifelines' ``restricted_mean_survival_time`` gives.
+
+    Args:
+        table: The channel's life table.
+        tau: The horizon in months.
+        curve: The table's :func:`kaplan_meier` curve, if the caller has it already.
     """
-    curve = kaplan_meier(table)["p_survive"].to_numpy()[: tau + 1]
-    rmst = float(curve[:tau].sum())
+    curve = kaplan_meier(table) if curve is None else curve
+    survival = curve["p_survive"].to_numpy()[: tau + 1]
+    rmst = float(survival[:tau].sum())
     n = table.at_risk[: tau + 1].astype(np.float64)
     d = table.events[: tau + 1].astype(np.float64)
     # Area under the curve from month t to tau, for each event month t.
-    area_after = np.cumsum(curve[:tau][::-1])[::-1]
+    area_after = np.cumsum(survival[:tau][::-1])[::-1]
     area_after = np.append(area_after, 0.0)
     with np.errstate(divide="ignore", invalid="ignore"):
         terms = np.where((n > d) & (d > 0), area_after**2 * d / (n * (n - d)), 0.0)
@@ -255,7 +265,7 @@ def domains_alive(summary: Summary, horizons: list[int]) -> pd.DataFrame:
 
 def wilson_bounds(alive: np.ndarray, total: np.ndarray | int, level: float = 0.95):
     """Wilson score interval, vectorised (the closed form of :func:`wilson_interval`)."""
-    z = _z(level)
+    z = normal_quantile(level)
     n = np.asarray(total, dtype=np.float64)
     p = np.asarray(alive, dtype=np.float64) / n
     centre = (p + z**2 / (2 * n)) / (1 + z**2 / n)
@@ -347,7 +357,7 @@ class PairedTable:
         n = self.counts.sum()
         mean = float((self.counts * difference).sum() / n)
         variance = float((self.counts * (difference - mean) ** 2).sum() / (n - 1)) if n > 1 else 0.0
-        z = _z(level)
+        z = normal_quantile(level)
         half = z * np.sqrt(variance / n)
         return mean, mean - half, mean + half
 

@@ -14,7 +14,6 @@ import hashlib
 import itertools
 import json
 import math
-import shutil
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -29,7 +28,7 @@ from sim.engine import DEFAULT_CHUNK_SIZE, Job, summarise_jobs
 from sim.errors import Problem, ScenarioError, UserError, did_you_mean
 from sim.months import iso_month, parse_month
 from sim.provenance import git_state, machine, package_versions, utc_now
-from sim.rundir import MANIFEST, RunDirectory, default_directory
+from sim.rundir import RunDirectory, output_path
 from sim.scenario import (
     Scenario,
     load_scenario,
@@ -41,16 +40,18 @@ from sim.scenario import (
 from sim.schema import TIMING_KINDS, Closed, Name, Number, PositiveCount, Text
 from sim.storage import write_json, write_text
 from sim.survival import horizon_estimates
+from sim.tables import domain_label
 from sim.yamlfile import Locations, load_yaml
 
 Value = float | int | str
+POINTS = "points"  # a study's subfolder: one saved file of estimates per finished point
 
 
 class SweepParameter(Closed):
     """A parameter to vary: where it is in the scenario and which values it takes."""
 
     path: Text = Field(description="Key path in the resolved scenario, e.g. events.x.probability.")
-    values: list[Number | str] | None = Field(
+    values: Annotated[list[Number | str], Field(min_length=1)] | None = Field(
         None, description="Grid values, numbers or YYYY-MM months."
     )
     range: tuple[Number, Number] | None = Field(
@@ -138,7 +139,7 @@ def set_value(scenario: Scenario, values: dict[str, Value]) -> Scenario:
             after = parts[depth + 1] if depth + 1 < len(parts) else None
             if part == "timing" and after in TIMING_KINDS and isinstance(node, dict):
                 node[part] = {}  # an event has one timing: a new kind replaces the old
-            elif isinstance(node, dict) and part not in node and node is not None:
+            elif isinstance(node, dict) and part not in node:
                 parent_is_new_timing = depth > 0 and parts[depth - 1] == "timing" and not node
                 if not parent_is_new_timing:
                     suggestion = did_you_mean(str(part), list(node))
@@ -155,8 +156,13 @@ def set_value(scenario: Scenario, values: dict[str, Value]) -> Scenario:
     return updated
 
 
-def load_sweep(path: str | Path) -> tuple[Sweep, Scenario]:
+def load_sweep(path: str | Path, sensitivity: bool = False) -> tuple[Sweep, Scenario]:
     """Read and check a sweep file and the scenario it varies.
+
+    Args:
+        path: The sweep file.
+        sensitivity: Check also what Sobol' indices need: a ``sensitivity`` section and
+            a range for every parameter.
 
     Raises:
         ScenarioError: With file, line and key path of every problem found.
@@ -165,13 +171,13 @@ def load_sweep(path: str | Path) -> tuple[Sweep, Scenario]:
     data, locations = load_yaml(file)
     sweep = validate_structure(Sweep, data, locations)
     base = load_scenario(file.parent / sweep.base)
-    problems = _check(sweep, base, locations)
+    problems = _check(sweep, base, locations, sensitivity)
     if problems:
         raise ScenarioError(problems)
     return sweep, base
 
 
-def _check(sweep: Sweep, base: Scenario, locations: Locations) -> list[Problem]:
+def _check(sweep: Sweep, base: Scenario, locations: Locations, sensitivity: bool) -> list[Problem]:
     problems: list[Problem] = []
 
     def problem(path: tuple, message: str, suggestion: str | None = None) -> None:
@@ -187,6 +193,8 @@ def _check(sweep: Sweep, base: Scenario, locations: Locations) -> list[Problem]:
         here = ("parameters", name)
         if kind != "grid" and parameter.range is None:
             problem(here, f"a {kind} design needs a range for every parameter")
+        elif sensitivity and parameter.range is None:
+            problem(here, "Sobol' indices need a range for every parameter")
         if kind == "grid" and parameter.range is not None and parameter.steps is None:
             problem(here, "a grid over a range needs 'steps'")
         sample = parameter.values[0] if parameter.values else parameter.range[0]
@@ -200,6 +208,8 @@ def _check(sweep: Sweep, base: Scenario, locations: Locations) -> list[Problem]:
             )
             problem((*here, "path"), f"setting {parameter.path} to {sample} gives: {message}")
     outputs = [*((("outputs", i), o) for i, o in enumerate(sweep.outputs))]
+    if sensitivity and sweep.sensitivity is None:
+        problem((), "Sobol' indices need a 'sensitivity' section (its output, samples)")
     if sweep.sensitivity is not None:
         outputs.append((("sensitivity", "output"), sweep.sensitivity.output))
         n = sweep.sensitivity.samples
@@ -257,10 +267,16 @@ def point_key(values: dict[str, Value]) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
+def study_horizons(spec: Sweep, base: Scenario) -> list[int]:
+    """The horizons a study estimates at: the base's report horizons and every output's."""
+    outputs = [*spec.outputs, *([spec.sensitivity.output] if spec.sensitivity else [])]
+    return sorted({*base.report_horizons, *(output.horizon for output in outputs)})
+
+
 def evaluate_points(
+    spec: Sweep,
     base: Scenario,
     points: list[dict[str, Value]],
-    paths: dict[str, str],
     *,
     directory: Path | None,
     chunk_size: int,
@@ -270,56 +286,41 @@ def evaluate_points(
     progress: bool,
     description: str,
 ) -> dict[str, pd.DataFrame]:
-    """P(alive) at the report horizons for every point, reusing points saved in ``directory``.
+    """P(alive) at the study's horizons for every point, reusing points saved in ``directory``.
 
     Returns:
-        Horizon estimates (see :func:`sim.survival.horizon_estimates`) by point key.
+        Horizon estimates (see :func:`sim.survival.horizon_estimates`) at
+        :func:`study_horizons`, by point key.
     """
+    paths = {name: parameter.path for name, parameter in spec.parameters.items()}
+    horizons = study_horizons(spec, base)
+    unique = {point_key(values): values for values in points}
     done: dict[str, pd.DataFrame] = {}
-    folder = directory / "points" if directory else None
+    folder = directory / POINTS if directory else None
     jobs = []
-    for values in points:
-        key = point_key(values)
-        if key in done or any(job.key == key for job in jobs):
-            continue
+    for key, values in unique.items():
         saved = folder / f"{key}.json" if folder else None
         if saved is not None and saved.is_file():
             done[key] = pd.DataFrame(json.loads(saved.read_text())["estimates"])
             continue
         scenario = set_value(base, {paths[name]: value for name, value in values.items()})
         jobs.append(Job(key, scenario, chunk_size))
-    values_by_key = {point_key(v): v for v in points}
     try:
         for key, summary in summarise_jobs(
             jobs, workers=workers, executor=executor, scheduler=scheduler, progress=progress,
             description=description,
         ):  # fmt: skip
-            estimates = horizon_estimates(summary, base.report_horizons)
+            estimates = horizon_estimates(summary, horizons)
             done[key] = estimates
             if folder is not None:
-                record = {"values": values_by_key[key], "estimates": estimates.to_dict("list")}
+                record = {"values": unique[key], "estimates": estimates.to_dict("list")}
                 write_json(folder / f"{key}.json", record)
     except KeyboardInterrupt:
         where = f"; continue with --resume {directory}" if directory else ""
         raise UserError(
-            f"interrupted: {len(done)} of {len(values_by_key)} points are done{where}"
+            f"interrupted: {len(done)} of {len(unique)} points are done{where}"
         ) from None
     return done
-
-
-def _prepare_directory(directory: Path, force: bool, kind: str) -> None:
-    if directory.exists():
-        is_ours = (directory / MANIFEST).is_file() and (directory / "points").is_dir()
-        if not force:
-            hint = f"--resume {directory} to continue it, or " if is_ours else ""
-            raise UserError(f"{directory} already exists; use {hint}--force to replace it")
-        if not is_ours and any(directory.iterdir()):
-            raise UserError(f"{directory} exists and is not a {kind}: refusing to replace it")
-        shutil.rmtree(directory)
-    try:
-        (directory / "points").mkdir(parents=True)
-    except OSError as error:
-        raise UserError(f"cannot create {directory}: {error.strerror}") from None
 
 
 def open_study(
@@ -332,24 +333,34 @@ def open_study(
     replications: int | None,
     seed: int | None,
     chunk_size: int,
-) -> tuple[Sweep, Scenario, Path | None, dict[str, Any]]:
+) -> tuple[Sweep, Scenario, RunDirectory | None, dict[str, Any]]:
     """Load a sweep file, or the one saved in a directory to resume; create the directory.
+
+    Args:
+        file: The sweep file (None when resuming).
+        kind: ``"sweep"`` or ``"sensitivity"``; a sensitivity file is checked for what
+            Sobol' indices need before anything is written.
+        out: Directory to create (``"default"``: results/<kind>-<name>-<UTC time>), or
+            None to keep results in memory.
+        resume: A directory of this kind to continue.
+        force: Replace ``out`` if it is an existing directory of this kind.
+        replications: Replications per point (default: the file's, else the base's).
+        seed: Seed of every point (default: the file's, else the base's).
+        chunk_size: Replications per chunk.
 
     Returns:
         The sweep, its base scenario with the run settings applied, the directory (None
         to keep results in memory) and the manifest.
     """
     if resume is not None:
-        directory = Path(resume)
-        if not (directory / MANIFEST).is_file():
-            raise UserError(f"{directory} is not a {kind} directory (no {MANIFEST})")
-        manifest = RunDirectory(directory).read_manifest()
+        directory = RunDirectory.resumable(Path(resume), kind)
+        manifest = directory.read_manifest()
         sweep = Sweep.model_validate(manifest["sweep"])
         base = scenario_from_dict(manifest["scenario"])
         return sweep, base, directory, manifest
     if file is None:
         raise UserError(f"give a sweep file, or --resume DIR of an interrupted {kind}")
-    sweep, base = load_sweep(file)
+    sweep, base = load_sweep(file, sensitivity=kind == "sensitivity")
     base = with_run_settings(
         base,
         replications=replications or sweep.replications,
@@ -373,10 +384,8 @@ def open_study(
     }
     directory = None
     if out is not None:
-        default = default_directory(Path("results"), f"{kind}-{sweep.name}", utc_now())
-        directory = Path(default if str(out) == "default" else out)
-        _prepare_directory(directory, force, kind)
-        write_json(directory / MANIFEST, manifest)
+        path = output_path(out, f"{kind}-{sweep.name}", manifest["started_utc"])
+        directory = RunDirectory.create(path, force, manifest=manifest, folder=POINTS)
     return sweep, base, directory, manifest
 
 
@@ -418,22 +427,18 @@ def sweep(
         seed=seed, chunk_size=chunk_size,
     )  # fmt: skip
     points = design_points(spec)
-    paths = {name: p.path for name, p in spec.parameters.items()}
     estimates = evaluate_points(
-        base, points, paths, directory=directory, chunk_size=manifest["chunk_size"],
-        workers=workers, executor=executor, scheduler=scheduler, progress=progress,
-        description=spec.name,
+        spec, base, points, directory=directory.path if directory else None,
+        chunk_size=manifest["chunk_size"], workers=workers, executor=executor,
+        scheduler=scheduler, progress=progress, description=spec.name,
     )  # fmt: skip
     table = sweep_table(base, points, estimates)
     if directory is not None:
-        write_sweep(table, spec, base, directory)
-        manifest.update(status="complete", finished_utc=utc_now())
-        manifest["outputs"] = sorted(p.name for p in directory.iterdir() if p.is_file())
-        write_json(directory / MANIFEST, manifest)
+        directory.finish(manifest, write_sweep(table, spec, base, directory.path))
     table.attrs.update(
         sweep=spec.name,
         outputs=[(o.domain, o.horizon) for o in spec.outputs],
-        directory=str(directory) if directory else None,
+        directory=str(directory.path) if directory else None,
     )
     return table
 
@@ -481,8 +486,7 @@ def sweep_figure(table: pd.DataFrame, spec: Sweep, base: Scenario) -> Figure:
         axes = figure.subplots(rows, columns, squeeze=False)
         for ax, output in zip(axes.flat, outputs, strict=False):
             here = table[(table.domain == output.domain) & (table.horizon == output.horizon)]
-            label = base.channels[output.domain].label or output.domain
-            title = f"P({label} alive at {output.horizon} months)"
+            title = f"P({domain_label(base, output.domain)} alive at {output.horizon} months)"
             if heatmap:
                 grid = here.pivot_table(index=names[1], columns=names[0], values="p_survive")
                 image = ax.pcolormesh(range(grid.shape[1] + 1), range(grid.shape[0] + 1),

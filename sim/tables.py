@@ -9,19 +9,69 @@ carries a provenance line: scenario, hash, seed, replications, version.
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from sim.engine import RunResult
 from sim.months import month_label, parse_month
 from sim.rundir import safe_name
-from sim.survival import horizon_estimates, kaplan_meier, median_survival, restricted_mean
+from sim.survival import horizon_estimates, median_survival, restricted_mean
+
+if TYPE_CHECKING:  # annotations only: sweeps and base rates use this module without a run
+    from sim.engine import RunResult
+    from sim.scenario import Scenario
 
 
-def domain_label(result: RunResult, domain: str) -> str:
+def domain_label(scenario: Scenario, domain: str) -> str:
     """A domain's display name: its ``label``, or its name with spaces."""
-    channel = result.scenario.channels[domain]
+    # figures.survival_figure still passes its RunResult: drop this line once it passes
+    # result.scenario.
+    scenario = getattr(scenario, "scenario", scenario)
+    channel = scenario.channels[domain]
     return channel.label or domain.replace("_", " ").capitalize()
+
+
+def _number(value: float, digits: int, signed: bool = False) -> str:
+    rounded = round(float(value), digits) + 0.0  # no "-0.00"
+    return f"{rounded:{'+' if signed else ''}.{digits}f}"
+
+
+def interval_cell(value, low, high, digits: int = 2, signed: bool = False) -> str:
+    """``value [low, high]`` rounded to ``digits``; NR for a value or bound not reached.
+
+    A value not reached (None or NaN, as a median beyond the horizon) is the cell ``NR``
+    alone; ``signed`` marks a gain with ``+`` (differences).
+    """
+    if value is None or pd.isna(value):
+        return "NR"
+    bounds = [("NR" if b is None or pd.isna(b) else _number(b, digits)) for b in (low, high)]
+    return f"{_number(value, digits, signed)} [{bounds[0]}, {bounds[1]}]"
+
+
+_ALIGN = {"l": ":---", "r": "---:", "-": "---"}
+
+
+def markdown_grid(
+    header: list[str], rows: list[list[str]], title: str | None = None, align: str | None = None
+) -> str:
+    """A Markdown (GitHub) table, under its title in bold if there is one.
+
+    Args:
+        header: One heading per column.
+        rows: The cells, already formatted.
+        title: A bold line above the table, with a blank line between.
+        align: One letter per column: ``l`` left, ``r`` right, ``-`` unset (default: the
+            first column left, the others right).
+
+    Returns:
+        The lines, without a final newline.
+    """
+    align = align or "l" + "r" * (len(header) - 1)
+    lines = [f"**{title}**", ""] if title is not None else []
+    lines.append("| " + " | ".join(header) + " |")
+    lines.append("|" + "|".join(_ALIGN[a] for a in align) + "|")
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    return "\n".join(lines)
 
 
 def headline_table(result: RunResult) -> pd.DataFrame:
@@ -36,6 +86,8 @@ def headline_table(result: RunResult) -> pd.DataFrame:
     scenario = result.scenario
     horizons = scenario.report_horizons
     at_horizons = horizon_estimates(result.summary, horizons).set_index(["domain", "horizon"])
+    # The run's Kaplan–Meier curves, computed once (the survival figure draws them too).
+    curves = dict(list(result.survival.groupby("domain", sort=False)))
     rows = {}
     for domain, table in result.summary.life_tables.items():
         row: dict[str, float | None] = {}
@@ -45,9 +97,9 @@ def headline_table(result: RunResult) -> pd.DataFrame:
             row[f"low_{h}"] = estimate.ci_low
             row[f"high_{h}"] = estimate.ci_high
             row[f"se_{h}"] = estimate.se
-        median = median_survival(kaplan_meier(table))
+        median = median_survival(curves[domain])
         row.update(median=median.estimate, median_low=median.low, median_high=median.high)
-        row["rmst"], row["rmst_se"] = restricted_mean(table, scenario.horizon)
+        row["rmst"], row["rmst_se"] = restricted_mean(table, scenario.horizon, curves[domain])
         rows[domain] = row
     return pd.DataFrame.from_dict(rows, orient="index").rename_axis("domain")
 
@@ -63,10 +115,6 @@ def provenance_line(result: RunResult) -> str:
     )
 
 
-def _months(value: float | None) -> str:
-    return "NR" if value is None or pd.isna(value) else f"{int(value)}"
-
-
 def _cells(result: RunResult, table: pd.DataFrame | None) -> tuple[list[str], list[list[str]]]:
     scenario = result.scenario
     start = parse_month(scenario.start)
@@ -75,13 +123,9 @@ def _cells(result: RunResult, table: pd.DataFrame | None) -> tuple[list[str], li
     rows = []
     table = headline_table(result) if table is None else table
     for domain, row in table.iterrows():
-        cells = [domain_label(result, str(domain))]
-        for h in horizons:
-            cells.append(f"{row[f'p_{h}']:.2f} [{row[f'low_{h}']:.2f}, {row[f'high_{h}']:.2f}]")
-        median = _months(row["median"])
-        if median != "NR":
-            median += f" [{_months(row['median_low'])}, {_months(row['median_high'])}]"
-        cells.append(median)
+        cells = [domain_label(scenario, str(domain))]
+        cells += [interval_cell(row[f"p_{h}"], row[f"low_{h}"], row[f"high_{h}"]) for h in horizons]
+        cells.append(interval_cell(row["median"], row["median_low"], row["median_high"], digits=0))
         rows.append(cells)
     return header, rows
 
@@ -112,10 +156,8 @@ def terminal_table(result: RunResult, table: pd.DataFrame | None = None) -> str:
 def markdown_table(result: RunResult, table: pd.DataFrame | None = None) -> str:
     """The headline table as a Markdown (GitHub) table with its title and provenance."""
     header, rows = _cells(result, table)
-    lines = [f"**{_title(result)}**", "", "| " + " | ".join(header) + " |"]
-    lines.append("|" + "|".join([":---"] + ["---:"] * (len(header) - 1)) + "|")
-    lines += ["| " + " | ".join(row) + " |" for row in rows]
-    return "\n".join([*lines, "", f"_{provenance_line(result)}_", ""])
+    grid = markdown_grid(header, rows, title=_title(result))
+    return f"{grid}\n\n_{provenance_line(result)}_\n"
 
 
 _LATEX_SPECIAL = {
@@ -247,5 +289,5 @@ def latex_table(result: RunResult, table: pd.DataFrame | None = None) -> str:
 def csv_table(result: RunResult, table: pd.DataFrame | None = None) -> str:
     """The headline table's numbers as CSV, with the provenance as a leading comment line."""
     table = (headline_table(result) if table is None else table).copy()
-    table.insert(0, "label", [domain_label(result, str(d)) for d in table.index])
+    table.insert(0, "label", [domain_label(result.scenario, str(d)) for d in table.index])
     return f"# {provenance_line(result)}\n" + table.to_csv()

@@ -20,7 +20,8 @@ from pydantic import BaseModel
 from sim.engine import RunResult, chunk_sizes
 from sim.schema import sample_group_sizes
 from sim.streams import Streams, sample_rows
-from sim.survival import wilson_bounds
+from sim.survival import horizon_estimates
+from sim.tables import markdown_grid
 
 
 def sample_groups(scenario: BaseModel) -> dict[str, int]:
@@ -54,18 +55,20 @@ def uncertainty_table(result: RunResult, group: str) -> pd.DataFrame:
     counts = np.bincount(drawn, minlength=rows)
     used = counts > 0
     outcomes = result.outcomes
+    horizons = result.scenario.report_horizons
+    pooled = horizon_estimates(result.summary, horizons).set_index(["domain", "horizon"])
     table = []
     for index, domain in enumerate(outcomes.channels):
-        for horizon in result.scenario.report_horizons:
+        for horizon in horizons:
+            estimate = pooled.loc[(domain, horizon)]
+            p = float(estimate.p_survive)
             alive = ~(outcomes.event[index] & (outcomes.month[index] <= horizon))
-            p = float(alive.mean())
-            low, high = wilson_bounds(alive.sum(), alive.size)
             per_draw = np.bincount(drawn, weights=alive, minlength=rows)[used] / counts[used]
             noise = np.mean(per_draw * (1 - per_draw) / np.maximum(counts[used] - 1, 1))
             spread = float(np.sqrt(max(float(np.var(per_draw)) - float(noise), 0.0)))
             table.append({
                 "domain": domain, "horizon": horizon, "p_survive": p,
-                "chance_low": float(low), "chance_high": float(high),
+                "chance_low": float(estimate.ci_low), "chance_high": float(estimate.ci_high),
                 "parameter_sd": spread,
                 "parameter_low": max(p - 1.645 * spread, 0.0),
                 "parameter_high": min(p + 1.645 * spread, 1.0),
@@ -77,22 +80,26 @@ def uncertainty_table(result: RunResult, group: str) -> pd.DataFrame:
 def uncertainty_markdown(table: pd.DataFrame, group: str) -> str:
     """The decomposition as a Markdown table."""
     per_draw = table.replications_per_draw.iloc[0]
-    lines = [
-        f"**P(alive) with parameters drawn from the '{group}' sample: chance against "
-        "parameter uncertainty**",
-        "",
+    title = (
+        f"P(alive) with parameters drawn from the '{group}' sample: chance against "
+        "parameter uncertainty"
+    )
+    note = (
         "Chance: Wilson 95% interval of the pooled estimate (shrinks with more replications). "
         "Parameters: 90% band of P(alive) across the posterior draws, after removing each "
         f"draw's own sampling noise ({table.draws.iloc[0]} draws, about {per_draw:.0f} "
-        "replications each; more replications sharpen this band's estimate, not its width).",
-        "",
-        "| Domain | Horizon (months) | P(alive) | chance | parameters | parameter sd |",
-        "|:---|---:|---:|---:|---:|---:|",
+        "replications each; more replications sharpen this band's estimate, not its width)."
+    )
+    header = ["Domain", "Horizon (months)", "P(alive)", "chance", "parameters", "parameter sd"]
+    rows = [
+        [
+            row.domain,
+            str(row.horizon),
+            f"{row.p_survive:.2f}",
+            f"[{row.chance_low:.2f}, {row.chance_high:.2f}]",
+            f"[{row.parameter_low:.2f}, {row.parameter_high:.2f}]",
+            f"{row.parameter_sd:.3f}",
+        ]
+        for row in table.itertuples()
     ]
-    for row in table.itertuples():
-        lines.append(
-            f"| {row.domain} | {row.horizon} | {row.p_survive:.2f} | "
-            f"[{row.chance_low:.2f}, {row.chance_high:.2f}] | "
-            f"[{row.parameter_low:.2f}, {row.parameter_high:.2f}] | {row.parameter_sd:.3f} |"
-        )
-    return "\n".join(lines) + "\n"
+    return f"**{title}**\n\n{note}\n\n{markdown_grid(header, rows)}\n"

@@ -12,11 +12,17 @@ from typing import Any
 import numpy as np
 import pytest
 
+from sim.baserates import ATOP_FILE
 from sim.scenario import Scenario, load_scenario, override
 
 ROOT = Path(__file__).resolve().parents[1]
 SCENARIOS = ROOT / "scenarios"
 ATOP = ROOT.parent / "shared" / "data" / "atop"
+# The ATOP data is not part of the repository (a machine without ../shared skips these).
+needs_atop = pytest.mark.skipif(
+    not (ATOP / ATOP_FILE).is_file(),
+    reason="ATOP data not found at ../shared/data/atop (not committed to this repository)",
+)
 
 
 def variant(scenario: Scenario, **changes: Any) -> Scenario:
@@ -48,6 +54,14 @@ def compile_latex(directory: Path, *tables: Path) -> str:
 def proportion_se(p: float, n: int) -> float:
     """Monte Carlo standard error of a proportion, floored so it is never zero."""
     return max(np.sqrt(p * (1 - p) / n), 0.5 / n)
+
+
+def alive_at(result, domain: str, month: int) -> float:
+    """Kaplan–Meier P(alive) of ``domain`` at ``month`` in a run's survival table."""
+    curve = result.survival
+    row = curve[(curve.domain == domain) & (curve.month == month)]
+    assert len(row) == 1, (domain, month)
+    return float(row.p_survive.iloc[0])
 
 
 @pytest.fixture(scope="session")

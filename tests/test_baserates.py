@@ -12,7 +12,7 @@ from scipy import stats
 from sim.baserates import ATOP_FILE, GROUPS, base_rates, load_alliances, write_base_rates
 from sim.errors import UserError
 from sim.survival import LifeTable, kaplan_meier, median_survival
-from tests.conftest import ATOP, ROOT
+from tests.conftest import ATOP, ROOT, needs_atop
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")
@@ -20,11 +20,6 @@ with warnings.catch_warnings():
     from lifelines.utils import median_survival_times
 
 CALIBRATION = ROOT / "calibration"
-
-needs_atop = pytest.mark.skipif(
-    not (ATOP / ATOP_FILE).is_file(),
-    reason="ATOP data not found at ../shared/data/atop (not committed to this repository)",
-)
 
 # The orientation figures of the data's README. It quotes survival to 2 decimals, so a
 # recomputation by the same conventions is within 0.005 of each; it quotes the medians of

@@ -128,3 +128,46 @@ def test_compare_refuses_what_cannot_be_compared(baseline, ceasefire):
         compare([baseline])
     with pytest.raises(UserError, match="different names"):
         compare([baseline, variant(ceasefire, name="baseline")])
+
+
+def test_study_directories_are_created_cleanly_or_not_at_all(tmp_path, monkeypatch):
+    from sim import rundir
+    from sim.rundir import RunDirectory
+
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a directory")
+    with pytest.raises(UserError, match="is not a run directory: refusing"):
+        RunDirectory.create(blocker, force=True)
+    with pytest.raises(UserError, match="cannot create the run directory"):
+        RunDirectory.create(blocker / "run", force=True)
+    assert blocker.read_text() == "not a directory"
+
+    def disk_full(path, data):
+        raise UserError(f"cannot write {path}: No space left on device")
+
+    manifest = {"format": "alliance-sim comparison 1"}
+    out = tmp_path / "new" / "cmp"
+    monkeypatch.setattr(rundir, "write_json", disk_full)
+    with pytest.raises(UserError, match="No space left"):
+        RunDirectory.create(out, manifest=manifest, folder="runs")
+    assert not (tmp_path / "new").exists()
+    monkeypatch.undo()
+    directory = RunDirectory.create(out, manifest=manifest, folder="runs")
+    assert sorted(p.name for p in directory.path.iterdir()) == ["manifest.json", "runs"]
+    with pytest.raises(UserError, match="is not a run directory: refusing"):
+        RunDirectory.create(out, force=True)
+
+
+def test_only_a_resume_removes_stale_temporaries(tmp_path):
+    from sim.rundir import RunDirectory
+
+    directory = RunDirectory.create(tmp_path / "run", manifest={"format": "alliance-sim run 1"})
+    stale = [directory.path / ".outcomes.npz.tmp-1", directory.path / "chunks" / ".c.npz.tmp-1"]
+    for file in stale:
+        file.write_bytes(b"half")
+    RunDirectory.existing(directory.path)  # a reader, as report and compare are
+    assert all(file.exists() for file in stale)
+    RunDirectory.resumable(directory.path)
+    assert not any(file.exists() for file in stale)
+    with pytest.raises(UserError, match="is a run directory, not a comparison directory"):
+        compare([], resume=directory.path)

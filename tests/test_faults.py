@@ -19,8 +19,8 @@ import threading
 import time
 from pathlib import Path
 
-import numpy as np
 import pytest
+from dask import distributed
 
 from sim.engine import run
 from sim.errors import ScenarioError, UserError
@@ -92,9 +92,17 @@ def test_sweep_killed_mid_way_resumes_to_identical_outputs(tmp_path):
     killed = tmp_path / "killed"
     command = [sys.executable, "-m", "sim", "sweep", str(file), "--out", str(killed), "--quiet",
                "--workers", "1"]  # fmt: skip
-    process = subprocess.Popen(command, cwd=ROOT, start_new_session=True)
+    process = subprocess.Popen(
+        command, cwd=ROOT, start_new_session=True, stderr=subprocess.PIPE, text=True
+    )
     deadline = time.monotonic() + 300
-    while time.monotonic() < deadline and len(list((killed / "points").glob("*.json"))) < 2:
+    while len(list((killed / "points").glob("*.json"))) < 2:
+        if process.poll() is not None:
+            pytest.fail(f"the sweep ended (status {process.returncode}) before it could be "
+                        f"killed:\n{process.stderr.read()}")  # fmt: skip
+        if time.monotonic() > deadline:
+            os.killpg(process.pid, signal.SIGKILL)
+            pytest.fail("the sweep saved fewer than 2 points in 300 s")
         time.sleep(0.05)
     os.killpg(process.pid, signal.SIGKILL)
     process.wait()
@@ -103,28 +111,61 @@ def test_sweep_killed_mid_way_resumes_to_identical_outputs(tmp_path):
     assert (killed / "sweep.csv").read_bytes() == (whole / "sweep.csv").read_bytes()
 
 
+def _chunks_run_twice(dask_scheduler) -> list[str]:
+    """Chunk tasks the scheduler sent to a worker more than once (run on the scheduler)."""
+    sent: dict[str, int] = {}
+    for step in dask_scheduler.transition_log:
+        if str(step.key).startswith("simulate_chunk") and step.finish == "processing":
+            sent[str(step.key)] = sent.get(str(step.key), 0) + 1
+    return [key for key, times in sent.items() if times > 1]
+
+
 @pytest.mark.slow
 def test_a_dask_worker_killed_mid_run_changes_nothing(tmp_path, ceasefire):
-    distributed = pytest.importorskip("dask.distributed")
-    settings = {"replications": 40_000, "seed": 3, "horizon": 60, "chunk_size": 2_000}
-    reference = run(ceasefire, **settings, workers=1)
+    # 20 chunks of about 0.3 s: the run outlasts the wait for a worker in mid-chunk.
+    settings = {"replications": 120_000, "seed": 3, "horizon": 60, "chunk_size": 6_000}
+    run(ceasefire, **settings, workers=1, out=tmp_path / "reference")
+    out = tmp_path / "dask"
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
                                   dashboard_address=None) as cluster:  # fmt: skip
         client = distributed.Client(cluster)
-        pids = list(client.run(os.getpid).values())
-        result: dict = {}
+        pids = client.run(os.getpid)
+        failure: list[BaseException] = []
 
         def go() -> None:
-            result["run"] = run(ceasefire, **settings, scheduler=cluster.scheduler_address)
+            try:
+                run(ceasefire, **settings, scheduler=cluster.scheduler_address, out=out)
+            except BaseException as error:  # reported in the test's thread
+                failure.append(error)
 
         thread = threading.Thread(target=go)
         thread.start()
-        time.sleep(2.0)
-        os.kill(pids[0], signal.SIGKILL)  # the nanny restarts it; Dask reruns its chunks
+        # Kill a worker only once chunks have been saved and the scheduler has given it two
+        # (one running, one queued on it): what it holds must then run again elsewhere.
+        deadline = time.monotonic() + 120
+        killed: tuple[str, list[str]] | None = None
+        while killed is None and thread.is_alive() and time.monotonic() < deadline:
+            if len(list((out / "chunks").glob("chunk-*.npz"))) >= 2:
+                for address, keys in client.processing().items():
+                    chunks = [str(key) for key in keys if str(key).startswith("simulate_chunk")]
+                    if len(chunks) >= 2:
+                        os.kill(pids[address], signal.SIGKILL)  # the nanny starts a new one
+                        killed = address, chunks
+                        break
+            time.sleep(0.005)
+        assert killed is not None, f"no worker held two chunks before the run ended {failure}"
         thread.join(600)
+        assert not thread.is_alive(), "the run did not recover from the killed worker"
+        assert not failure, failure
+        address, keys = killed
+        retried = client.run_on_scheduler(_chunks_run_twice)
+        assert set(retried) & set(keys), (keys, retried)  # what the dead worker held ran again
+        client.wait_for_workers(2, timeout=60)
+        restarted = client.run(os.getpid)
+        assert pids[address] not in restarted.values()
+        assert len(restarted) == 2
         client.close()
-    assert np.array_equal(result["run"].outcomes.month, reference.outcomes.month)
-    assert np.array_equal(result["run"].outcomes.event, reference.outcomes.event)
+    assert same_outputs(tmp_path / "reference", out)
 
 
 def test_output_under_a_file_is_a_clear_error(tmp_path, baseline):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -159,3 +160,67 @@ sensitivity:
     assert table.loc["treaty_noise", "total_order"] < 0.15
     assert {p.name for p in (tmp_path / "sens").iterdir()} >= {
         "sensitivity.csv", "sensitivity.md", "sensitivity.png", "sensitivity.pdf"}  # fmt: skip
+
+
+def test_an_output_horizon_outside_the_report_horizons_is_estimated(tmp_path, ceasefire):
+    assert 100 not in ceasefire.report_horizons
+    file = write(tmp_path, SMALL.replace("replications: 1500", "replications: 300")
+                 .replace("horizon: 120", "horizon: 100"))  # fmt: skip
+    table = sweep(file, out=tmp_path / "sweep", workers=1)
+    here = table[(table.domain == "military") & (table.horizon == 100)]
+    assert len(here) == 4
+    assert here.p_survive.between(0, 1).all()
+    assert set(table.horizon) == {*ceasefire.report_horizons, 100}
+    manifest = json.loads((tmp_path / "sweep" / "manifest.json").read_text())
+    assert manifest["outputs"] == ["sweep.csv", "sweep.png", "sweep.pdf"]
+
+
+# So few samples can give degenerate bootstrap intervals; what is tested is the horizon.
+@pytest.mark.filterwarnings("ignore::scipy.stats.DegenerateDataWarning")
+@pytest.mark.filterwarnings("ignore:invalid value encountered:RuntimeWarning")
+def test_sensitivity_of_an_output_outside_the_report_horizons(tmp_path):
+    file = write(
+        tmp_path,
+        """name: sens
+description: two parameters (scipy needs at least two)
+replications: 200
+design: {kind: lhs, points: 2}
+parameters:
+  deal_probability: {path: events.ceasefire.probability, range: [0.0, 1.0]}
+  treaty_noise: {path: channels.defence_treaty.noise, range: [0.02, 0.03]}
+outputs:
+  - {domain: military, horizon: 120}
+sensitivity:
+  output: {domain: military, horizon: 100}
+  samples: 4
+  resamples: 20
+""",
+    )
+    table = sensitivity(file, workers=1)
+    assert list(table.parameter) == ["deal_probability", "treaty_noise"]
+    assert np.isfinite(table.total_order).all()
+
+
+def test_sensitivity_checks_the_file_before_creating_anything(tmp_path):
+    file = write(tmp_path, SMALL)
+    out = tmp_path / "sens"
+    with pytest.raises(ScenarioError) as caught:
+        sensitivity(file, out=out)
+    text = str(caught.value)
+    assert "sweep.yaml:7:3: parameters.ceasefire_month: Sobol' indices need a range" in text
+    assert "sweep.yaml:8:3: parameters.collapse_hazard: Sobol' indices need a range" in text
+    assert "sweep.yaml:1:1: (document): Sobol' indices need a 'sensitivity' section" in text
+    assert not out.exists()
+    # A sweep directory is not a sensitivity analysis to resume.
+    (out / "points").mkdir(parents=True)
+    (out / "manifest.json").write_text(json.dumps({"format": "alliance-sim sweep 1"}))
+    with pytest.raises(UserError, match="is a sweep directory, not a sensitivity directory"):
+        sensitivity(resume=out)
+
+
+def test_empty_grid_values_are_a_located_error(tmp_path):
+    file = write(tmp_path, SMALL.replace("values: [0.0, 0.05]", "values: []"))
+    with pytest.raises(
+        ScenarioError, match=r"sweep\.yaml:8:\d+: parameters\.collapse_hazard\.values"
+    ):
+        load_sweep(file)
