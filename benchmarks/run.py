@@ -87,7 +87,7 @@ def end_to_end(replications: int = 100_000) -> float:
 
 def per_model_loop(replications: int = 200) -> float:
     """Replications per second when every replication is its own Mesa model."""
-    from sim.model import AllianceModel
+    from sim.model.model import AllianceModel
     from sim.scenario import load_scenario
 
     scenario = load_scenario(FLAGSHIP)
@@ -129,10 +129,10 @@ def sweep_seconds() -> float:
 
 def rng_share(replications: int = 10_000) -> float:
     """Share of a chunk's time spent drawing random numbers."""
-    from sim.engine import simulate_chunk
-    from sim.model import AllianceModel
+    from sim.engine.runner import simulate_chunk
+    from sim.model.model import AllianceModel
+    from sim.model.streams import Source, Streams
     from sim.scenario import load_scenario
-    from sim.streams import Source, Streams
 
     scenario = load_scenario(FLAGSHIP)
     simulate_chunk(scenario, 1, 0, replications)

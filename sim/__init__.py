@@ -7,42 +7,39 @@ The public API: load a scenario, run it, read survival as pandas objects.
     >>> result = sim.run(scenario, replications=2000, seed=1)
     >>> result.survival.head()  # doctest: +SKIP
 
-Names are imported on first use, so that worker processes, which need only the model,
-do not pay for plotting and reporting libraries.
+The package is layered as the data flows (docs/architecture.md): :mod:`sim.scenario` →
+:mod:`sim.model` → :mod:`sim.engine` → :mod:`sim.results` → :mod:`sim.stats` →
+:mod:`sim.reports`, with :mod:`sim.studies` and :mod:`sim.calibration` above and
+:mod:`sim.cli` on top.
 """
 
-from __future__ import annotations
+from sim.engine.runner import run
+from sim.errors import RunInterrupted, ScenarioError, UserError
+from sim.model import AllianceModel, Outcomes
+from sim.reports.report import write_reports
+from sim.reports.tables import headline_table
+from sim.results import RunResult, load_run
+from sim.scenario import Scenario, load_scenario, override, scenario_hash
+from sim.studies.compare import compare
+from sim.studies.sensitivity import sensitivity
+from sim.studies.sweep import sweep
 
-import importlib
-from typing import Any
-
-_EXPORTS = {
-    "AllianceModel": "sim.model",
-    "Outcomes": "sim.outcomes",
-    "RunInterrupted": "sim.errors",
-    "RunResult": "sim.engine",
-    "Scenario": "sim.scenario",
-    "ScenarioError": "sim.errors",
-    "UserError": "sim.errors",
-    "compare": "sim.compare",
-    "headline_table": "sim.tables",
-    "load_run": "sim.engine",
-    "load_scenario": "sim.scenario",
-    "override": "sim.scenario",
-    "run": "sim.engine",
-    "scenario_hash": "sim.scenario",
-    "sensitivity": "sim.sensitivity",
-    "sweep": "sim.sweep",
-    "write_reports": "sim.reports",
-}
-__all__ = sorted(_EXPORTS)
-
-
-def __getattr__(name: str) -> Any:
-    if name not in _EXPORTS:
-        raise AttributeError(f"module 'sim' has no attribute {name!r}")
-    return getattr(importlib.import_module(_EXPORTS[name]), name)
-
-
-def __dir__() -> list[str]:
-    return __all__
+__all__ = [
+    "AllianceModel",
+    "Outcomes",
+    "RunInterrupted",
+    "RunResult",
+    "Scenario",
+    "ScenarioError",
+    "UserError",
+    "compare",
+    "headline_table",
+    "load_run",
+    "load_scenario",
+    "override",
+    "run",
+    "scenario_hash",
+    "sensitivity",
+    "sweep",
+    "write_reports",
+]

@@ -51,7 +51,7 @@ def _seed(text: str) -> int:
 
 def _command_run(args: argparse.Namespace) -> int:
     _warm_up(args)
-    from sim.engine import run
+    from sim.engine.runner import run
     from sim.scenario import load_scenario
 
     options = _study_options(args)
@@ -71,7 +71,7 @@ def _command_run(args: argparse.Namespace) -> int:
         meanwhile=lambda finished: _reports(finished, args.format),
         **options,
     )
-    from sim.tables import terminal_table
+    from sim.reports.tables import terminal_table
 
     print(terminal_table(result))
     print(f"\nwrote {result.directory}")
@@ -79,21 +79,21 @@ def _command_run(args: argparse.Namespace) -> int:
 
 
 def _reports(result, formats: tuple[str, ...]) -> list[Path]:
-    from sim.reports import write_reports
+    from sim.reports.report import write_reports
 
     return write_reports(result, formats=formats, record=False)
 
 
 def _prepare_figures() -> None:
-    from sim import figures
+    from sim.reports import figures
 
     figures.prepare()
 
 
 def _command_report(args: argparse.Namespace) -> int:
-    from sim.engine import load_run
-    from sim.reports import write_reports
-    from sim.tables import terminal_table
+    from sim.reports.report import write_reports
+    from sim.reports.tables import terminal_table
+    from sim.results import load_run
 
     result = load_run(args.directory)
     written = write_reports(result, formats=args.format)
@@ -104,10 +104,10 @@ def _command_report(args: argparse.Namespace) -> int:
 
 def _command_paper(args: argparse.Namespace) -> int:
     _warm_up(args)
-    from sim.reports import PAPER_REPLICATIONS, write_paper
+    from sim.studies.paper import PAPER_REPLICATIONS, paper
 
     files = args.scenarios or sorted(Path("scenarios").glob("*.yaml"))
-    written = write_paper(
+    written = paper(
         [Path(f) for f in files],
         Path(args.out),
         replications=args.replications or PAPER_REPLICATIONS,
@@ -119,8 +119,10 @@ def _command_paper(args: argparse.Namespace) -> int:
 
 
 def _command_calibrate(args: argparse.Namespace) -> int:
-    from sim.baserates import base_rates, write_base_rates
-    from sim.calibration import Settings, calibrate, write_calibration
+    from sim.calibration.baserates import base_rates, write_base_rates
+    from sim.calibration.documents import write_calibration
+    from sim.calibration.fit import calibrate
+    from sim.calibration.moments import Settings
 
     out = Path(args.out)
     rates = Path(args.base_rates)
@@ -134,7 +136,7 @@ def _command_calibrate(args: argparse.Namespace) -> int:
         return 0
     settings = Settings(**{k: v for k, v in (("replications", args.replications),
                                              ("seed", args.seed)) if v is not None})  # fmt: skip
-    result = calibrate(base_rates_path=rates, settings=settings)
+    result = calibrate(Path(args.setup), settings, base_rates=rates)
     written = write_calibration(result, out)
     for name, value in result.estimates.items():
         print(f"{name} = {value:.4g}")
@@ -155,7 +157,7 @@ def _formats(text: str) -> tuple[str, ...]:
 def with_posterior(scenario: Scenario, posterior: Path) -> Scenario:
     """The scenario with parameters drawn from a posterior sample file (a scenario fragment)."""
     from sim.scenario import override
-    from sim.yamlfile import load_yaml
+    from sim.scenario.yamlfile import load_yaml
 
     data, _ = load_yaml(posterior)
     if not isinstance(data, dict):
@@ -193,8 +195,8 @@ def _command_validate(args: argparse.Namespace) -> int:
 
 
 def _command_schema(args: argparse.Namespace) -> int:
-    from sim.schema import file_schema, resolved_schema
-    from sim.sweep import Sweep
+    from sim.scenario.schema import file_schema, resolved_schema
+    from sim.scenario.sweepfile import Sweep
 
     if args.sweep:
         schema = Sweep.model_json_schema()
@@ -208,7 +210,7 @@ def _command_schema(args: argparse.Namespace) -> int:
 def _warm_up(args: argparse.Namespace) -> None:
     local = getattr(args, "executor", "local") == "local" and not getattr(args, "scheduler", None)
     if local and args.workers != 1:
-        from sim.executors import warm_up
+        from sim.engine.executors import warm_up
 
         warm_up()
 
@@ -266,8 +268,8 @@ def _study_options(args: argparse.Namespace) -> dict:
 
 def _command_compare(args: argparse.Namespace) -> int:
     _warm_up(args)
-    from sim.compare import compare
     from sim.scenario import load_scenario
+    from sim.studies.compare import compare
 
     if args.resume is None and len(args.scenarios) + bool(args.baseline) < 2:
         raise UserError("give at least two scenario files to compare")
@@ -282,7 +284,7 @@ def _command_compare(args: argparse.Namespace) -> int:
 
 def _command_sweep(args: argparse.Namespace) -> int:
     _warm_up(args)
-    from sim.sweep import sweep
+    from sim.studies.sweep import sweep
 
     table = sweep(args.sweep, **_study_options(args))
     points = table.point.nunique()
@@ -296,7 +298,7 @@ def _command_sweep(args: argparse.Namespace) -> int:
 
 def _command_sensitivity(args: argparse.Namespace) -> int:
     _warm_up(args)
-    from sim.sensitivity import sensitivity
+    from sim.studies.sensitivity import sensitivity
 
     table = sensitivity(args.sweep, **_study_options(args))
     print((Path(table.attrs["directory"]) / "sensitivity.md").read_text())
@@ -410,6 +412,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--base-rates",
         default=str(CALIBRATION / "base_rates.csv"),
         help="base rates to fit the treaty to (default: the committed calibration/base_rates.csv)",
+    )
+    calibrate_parser.add_argument(
+        "--setup",
+        default=str(CALIBRATION / "setup.yaml"),
+        help="what to fit and to what (default: calibration/setup.yaml)",
     )
     calibrate_parser.add_argument(
         "--replications", type=_positive, help="replications per evaluation (default 1000)"

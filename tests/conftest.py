@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from sim.baserates import ATOP_FILE
+from sim.calibration.baserates import ATOP_FILE
 from sim.scenario import Scenario, load_scenario, override
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -9,9 +9,15 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from sim.baserates import ATOP_FILE, GROUPS, base_rates, load_alliances, write_base_rates
+from sim.calibration.baserates import (
+    ATOP_FILE,
+    GROUPS,
+    base_rates,
+    load_alliances,
+    write_base_rates,
+)
 from sim.errors import UserError
-from sim.survival import LifeTable, kaplan_meier, median_survival
+from sim.stats.survival import LifeTable, kaplan_meier, median_survival
 from tests.conftest import ATOP, ROOT, needs_atop
 
 with warnings.catch_warnings():

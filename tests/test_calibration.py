@@ -10,23 +10,19 @@ import pytest
 import yaml
 from scipy import stats
 
-from sim.calibration import (
-    CALIBRATION,
-    FREE,
-    Settings,
-    brier,
-    calibrate,
-    held_out,
-    load_evidence,
-    write_calibration,
-)
-from sim.engine import run
+from sim.calibration.backtest import brier
+from sim.calibration.documents import write_calibration
+from sim.calibration.fit import calibrate
+from sim.calibration.ledger import held_out, load_evidence
+from sim.calibration.moments import Settings
+from sim.engine.runner import run
 from sim.errors import ScenarioError
-from sim.parameters import ParameterSampler
+from sim.model.parameters import ParameterSampler
+from sim.model.streams import Streams, sample_rows
+from sim.paths import CALIBRATION
+from sim.reports.uncertainty import uncertainty_table
 from sim.scenario import load_scenario
-from sim.schema import Empirical
-from sim.streams import Streams, sample_rows
-from sim.uncertainty import uncertainty_table
+from sim.scenario.schema import Empirical
 from tests.conftest import ATOP, ROOT, SCENARIOS, alive_at, needs_atop, proportion_se, variant
 from tests.test_cli import alliance_sim
 
@@ -88,8 +84,8 @@ def test_calibration_is_reproducible(tmp_path):
     targets = pd.read_csv(tmp_path / "a" / "targets.csv")
     assert set(targets.block) == {"emergence", "base_rate"}
     assert targets.target.str.startswith("emergence.").sum() >= 8
-    for parameter in FREE:
-        assert parameter.low <= first.estimates[parameter.name] <= parameter.high
+    for name, parameter in first.setup.free_parameters.items():
+        assert parameter.low <= first.estimates[name] <= parameter.high
     assert len(first.posterior) == TINY.posterior_draws
     # The model's backtest forecasts are Monte Carlo estimates (from the backtest's 10 x
     # TINY.replications runs); the reference's base rates are exact. The Brier score's SE
@@ -97,7 +93,9 @@ def test_calibration_is_reproducible(tmp_path):
     # mean over observations of 2 |forecast - observed| x SE(forecast).
     backtest, runs = first.backtest, 10 * TINY.replications
     errors = (backtest.forecast - backtest.observed).abs()
-    se = np.mean([2 * e * proportion_se(p, runs) for e, p in zip(errors, backtest.forecast)])
+    se = np.mean(
+        [2 * e * proportion_se(p, runs) for e, p in zip(errors, backtest.forecast, strict=True)]
+    )
     assert brier(backtest, "forecast") <= brier(backtest, "reference") + 4 * se
 
 

@@ -9,10 +9,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim.compare import COLUMNS, compare, paired_differences
-from sim.engine import run
+from sim.engine.runner import run
 from sim.errors import UserError
-from sim.survival import newcombe_paired, restricted_mean
+from sim.reports.comparison import COLUMNS, paired_differences
+from sim.stats.survival import newcombe_paired, restricted_mean
+from sim.studies.compare import compare
 from tests.conftest import SCENARIOS, compile_latex, variant
 from tests.test_cli import alliance_sim
 
@@ -131,8 +132,8 @@ def test_compare_refuses_what_cannot_be_compared(baseline, ceasefire):
 
 
 def test_study_directories_are_created_cleanly_or_not_at_all(tmp_path, monkeypatch):
-    from sim import rundir
-    from sim.rundir import RunDirectory
+    from sim.results import rundir
+    from sim.results.rundir import RunDirectory
 
     blocker = tmp_path / "a-file"
     blocker.write_text("not a directory")
@@ -159,7 +160,7 @@ def test_study_directories_are_created_cleanly_or_not_at_all(tmp_path, monkeypat
 
 
 def test_only_a_resume_removes_stale_temporaries(tmp_path):
-    from sim.rundir import RunDirectory
+    from sim.results.rundir import RunDirectory
 
     directory = RunDirectory.create(tmp_path / "run", manifest={"format": "alliance-sim run 1"})
     stale = [directory.path / ".outcomes.npz.tmp-1", directory.path / "chunks" / ".c.npz.tmp-1"]

@@ -13,11 +13,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim.engine import load_run, run
+from sim.engine.executors import DASK_MISSING
+from sim.engine.runner import run
 from sim.errors import UserError
-from sim.executors import DASK_MISSING
+from sim.model.streams import chunk_seed_sequence
+from sim.results import load_run
 from sim.scenario import scenario_hash, with_run_settings
-from sim.streams import chunk_seed_sequence
 from tests.conftest import (
     ROOT,
     same_outputs,

@@ -22,10 +22,10 @@ from pathlib import Path
 import pytest
 from dask import distributed
 
-from sim.engine import run
+from sim.engine.runner import run
 from sim.errors import ScenarioError, UserError
 from sim.scenario import load_scenario
-from sim.sweep import sweep
+from sim.studies.sweep import sweep
 from tests.conftest import (
     ROOT,
     SCENARIOS,

@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 
 from sim.errors import ScenarioError
 from sim.scenario import load_scenario
-from sim.sweep import load_sweep
+from sim.scenario.sweepfile import load_sweep
 from tests.conftest import ROOT, SCENARIOS
 
 FUZZ = settings(

@@ -12,9 +12,10 @@ import pytest
 from pydantic import TypeAdapter
 from scipy import stats
 
-from sim.engine import simulate_chunk
-from sim.model import AllianceModel
-from sim.parameters import ParameterSampler, frozen_distribution, point_value
+from sim.engine.runner import simulate_chunk
+from sim.model.model import AllianceModel
+from sim.model.parameters import ParameterSampler, frozen_distribution, point_value
+from sim.model.streams import Streams
 from sim.scenario import (
     Scenario,
     load_scenario,
@@ -22,8 +23,7 @@ from sim.scenario import (
     scenario_from_dict,
     scenario_hash,
 )
-from sim.schema import Param
-from sim.streams import Streams
+from sim.scenario.schema import Param
 from tests.conftest import ROOT, SCENARIOS, proportion_se, variant
 
 NEVER_SEEN = 2**30

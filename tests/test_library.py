@@ -10,10 +10,10 @@ import pydantic
 import pytest
 import yaml
 
-from sim.engine import run
+from sim.engine.runner import run
 from sim.scenario import load_scenario, merge
-from sim.schema import Scenario, file_schema, resolved_schema
-from sim.yamlfile import load_yaml
+from sim.scenario.schema import Scenario, file_schema, resolved_schema
+from sim.scenario.yamlfile import load_yaml
 from tests.conftest import ROOT, SCENARIOS
 from tests.test_cli import alliance_sim
 

@@ -6,9 +6,10 @@ import mesa
 import numpy as np
 import pytest
 
-from sim.agents import ActorAgent, ChannelAgent
-from sim.engine import run, simulate_chunk
-from sim.model import AllianceModel
+from sim.engine.runner import run, simulate_chunk
+from sim.model.actors import ActorAgent
+from sim.model.channels import ChannelAgent
+from sim.model.model import AllianceModel
 from tests.conftest import alive_at, proportion_se, variant
 
 LIBRARY_DOMAINS = {

@@ -13,8 +13,8 @@ import hashlib
 
 import pytest
 
-from sim.engine import simulate_chunk
-from sim.outcomes import FIELDS
+from sim.engine.runner import simulate_chunk
+from sim.model.outcomes import FIELDS
 from sim.scenario import load_scenario
 from tests.conftest import SCENARIOS
 

@@ -12,10 +12,11 @@ import pytest
 import yaml
 from scipy import stats
 
-from sim.engine import run
-from sim.reports import PAPER_REPLICATIONS, methods_text, write_paper, write_reports
+from sim.engine.runner import run
+from sim.reports.report import methods_text, write_reports
+from sim.reports.tables import headline_table, latex_escape, markdown_table
 from sim.scenario import load_scenario
-from sim.survival import (
+from sim.stats.survival import (
     LifeTable,
     Summary,
     domains_alive,
@@ -23,7 +24,8 @@ from sim.survival import (
     median_survival,
     restricted_mean,
 )
-from sim.tables import headline_table, latex_escape, markdown_table
+from sim.studies.paper import PAPER_REPLICATIONS
+from sim.studies.paper import paper as write_paper
 from tests.conftest import ROOT, SCENARIOS, compile_latex, needs_pdflatex, variant
 from tests.test_cli import alliance_sim
 

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from sim.survival import LifeTable, first_month_at_or_below, kaplan_meier, median_survival
+from sim.stats.survival import LifeTable, first_month_at_or_below, kaplan_meier, median_survival
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")
@@ -77,7 +77,7 @@ def test_median_rule_for_a_curve_exactly_at_one_half_and_not_reached():
 
 @pytest.mark.parametrize(("alive", "total"), [(0, 10), (3, 10), (9_990, 10_000), (10_000, 10_000)])
 def test_wilson_interval_matches_scipy_binomtest(alive, total):
-    from sim.survival import wilson_interval
+    from sim.stats.survival import wilson_interval
 
     expected = stats.binomtest(alive, total).proportion_ci(0.95, method="wilson")
     assert wilson_interval(alive, total) == pytest.approx((expected.low, expected.high), abs=1e-12)

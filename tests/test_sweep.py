@@ -10,10 +10,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim.engine import run
+from sim.engine.runner import run
 from sim.errors import ScenarioError, UserError
-from sim.sensitivity import sensitivity
-from sim.sweep import design_points, load_sweep, set_value, sweep
+from sim.scenario.sweepfile import load_sweep, set_value
+from sim.studies.sensitivity import sensitivity
+from sim.studies.sweep import design_points, sweep
 from tests.conftest import SCENARIOS
 from tests.test_cli import alliance_sim
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from sim.yamlfile import load_yaml
+from sim.scenario.yamlfile import load_yaml
 from tests.conftest import SCENARIOS
 
 WORLD_FILES = sorted((SCENARIOS / "world").glob("*.yaml"))
@@ -28,7 +28,8 @@ ROWS = (("state", "channels", "*"), ("termination",), ("actors", "*", "variables
 
 def _is_row(path: tuple) -> bool:
     return any(
-        len(path) == len(row) and all(fnmatchcase(str(p), r) for p, r in zip(path, row))
+        len(path) == len(row)
+        and all(fnmatchcase(str(p), r) for p, r in zip(path, row, strict=True))
         for row in ROWS
     )
 

@@ -1,0 +1,286 @@
+"""The calibration's documents: fitted values, posterior sample, targets, report and figure.
+
+``fitted.yaml`` and ``posterior.yaml`` are scenario fragments that scenarios extend (the
+point estimates) and that ``run --parameter-uncertainty`` draws from (the joint sample);
+``targets.csv``, ``report.md`` and ``calibration.png`` show the fit.
+"""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import yaml
+from matplotlib.figure import Figure
+
+from sim.calibration.backtest import brier, reliability
+from sim.calibration.fit import Calibration
+from sim.months import month_label, parse_month
+from sim.reports import figures
+from sim.storage import write_text
+
+POSTERIOR_GROUP = "posterior"
+
+
+def _interval(sample: np.ndarray) -> tuple[float, float]:
+    return float(np.quantile(sample, 0.05)), float(np.quantile(sample, 0.95))
+
+
+def fitted_document(calibration: Calibration) -> str:
+    """``calibration/fitted.yaml``: the world's fitted parameters, as a scenario fragment."""
+    posterior = calibration.posterior
+    estimates = calibration.estimates
+    setup = calibration.setup
+    paths: dict[str, Any] = {}
+    for name, parameter in calibration.setup.free_parameters.items():
+        if not parameter.in_world:
+            continue
+        low, high = _interval(posterior[name])
+        entry = {
+            "value": round(estimates[name], 6),
+            "meaning": parameter.meaning,
+            "source": "calibration/report.md: simulated method of moments fit to "
+            f"calibration/{setup.evidence} and calibration/{setup.base_rates}",
+            "reason": f"fitted; 90% quasi-posterior interval [{low:.4g}, {high:.4g}]",
+        }
+        node = paths
+        *parents, leaf = parameter.paths[0].split(".")
+        for part in parents:
+            node = node.setdefault(part, {})
+        node[leaf] = entry
+    header = (
+        "# Fitted parameters of the world, written by `alliance-sim calibrate`: do not\n"
+        "# edit by hand, run the command again. Scenarios extend this file after their\n"
+        "# world file, so these values replace the world's defaults.\n"
+        "# Method, targets and fit quality: calibration/report.md; posterior sample:\n"
+        "# calibration/posterior.yaml.\n"
+    )
+    return header + yaml.safe_dump(paths, sort_keys=False, allow_unicode=True, width=88)
+
+
+def posterior_document(calibration: Calibration) -> str:
+    """``calibration/posterior.yaml``: the posterior sample as joint empirical distributions."""
+    posterior = calibration.posterior
+    paths: dict[str, Any] = {}
+    for name, parameter in calibration.setup.free_parameters.items():
+        if not parameter.in_world:
+            continue
+        node = paths
+        *parents, leaf = parameter.paths[0].split(".")
+        for part in parents:
+            node = node.setdefault(part, {})
+        node[leaf] = {
+            "dist": "empirical",
+            "group": POSTERIOR_GROUP,
+            "values": [round(float(v), 6) for v in posterior[name]],
+            "reason": "quasi-posterior draws of the calibration (calibration/report.md)",
+        }
+    header = (
+        "# Posterior sample of the fitted parameters, written by `alliance-sim calibrate`.\n"
+        "# Row i of every list is one joint draw (group: posterior). Used by\n"
+        "# `alliance-sim run SCENARIO --parameter-uncertainty`.\n"
+    )
+    return header + yaml.safe_dump(paths, sort_keys=False, width=88, default_flow_style=None)
+
+
+def target_table(calibration: Calibration) -> pd.DataFrame:
+    """Every target with its simulated value, parameter band and standardised error."""
+    rows = []
+    for t in calibration.targets:
+        simulated = calibration.moments[t.name]
+        low, high = calibration.moment_bands[t.name]
+        rows.append(
+            {
+                "target": t.name,
+                "block": t.block,
+                "observed": t.observed,
+                "sigma": t.sigma,
+                "simulated": simulated,
+                "simulated_low": low,
+                "simulated_high": high,
+                "z": (simulated - t.observed) / t.sigma,
+                "source": t.source,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def report_document(calibration: Calibration) -> str:
+    """``calibration/report.md``: targets, fit, estimates, backtest, and what they show."""
+    table = target_table(calibration)
+    settings = calibration.settings
+    lines = [
+        "# Calibration report",
+        "",
+        "Written by `alliance-sim calibrate` (see docs/calibration.md "
+        "for the method); regenerate it with the same command.",
+        "",
+    ]
+    lines += [
+        "## Estimates",
+        "",
+        "| parameter | estimate | 90% quasi-posterior interval | meaning |",
+        "|:---|---:|---:|:---|",
+    ]
+    posterior = calibration.posterior
+    free = calibration.setup.free_parameters
+    for name, parameter in free.items():
+        low, high = _interval(posterior[name])
+        lines.append(
+            f"| `{name}` | {calibration.estimates[name]:.4g} | "
+            f"[{low:.4g}, {high:.4g}] | {parameter.meaning} |"
+        )
+    for block in calibration.blocks:
+        names = ", ".join(block.parameters)
+        count = sum(1 for t in calibration.targets if t.block == free[block.parameters[0]].block)
+        lines.append("")
+        lines.append(
+            f"Block ({names}): J = {block.value:.1f} over {count} targets "
+            f"({len(block.parameters)} parameters), {block.evaluations} model evaluations, "
+            f"effective posterior sample size {block.effective_size:.0f}."
+        )
+    lines += [
+        "",
+        "## Targets and fit",
+        "",
+        "Simulated: value at the estimate; band: 5–95% over posterior draws. "
+        "z = (simulated − observed) / sigma.",
+        "",
+        "| target | observed | sigma | simulated | band | z | source |",
+        "|:---|---:|---:|---:|---:|---:|:---|",
+    ]
+    for row in table.itertuples():
+        lines.append(
+            f"| {row.target} | {row.observed:.3g} | {row.sigma:.3g} | {row.simulated:.3g} | "
+            f"[{row.simulated_low:.3g}, {row.simulated_high:.3g}] | {row.z:+.1f} | {row.source} |"
+        )
+    worst = table.reindex(table.z.abs().sort_values(ascending=False).index).head(3)
+    lines += [
+        "",
+        "Largest misfits: "
+        + "; ".join(f"{r.target} (z = {r.z:+.1f})" for r in worst.itertuples())
+        + ". Emergence months are medians over replications; a channel the model establishes"
+        " much earlier or later than the ledger records is one whose desire level in the"
+        " model does not match how fast the parties actually moved.",
+        "",
+    ]
+    lines += ["![Calibration](calibration.png)", ""]
+    backtest = calibration.backtest
+    start = month_label(parse_month(calibration.forecast_start))
+    after = month_label(parse_month(calibration.forecast_start) + 1)
+    lines += [f"## Backtest: the {start} forecast against what happened next", ""]
+    lines += [
+        f"The fitted baseline, started in {start}, gives for each of the {len(backtest)} "
+        f"observations held out of the fit ({after} onwards, up to "
+        f"{calibration.forecast_months} months ahead) the probability that the domain is still "
+        f"alive in the observation's month. Brier score of the model: "
+        f"{brier(backtest, 'forecast'):.4f}; of the reference forecast (ATOP's survival of "
+        f"all alliances at the same age): {brier(backtest, 'reference'):.4f}.",
+        "",
+        "| forecast bin | forecasts | mean forecast | observed share |",
+        "|:---|---:|---:|---:|",
+    ]
+    for label, row in reliability(backtest).iterrows():
+        if row.forecasts:
+            share = f"{row.observed_share:.2f}"
+            lines.append(f"| {label} | {row.forecasts} | {row.mean_forecast:.3f} | {share} |")
+    observed = backtest.observed.mean()
+    lines += [
+        "",
+        "What this shows and does not show: every held-out observation records a channel "
+        f"still active (share observed {observed:.2f}), and the model gave each of them a high "
+        "probability, so it did not predict terminations that did not happen within the "
+        "first months. It cannot show more: no channel ended in the held-out period, the "
+        "horizon is short, and observations of the same dyad are not independent, so the "
+        "backtest has no power to check the model's terminations, its sharpness, or its "
+        "long-range forecasts. It would fail a model that predicted early collapse.",
+        "",
+    ]
+    lines += [
+        "## Settings",
+        "",
+        f"Replications per evaluation {settings.replications:,} (treaty: "
+        f"{settings.treaty_replications:,}), seed {settings.seed}, Sobol' search "
+        f"{settings.search_points} points and posterior proposals {settings.posterior_points} "
+        f"per round, per free parameter; {settings.posterior_draws} posterior draws.",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def calibration_figure(calibration: Calibration) -> Figure:
+    """Observed against simulated for every target block, with bands."""
+    table = target_table(calibration)
+    with figures.style():
+        figure = Figure(figsize=(figures.DOUBLE_COLUMN, 4.6), layout="constrained")
+        axes = figure.subplots(1, 3)
+        for ax, prefix, title, unit in (
+            (axes[0], "emergence.", "Months to emergence from Sep 2023", "months"),
+            (axes[1], "intensity.", "Intensity in Mar 2025", "intensity"),
+            (axes[2], "alliance_survival.", "Alliance survival, baseline vs ATOP", "P(alive)"),
+        ):
+            part = table[table.target.str.startswith(prefix)]
+            labels = [t.split(".")[-1].replace("_", " ") for t in part.target]
+            y = np.arange(len(part))
+            ax.errorbar(
+                part.observed,
+                y,
+                xerr=part.sigma,
+                fmt="s",
+                color=figures.OKABE_ITO[7],
+                markersize=3,
+                elinewidth=0.6,
+                label="observed ± sigma",
+            )
+            ax.errorbar(
+                part.simulated,
+                y + 0.25,
+                # The value at the estimate can fall outside the band of a few draws.
+                xerr=[
+                    (part.simulated - part.simulated_low).clip(lower=0),
+                    (part.simulated_high - part.simulated).clip(lower=0),
+                ],
+                fmt="o",
+                color=figures.OKABE_ITO[1],
+                markersize=3,
+                elinewidth=0.6,
+                label="simulated (5–95% over posterior)",
+            )
+            ax.set_yticks(y, labels)
+            ax.invert_yaxis()
+            ax.set_xlabel(unit)
+            ax.set_title(title)
+        handles, labels = axes[0].get_legend_handles_labels()
+        figure.legend(handles, labels, loc="outside upper center", ncols=2, frameon=False)
+        flows = table[table.target.str.startswith("counted_intensity.")]
+        caption = (
+            "Calibration targets (black) and the model at the fitted parameters (vermillion). "
+            + f"{calibration.setup.counted_channel.channel}: "
+            + "; ".join(
+                f"{r.target.split('.')[-1]} observed {r.observed:.2f}, simulated {r.simulated:.2f}"
+                for r in flows.itertuples()
+            )
+            + "."
+        )
+        figure.supxlabel("\n".join(textwrap.wrap(caption, 150)), fontsize=6, x=0.0, ha="left")
+    return figure
+
+
+def write_calibration(calibration: Calibration, out: Path) -> list[Path]:
+    """Write fitted.yaml, posterior.yaml, targets.csv, report.md and calibration.png."""
+    files = {
+        "fitted.yaml": fitted_document(calibration),
+        "posterior.yaml": posterior_document(calibration),
+        "targets.csv": target_table(calibration).to_csv(index=False),
+        "report.md": report_document(calibration),
+    }
+    written = []
+    for name, text in files.items():
+        write_text(out / name, text)
+        written.append(out / name)
+    figures.save(calibration_figure(calibration), out / "calibration.png")
+    written.append(out / "calibration.png")
+    return written

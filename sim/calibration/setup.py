@@ -1,0 +1,99 @@
+"""What a calibration fits and to what, read from ``calibration/setup.yaml``.
+
+Everything specific to a world lives in that file: the evidence ledger, the scenarios,
+the free parameters (with the key paths they set and their admissible ranges), the
+channel whose scale the ledger counts, and the ATOP group the alliance channel's
+survival is fitted to. The code names no actor or channel, so the same command can
+calibrate any dyad whose files follow this layout.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, model_validator
+
+from sim.errors import Problem, ScenarioError
+from sim.scenario import load_yaml, validate_structure
+from sim.scenario.schema import Closed, Month, Name, Number, Text
+
+
+class CountedChannel(Closed):
+    """A channel whose scale the ledger reports as a count (entries per year, say)."""
+
+    channel: Name
+    unit: Text = Field(description="The unit of the ledger's figures that count it.")
+    months: list[Month] = Field(min_length=1, description="Months with a count to fit.")
+    token_count: Number = Field(gt=0, description="The count that codes as `token_level`.")
+    token_level: Number = Field(ge=0, le=1)
+    top_level: Number = Field(ge=0, le=1, description="Intensity of the largest count.")
+
+
+class FreeParameter(Closed):
+    """A parameter the calibration fits: the key paths it sets and its admissible range."""
+
+    paths: list[Text] = Field(min_length=1)
+    low: Number
+    high: Number
+    block: Literal["emergence", "base_rate"]
+    meaning: Text
+    reference: Number | None = Field(
+        None, description="Value while the other block is fitted (default: the scenario's)."
+    )
+
+    @model_validator(mode="after")
+    def _ordered(self) -> FreeParameter:
+        if not self.low < self.high:
+            raise ValueError("needs low < high")
+        return self
+
+    @property
+    def in_world(self) -> bool:
+        """Whether it is a parameter of the world (not of the calibration's start state)."""
+        return not any(path.startswith("state.") for path in self.paths)
+
+
+class Setup(Closed):
+    """The calibration's setup file."""
+
+    description: Text
+    evidence: Text
+    base_rates: Text
+    fit_scenario: Text
+    baseline: Text
+    fitted: Text
+    base_rate_group: Name
+    reference_group: Name
+    counted_channel: CountedChannel
+    free_parameters: dict[Name, FreeParameter] = Field(min_length=1)
+
+    # The folder the file was read from: its paths are relative to it (set by load_setup).
+    folder: Path = Field(Path("."), exclude=True)
+
+    def path(self, relative: str) -> Path:
+        """A path of the setup, resolved against the setup file's folder."""
+        return (self.folder / relative).resolve()
+
+    def block(self, name: str) -> dict[str, FreeParameter]:
+        """The free parameters fitted together in block ``name``."""
+        return {key: p for key, p in self.free_parameters.items() if p.block == name}
+
+
+def load_setup(path: Path) -> Setup:
+    """Read and check a calibration setup file.
+
+    Raises:
+        ScenarioError: With the line and key path of every problem.
+    """
+    data, locations = load_yaml(Path(path))
+    setup = validate_structure(Setup, data, locations)
+    setup = setup.model_copy(update={"folder": Path(path).resolve().parent})
+    problems = [
+        Problem(locations.get((key,)), (key,), f"no such file: {getattr(setup, key)}")
+        for key in ("evidence", "fit_scenario", "baseline")
+        if not setup.path(getattr(setup, key)).is_file()
+    ]
+    if problems:
+        raise ScenarioError(problems)
+    return setup

@@ -1,0 +1,218 @@
+"""Where chunks run: in this process, in a local process pool, or on a Dask cluster.
+
+An executor takes chunk tasks and yields each chunk's outcomes as it finishes, in any
+order; the engine puts them in place by chunk index. A chunk's numbers depend only on
+the scenario, the seed and its index, so every executor gives the same results.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+import signal
+from collections.abc import Callable, Hashable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from dataclasses import dataclass
+from multiprocessing import forkserver
+from typing import TYPE_CHECKING, Any
+
+from sim.errors import UserError
+
+if TYPE_CHECKING:  # the command line imports this module before anything heavy
+    from sim.model.outcomes import Outcomes
+    from sim.scenario import Scenario
+
+    ChunkFunction = Callable[[Scenario, int, int, int], Outcomes]
+
+
+@dataclass(frozen=True)
+class ChunkTask:
+    """One chunk to simulate: which job it belongs to, and what fixes its numbers."""
+
+    job: Hashable
+    scenario: Scenario  # its seed is the run's
+    index: int
+    size: int
+
+
+# What every local worker imports once, in the server it is forked from.
+PRELOAD = ["sim.engine.runner", "sim.model"]
+DASK_MISSING = (
+    "the dask executor needs Dask: install the 'dask' extra, "
+    "pip install 'alliance-sim[dask]' (or: pip install 'dask[distributed]')"
+)
+
+
+def default_workers() -> int:
+    """All the cores this process may use."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:
+        return os.cpu_count() or 1
+
+
+class InProcess:
+    """Runs chunks one after another in this process."""
+
+    name = "in-process"
+
+    def __init__(self) -> None:
+        self.workers = 1
+
+    def map_unordered(
+        self, function: ChunkFunction, tasks: list[ChunkTask]
+    ) -> Iterator[tuple[ChunkTask, Outcomes]]:
+        """Yield ``(task, outcomes)`` as chunks finish."""
+        for task in tasks:
+            yield task, function(task.scenario, task.scenario.seed, task.index, task.size)
+
+    def close(self) -> None:
+        """Nothing to release."""
+
+
+def _ignore_interrupt() -> None:
+    # Ctrl-C goes to the whole process group; the parent handles it and stops the pool.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def warm_up() -> None:
+    """Start the server that forks local workers before they are needed.
+
+    It then loads the model's libraries while this process loads its own, which saves a
+    second or two on every run with a local pool.
+    """
+    _forkserver()
+    forkserver.ensure_running()
+
+
+def _forkserver() -> multiprocessing.context.BaseContext:
+    """The forkserver context, its server preloading what every worker imports."""
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(PRELOAD)
+    return context
+
+
+class LocalPool:
+    """Runs chunks in a pool of local worker processes."""
+
+    name = "local"
+
+    def __init__(self, workers: int) -> None:
+        self.workers = workers
+        self._pool = ProcessPoolExecutor(
+            workers, mp_context=_forkserver(), initializer=_ignore_interrupt
+        )
+
+    def map_unordered(
+        self, function: ChunkFunction, tasks: list[ChunkTask]
+    ) -> Iterator[tuple[ChunkTask, Outcomes]]:
+        """Yield ``(task, outcomes)`` as chunks finish, keeping a few in flight."""
+        waiting = list(reversed(tasks))
+        running: dict[Future[Outcomes], ChunkTask] = {}
+        while waiting or running:
+            while waiting and len(running) < 2 * self.workers:
+                task = waiting.pop()
+                future = self._pool.submit(
+                    function, task.scenario, task.scenario.seed, task.index, task.size
+                )
+                running[future] = task
+            done, _ = wait(running, return_when=FIRST_COMPLETED)
+            for future in done:
+                yield running.pop(future), future.result()
+
+    def close(self) -> None:
+        """Stop the workers; chunks not yet started are cancelled."""
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+
+class DaskCluster:
+    """Runs chunks on a Dask cluster: an existing scheduler, or a new local cluster."""
+
+    name = "dask"
+
+    def __init__(self, scheduler: str | None, workers: int) -> None:
+        try:
+            from dask.distributed import Client, LocalCluster
+        except ImportError:
+            raise UserError(DASK_MISSING) from None
+        self._cluster: Any = None
+        if scheduler:
+            try:
+                self._client = Client(scheduler, timeout="20s")
+            except (OSError, TimeoutError) as error:
+                raise UserError(
+                    f"cannot reach the Dask scheduler at {scheduler}: {error}"
+                ) from None
+        else:
+            self._cluster = LocalCluster(
+                n_workers=workers,
+                threads_per_worker=1,
+                processes=True,
+                dashboard_address=None,
+                silence_logs=logging.ERROR,
+            )
+            try:
+                self._client = Client(self._cluster)
+            except BaseException:
+                self._cluster.close()  # not to leave its worker processes running
+                raise
+        self.workers = len(self._client.scheduler_info().get("workers", {})) or workers
+
+    def map_unordered(
+        self, function: ChunkFunction, tasks: list[ChunkTask]
+    ) -> Iterator[tuple[ChunkTask, Outcomes]]:
+        """Yield ``(task, outcomes)`` as chunks finish, keeping a few in flight."""
+        from dask.distributed import as_completed
+
+        shared: dict[Hashable, Any] = {}
+        waiting = list(reversed(tasks))
+        submitted: dict[str, ChunkTask] = {}
+        queue = as_completed()
+
+        def submit() -> None:
+            task = waiting.pop()
+            if task.job not in shared:
+                # Ship each scenario to the workers once, not with every chunk.
+                shared[task.job] = self._client.scatter(task.scenario, broadcast=True)
+            future = self._client.submit(
+                function, shared[task.job], task.scenario.seed, task.index, task.size, pure=False
+            )
+            submitted[future.key] = task
+            queue.add(future)
+
+        while waiting and queue.count() < 2 * self.workers:
+            submit()
+        for future in queue:
+            yield submitted.pop(future.key), future.result()
+            future.release()
+            if waiting:
+                submit()
+
+    def close(self) -> None:
+        """Disconnect, and stop the cluster if this executor started it (once)."""
+        self._client.close()
+        if self._cluster is not None:
+            self._cluster.close()
+            self._cluster = None
+
+
+def make_executor(
+    kind: str, workers: int, scheduler: str | None, chunks: int
+) -> InProcess | LocalPool | DaskCluster:
+    """The executor for a run of ``chunks`` chunks.
+
+    Args:
+        kind: ``"local"`` or ``"dask"``; a scheduler address implies ``"dask"``.
+        workers: Worker processes (local pool or new local Dask cluster).
+        scheduler: Address of an existing Dask scheduler, e.g. ``tcp://10.0.0.5:8786``.
+        chunks: Chunks left to run; a local run with one chunk or one worker stays
+            in this process.
+    """
+    if scheduler or kind == "dask":
+        return DaskCluster(scheduler, workers)
+    if kind != "local":
+        raise UserError(f"unknown executor {kind!r}; expected 'local' or 'dask'")
+    if workers <= 1 or chunks <= 1:
+        return InProcess()
+    return LocalPool(min(workers, chunks))

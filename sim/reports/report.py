@@ -1,0 +1,188 @@
+"""Reports of a run: tables, relationship-level measures, figures and a methods paragraph.
+
+``write_reports`` turns a finished run into the files a paper needs, in its run
+directory: ``table.md``, ``table.tex``, ``table.csv``, ``relationship.csv``,
+``survival.png``/``.pdf``, ``alive.png``/``.pdf``, ``methods.md`` and, for a run that
+draws parameters from a joint sample, ``uncertainty-<group>.csv``/``.md``. It works
+from the run's saved results (its statistics, and its outcomes for the uncertainty
+tables), so ``alliance-sim report DIR`` rebuilds them without simulating.
+"""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from sim.defaults import REPORT_FORMATS
+from sim.months import iso_month, month_label, parse_month
+from sim.reports import figures
+from sim.reports.tables import (
+    csv_table,
+    domain_label,
+    headline_table,
+    latex_table,
+    markdown_grid,
+    markdown_table,
+    provenance_line,
+)
+from sim.reports.uncertainty import sample_groups, uncertainty_markdown, uncertainty_table
+from sim.results import RunResult
+from sim.results.rundir import RunDirectory
+from sim.stats.survival import domains_alive
+from sim.storage import write_text
+
+
+def relationship_table(result: RunResult, headline: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Relationship-level measures at the report horizons.
+
+    Args:
+        result: A finished run.
+        headline: Its :func:`sim.tables.headline_table`, if the caller has it already.
+
+    Returns:
+        One row per horizon: ``horizon, date``, ``p_<alliance channel>`` (if the scenario
+        names one), ``mean`` and ``sd`` of the number of domains alive, and
+        ``p_at_least_<k>`` for every k.
+    """
+    scenario = result.scenario
+    horizons = scenario.report_horizons
+    table = domains_alive(result.summary, horizons)
+    start = parse_month(scenario.start)
+    table.insert(1, "date", [iso_month(start + h) for h in horizons])
+    core = scenario.alliance_channel
+    if core is not None:
+        headline = headline_table(result) if headline is None else headline
+        table.insert(2, f"p_{core}", [headline.loc[core, f"p_{h}"] for h in horizons])
+    return table
+
+
+def _relationship_markdown(result: RunResult, table: pd.DataFrame) -> str:
+    """The :func:`relationship_table` as Markdown."""
+    domains = len(result.scenario.channels)
+    half = -(-domains // 2)
+    start = parse_month(result.scenario.start)
+    core = result.scenario.alliance_channel
+    header = ["Horizon", "Domains alive, mean (sd)", f"P(all {domains})", f"P(at least {half})"]
+    header.append("P(at least 1)")
+    if core:
+        header.insert(1, f"P({domain_label(result.scenario, core)} alive)")
+    rows = []
+    for _, row in table.iterrows():
+        cells = [month_label(start + int(row.horizon)), f"{row['mean']:.1f} ({row.sd:.1f})"]
+        cells += [f"{row[f'p_at_least_{k}']:.2f}" for k in (domains, half, 1)]
+        if core:
+            cells.insert(1, f"{row[f'p_{core}']:.2f}")
+        rows.append(cells)
+    return markdown_grid(header, rows, title="Relationship-level measures") + "\n"
+
+
+def methods_text(result: RunResult, table: pd.DataFrame | None = None) -> str:
+    """A methods paragraph a paper can adapt, with the run's settings and error margins."""
+    manifest = result.manifest
+    scenario = result.scenario
+    table = headline_table(result) if table is None else table
+    horizons = scenario.report_horizons
+    errors = table[[f"se_{h}" for h in horizons]].to_numpy()
+    n = scenario.replications
+    start = month_label(parse_month(scenario.start))
+    packages = manifest["packages"]
+    commit = (manifest["git"].get("commit") or "unknown")[:12]
+    dirty = " with uncommitted changes" if manifest["git"].get("dirty") else ""
+    horizon_text = ", ".join(str(h) for h in horizons)
+    paragraphs = [
+        f"We simulated {n:,} replications of the scenario *{scenario.name}* (SHA-256 of the "
+        f"resolved scenario {manifest['scenario_sha256']}) from {start} over "
+        f"{scenario.horizon} months with alliance-sim {packages.get('alliance-sim')} (git "
+        f"commit {commit}{dirty}; Mesa {packages.get('mesa')}, NumPy {packages.get('numpy')}, "
+        f"SciPy {packages.get('scipy')}, Python {packages.get('python')}), using seed "
+        f"{result.seed} and chunks of {manifest['chunk_size']:,} replications (random streams "
+        "from NumPy's SeedSequence, spawned per chunk). The model is an agent-based model of "
+        "state actors and the cooperation channels between them, described in the ODD "
+        "protocol in docs/model.md of the software. A channel terminates when its intensity "
+        f"stays below its threshold for {scenario.termination.dormancy_months} consecutive "
+        "months or at an abrupt rupture; survival of a domain at month t is the probability "
+        "that its channel has not terminated by t.",
+        "For each domain we estimated survival with the Kaplan–Meier estimator and pointwise "
+        "95% confidence intervals on the log-log scale with Greenwood's variance (exponential "
+        "Greenwood intervals). Because every replication is followed to the horizon, the "
+        f"probability that a channel is alive at each report horizon ({horizon_text} months) "
+        "is a binomial proportion, reported with a Wilson score 95% interval. The median "
+        "survival is the first month at which the survival curve is at or below 0.5 (not "
+        "reached, NR, if it stays above 0.5 within the horizon), with the interval given by "
+        "the months at which the lower and upper confidence bands first reach 0.5 "
+        "(Brookmeyer–Crowley). The restricted mean survival time is the area under the "
+        "survival curve up to the horizon.",
+        "These are Monte Carlo estimates. The Monte Carlo standard error of the probabilities "
+        f"in the headline table, sqrt(p(1 − p)/{n:,}), ranges from {errors.min():.4f} to "
+        f"{errors.max():.4f} (at most {0.5 / np.sqrt(n):.4f} for any probability); the "
+        "intervals describe this simulation error, not uncertainty about the model's "
+        "assumptions, which the scenario expresses through its events and parameter "
+        "distributions.",
+    ]
+    body = "\n\n".join(textwrap.fill(p, 88) for p in paragraphs)
+    return f"# Methods\n\n{body}\n\n{provenance_line(result)}\n"
+
+
+def write_reports(
+    result: RunResult,
+    directory: str | Path | None = None,
+    formats=REPORT_FORMATS,
+    *,
+    record: bool = True,
+) -> list[Path]:
+    """Write tables, figures and ``methods.md`` for a run.
+
+    Args:
+        result: A finished run (from :func:`sim.run` or :func:`sim.load_run`).
+        directory: Where to write (default: the run's own directory).
+        formats: Any of ``md``, ``tex``, ``csv``, ``png``, ``pdf``.
+        record: List the files in the run's manifest (off while the run itself is
+            finishing, which records them).
+
+    Returns:
+        The files written.
+    """
+    unknown = set(formats) - set(REPORT_FORMATS)
+    if unknown:
+        raise ValueError(f"unknown report formats: {', '.join(sorted(unknown))}")
+    target = Path(directory or result.directory)
+    written: list[Path] = []
+
+    def text(name: str, content: str) -> None:
+        write_text(target / name, content)
+        written.append(target / name)
+
+    headline = headline_table(result)
+    relationship = relationship_table(result, headline)
+    if "md" in formats:
+        markdown = markdown_table(result, headline) + "\n"
+        text("table.md", markdown + _relationship_markdown(result, relationship))
+    if "tex" in formats:
+        text("table.tex", latex_table(result, headline))
+    if "csv" in formats:
+        text("table.csv", csv_table(result, headline))
+        text("relationship.csv", relationship.to_csv(index=False))
+    kinds = [kind for kind in ("png", "pdf") if kind in formats]
+    if kinds:
+        for name, build in (("survival", figures.survival_figure), ("alive", figures.alive_figure)):
+            figure = build(result)
+            for kind in kinds:
+                figures.save(figure, target / f"{name}.{kind}")
+                written.append(target / f"{name}.{kind}")
+    for group in sample_groups(result.scenario):
+        table = uncertainty_table(result, group)
+        if "csv" in formats:
+            text(f"uncertainty-{group}.csv", table.to_csv(index=False))
+        if "md" in formats:
+            text(f"uncertainty-{group}.md", uncertainty_markdown(table, group))
+    text("methods.md", methods_text(result, headline))
+    if record and result.directory is not None and target == Path(result.directory):
+        run_directory = RunDirectory(target)
+        manifest = run_directory.read_manifest()
+        names = [p.name for p in written]
+        manifest["outputs"] = list(dict.fromkeys([*manifest.get("outputs", []), *names]))
+        run_directory.write_manifest(manifest)
+    return written

@@ -1,0 +1,92 @@
+"""Outputs of a sweep: ``sweep.csv`` and a figure of P(alive) over the design.
+
+One panel per output of interest: a line (with its Wilson band) for one parameter, a
+heatmap for a two-parameter grid, points with error bars otherwise.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+
+from sim.reports import figures
+from sim.reports.tables import domain_label
+from sim.scenario import Scenario
+from sim.scenario.sweepfile import Sweep
+from sim.storage import write_text
+
+
+def write_sweep(table: pd.DataFrame, spec: Sweep, base: Scenario, directory: Path) -> list[Path]:
+    """Write ``sweep.csv`` and ``sweep.png``/``.pdf`` for the outputs of interest."""
+    write_text(directory / "sweep.csv", table.to_csv(index=False))
+    figure = sweep_figure(table, spec, base)
+    written = [directory / "sweep.csv"]
+    for kind in ("png", "pdf"):
+        figures.save(figure, directory / f"sweep.{kind}")
+        written.append(directory / f"sweep.{kind}")
+    return written
+
+
+def sweep_figure(table: pd.DataFrame, spec: Sweep, base: Scenario) -> Figure:
+    """One panel per output of interest: a line for one parameter, a heatmap for a 2-D grid."""
+    names = list(spec.parameters)
+    labels = {n: spec.parameters[n].label or n.replace("_", " ") for n in names}
+    outputs = spec.outputs
+    columns = min(len(outputs), 2)
+    rows = -(-len(outputs) // columns)
+    heatmap = len(names) == 2 and spec.design.kind == "grid"
+    with figures.style():
+        figure = Figure(figsize=(figures.DOUBLE_COLUMN if columns > 1 else figures.SINGLE_COLUMN,
+                                 2.6 * rows + 0.4), layout="constrained")  # fmt: skip
+        axes = figure.subplots(rows, columns, squeeze=False)
+        for ax, output in zip(axes.flat, outputs, strict=False):
+            here = table[(table.domain == output.domain) & (table.horizon == output.horizon)]
+            title = f"P({domain_label(base, output.domain)} alive at {output.horizon} months)"
+            if heatmap:
+                grid = here.pivot_table(index=names[1], columns=names[0], values="p_survive")
+                image = ax.pcolormesh(range(grid.shape[1] + 1), range(grid.shape[0] + 1),
+                                      grid.to_numpy(), cmap="viridis", vmin=0, vmax=1)  # fmt: skip
+                ax.set_xticks(
+                    np.arange(grid.shape[1]) + 0.5,
+                    [f"{v:g}" if not isinstance(v, str) else v for v in grid.columns],
+                )
+                ax.set_yticks(
+                    np.arange(grid.shape[0]) + 0.5,
+                    [f"{v:g}" if not isinstance(v, str) else v for v in grid.index],
+                )
+                for (y, x), value in np.ndenumerate(grid.to_numpy()):
+                    ax.text(x + 0.5, y + 0.5, f"{value:.2f}", ha="center", va="center", fontsize=5,
+                            color="white" if value < 0.6 else "black")  # fmt: skip
+                figure.colorbar(image, ax=ax, shrink=0.8)
+                ax.set_xlabel(labels[names[0]])
+                ax.set_ylabel(labels[names[1]])
+            else:
+                ordered = here.sort_values(names[0])
+                x = ordered[names[0]]
+                if len(names) == 1:
+                    ax.fill_between(x, ordered.ci_low, ordered.ci_high, color=figures.OKABE_ITO[0],
+                                    alpha=0.25, linewidth=0)  # fmt: skip
+                    ax.plot(
+                        x, ordered.p_survive, color=figures.OKABE_ITO[0], marker="o", markersize=2
+                    )
+                else:
+                    ax.errorbar(x, ordered.p_survive, yerr=[ordered.p_survive - ordered.ci_low,
+                                ordered.ci_high - ordered.p_survive], fmt="o", markersize=2,
+                                color=figures.OKABE_ITO[0], elinewidth=0.5)  # fmt: skip
+                ax.set_xlabel(labels[names[0]])
+                ax.set_ylabel("P(alive)")
+                ax.set_ylim(0, 1.02)
+            ax.set_title(title)
+        for ax in axes.flat[len(outputs) :]:
+            ax.set_visible(False)
+        n = base.replications
+        caption = (
+            f"Sweep {spec.name}: {len(table.point.unique())} points ({spec.design.kind}), "
+            f"{n:,} replications each on common random numbers; "
+            + ("cells: P(alive)." if heatmap else "bands and bars: Wilson 95% intervals.")
+        )
+        figure.supxlabel(caption, fontsize=6, x=0.0, ha="left")
+    return figure

@@ -1,0 +1,293 @@
+"""Tables of a run: the headline survival table in the terminal, CSV, Markdown and LaTeX.
+
+Rows are domains; columns are the report horizons, shown as dates, with cells like
+``0.83 [0.82, 0.84]`` (P(alive) and its Wilson 95% interval), then the median survival
+in months with its interval (``NR``: not reached within the horizon). Every table
+carries a provenance line: scenario, hash, seed, replications, version.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING
+
+import pandas as pd
+
+from sim.months import month_label, parse_month
+from sim.results.rundir import safe_name
+from sim.stats.survival import horizon_estimates, median_survival, restricted_mean
+
+if TYPE_CHECKING:  # annotations only: sweeps and base rates use this module without a run
+    from sim.results import RunResult
+    from sim.scenario import Scenario
+
+
+def domain_label(scenario: Scenario, domain: str) -> str:
+    """A domain's display name: its ``label``, or its name with spaces."""
+    # figures.survival_figure still passes its RunResult: drop this line once it passes
+    # result.scenario.
+    scenario = getattr(scenario, "scenario", scenario)
+    channel = scenario.channels[domain]
+    return channel.label or domain.replace("_", " ").capitalize()
+
+
+def _number(value: float, digits: int, signed: bool = False) -> str:
+    rounded = round(float(value), digits) + 0.0  # no "-0.00"
+    return f"{rounded:{'+' if signed else ''}.{digits}f}"
+
+
+def interval_cell(value, low, high, digits: int = 2, signed: bool = False) -> str:
+    """``value [low, high]`` rounded to ``digits``; NR for a value or bound not reached.
+
+    A value not reached (None or NaN, as a median beyond the horizon) is the cell ``NR``
+    alone; ``signed`` marks a gain with ``+`` (differences).
+    """
+    if value is None or pd.isna(value):
+        return "NR"
+    bounds = [("NR" if b is None or pd.isna(b) else _number(b, digits)) for b in (low, high)]
+    return f"{_number(value, digits, signed)} [{bounds[0]}, {bounds[1]}]"
+
+
+_ALIGN = {"l": ":---", "r": "---:", "-": "---"}
+
+
+def markdown_grid(
+    header: list[str], rows: list[list[str]], title: str | None = None, align: str | None = None
+) -> str:
+    """A Markdown (GitHub) table, under its title in bold if there is one.
+
+    Args:
+        header: One heading per column.
+        rows: The cells, already formatted.
+        title: A bold line above the table, with a blank line between.
+        align: One letter per column: ``l`` left, ``r`` right, ``-`` unset (default: the
+            first column left, the others right).
+
+    Returns:
+        The lines, without a final newline.
+    """
+    align = align or "l" + "r" * (len(header) - 1)
+    lines = [f"**{title}**", ""] if title is not None else []
+    lines.append("| " + " | ".join(header) + " |")
+    lines.append("|" + "|".join(_ALIGN[a] for a in align) + "|")
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def headline_table(result: RunResult) -> pd.DataFrame:
+    """The numbers of the headline table, one row per domain.
+
+    Returns:
+        Indexed by domain: ``p_<h>``, ``low_<h>``, ``high_<h>``, ``se_<h>`` for each report
+        horizon h (Wilson 95% intervals); ``median``, ``median_low``, ``median_high``
+        (months, NaN where not reached); ``rmst`` and ``rmst_se`` (mean months alive
+        within the horizon).
+    """
+    scenario = result.scenario
+    horizons = scenario.report_horizons
+    at_horizons = horizon_estimates(result.summary, horizons).set_index(["domain", "horizon"])
+    # The run's Kaplan–Meier curves, computed once (the survival figure draws them too).
+    curves = dict(list(result.survival.groupby("domain", sort=False)))
+    rows = {}
+    for domain, table in result.summary.life_tables.items():
+        row: dict[str, float | None] = {}
+        for h in horizons:
+            estimate = at_horizons.loc[(domain, h)]
+            row[f"p_{h}"] = estimate.p_survive
+            row[f"low_{h}"] = estimate.ci_low
+            row[f"high_{h}"] = estimate.ci_high
+            row[f"se_{h}"] = estimate.se
+        median = median_survival(curves[domain])
+        row.update(median=median.estimate, median_low=median.low, median_high=median.high)
+        row["rmst"], row["rmst_se"] = restricted_mean(table, scenario.horizon, curves[domain])
+        rows[domain] = row
+    return pd.DataFrame.from_dict(rows, orient="index").rename_axis("domain")
+
+
+def provenance_line(result: RunResult) -> str:
+    """Scenario, hash, seed, replications and version, in one line."""
+    manifest = result.manifest
+    version = manifest["packages"].get("alliance-sim") or "unknown"
+    return (
+        f"Scenario {manifest['scenario_name']} (sha256 {manifest['scenario_sha256'][:12]}), "
+        f"seed {manifest['seed']}, {manifest['replications']:,} replications, "
+        f"alliance-sim {version}."
+    )
+
+
+def _cells(result: RunResult, table: pd.DataFrame | None) -> tuple[list[str], list[list[str]]]:
+    scenario = result.scenario
+    start = parse_month(scenario.start)
+    horizons = scenario.report_horizons
+    header = ["Domain"] + [month_label(start + h) for h in horizons] + ["Median (months)"]
+    rows = []
+    table = headline_table(result) if table is None else table
+    for domain, row in table.iterrows():
+        cells = [domain_label(scenario, str(domain))]
+        cells += [interval_cell(row[f"p_{h}"], row[f"low_{h}"], row[f"high_{h}"]) for h in horizons]
+        cells.append(interval_cell(row["median"], row["median_low"], row["median_high"], digits=0))
+        rows.append(cells)
+    return header, rows
+
+
+def _title(result: RunResult) -> str:
+    start = month_label(parse_month(result.scenario.start))
+    return (
+        f"P(channel alive) from {start} under scenario {result.scenario.name}, "
+        "with Wilson 95% intervals; median survival in months (NR: not reached)"
+    )
+
+
+def terminal_table(result: RunResult, table: pd.DataFrame | None = None) -> str:
+    """The headline table as aligned plain text."""
+    header, rows = _cells(result, table)
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
+
+    def render(cells: list[str]) -> str:
+        first = cells[0].ljust(widths[0])
+        rest = [c.rjust(w) for c, w in zip(cells[1:], widths[1:], strict=True)]
+        return "  ".join([first, *rest])
+
+    rule = "-" * len(render(header))
+    lines = [_title(result), rule, render(header), rule, *map(render, rows), rule]
+    return "\n".join([*lines, provenance_line(result)])
+
+
+def markdown_table(result: RunResult, table: pd.DataFrame | None = None) -> str:
+    """The headline table as a Markdown (GitHub) table with its title and provenance."""
+    header, rows = _cells(result, table)
+    grid = markdown_grid(header, rows, title=_title(result))
+    return f"{grid}\n\n_{provenance_line(result)}_\n"
+
+
+_LATEX_SPECIAL = {
+    "&": r"\&",
+    "%": r"\%",
+    "$": r"\$",
+    "#": r"\#",
+    "_": r"\_",
+    "{": r"\{",
+    "}": r"\}",
+    "~": r"\textasciitilde{}",
+    "^": r"\textasciicircum{}",
+    "\\": r"\textbackslash{}",
+    # Symbols pdflatex's default input encoding cannot typeset as text.
+    "Δ": r"$\Delta$",
+    "−": r"$-$",
+    "±": r"$\pm$",
+    "×": r"$\times$",
+    "·": r"$\cdot$",
+    "≤": r"$\leq$",
+    "≥": r"$\geq$",
+}
+
+
+def latex_escape(text: str) -> str:
+    """Escape LaTeX's special characters, and symbols pdflatex lacks, in plain text."""
+    return "".join(_LATEX_SPECIAL.get(char, char) for char in text)
+
+
+def _latex_heading(text: str, width: int = 14) -> str:
+    """A header cell, broken after ``_`` or at spaces into lines of about ``width`` characters."""
+    lines: list[str] = []
+    for word in re.split(r"(?<=_)|(?<= )", text):
+        if lines and len(lines[-1]) + len(word) <= width:
+            lines[-1] += word
+        else:
+            lines.append(word)
+    lines = [latex_escape(line.strip()) for line in lines if line.strip()]
+    if len(lines) == 1:
+        return lines[0]
+    return r"\begin{tabular}[b]{@{}c@{}}" + r"\\".join(lines) + r"\end{tabular}"
+
+
+def latex_float(
+    caption: str,
+    label: str,
+    header: list[str],
+    rows: list[list[str]],
+    note: str | None = None,
+    groups: list[tuple[str, int]] | None = None,
+    size: str = r"\small",
+) -> str:
+    """A ``table`` float with booktabs rules; each ``estimate [low, high]`` cell is stacked.
+
+    The interval goes on a line of its own beneath the estimate, in smaller type, as
+    regression tables set standard errors: a table of several horizons then fits a single
+    text column.
+
+    Args:
+        caption: Plain text; escaped here.
+        label: The key that references the table.
+        header: One heading per column.
+        rows: Cells, ``estimate [low, high]`` or plain text.
+        note: A line set beneath the table (the provenance).
+        groups: Headings above ``header``, each spanning a number of columns, with a rule
+            beneath each one that has text.
+        size: The type size of the table.
+    """
+
+    def stacked(row: list[str]) -> list[str]:
+        estimates = [latex_escape(cell.split(" [")[0]) for cell in row]
+        intervals = [
+            r"{\footnotesize [" + latex_escape(cell.split(" [", 1)[1]) + "}" if " [" in cell else ""
+            for cell in row
+        ]
+        lines = [" & ".join(estimates) + r" \\"]
+        if any(intervals):
+            lines.append(" & ".join(intervals) + r" \\[2pt]")
+        return lines
+
+    body = [line for row in rows for line in stacked(row)]
+    heading = [" & ".join(map(_latex_heading, header)) + r" \\"]
+    if groups:
+        spans, rules, first = [], [], 1
+        for text, span in groups:
+            cell = _latex_heading(text, width=14 * span)
+            spans.append(cell if span == 1 else rf"\multicolumn{{{span}}}{{c}}{{{cell}}}")
+            if text:
+                rules.append(rf"\cmidrule(lr){{{first}-{first + span - 1}}}")
+            first += span
+        heading = [" & ".join(spans) + r" \\", "".join(rules), *heading]
+    ending = [r"\par\smallskip\footnotesize " + latex_escape(note)] if note else []
+    return "\n".join(
+        [
+            r"\begin{table}[htbp]",
+            r"\centering",
+            size + r"\setlength{\tabcolsep}{3pt}",
+            rf"\caption{{{latex_escape(caption)}}}",
+            rf"\label{{{label}}}",
+            r"\begin{tabular}{l" + "c" * (len(header) - 1) + "}",
+            r"\toprule",
+            *heading,
+            r"\midrule",
+            *body,
+            r"\bottomrule",
+            r"\end{tabular}",
+            *ending,
+            r"\end{table}",
+            "",
+        ]
+    )
+
+
+def latex_table(result: RunResult, table: pd.DataFrame | None = None) -> str:
+    """The headline table as a LaTeX ``table`` with booktabs rules, caption and label.
+
+    Needs the booktabs package in the document's preamble.
+    """
+    header, rows = _cells(result, table)
+    header[-1] = "Median"  # the caption gives the unit; a short header keeps the table narrow
+    label = "tab:" + safe_name(result.scenario.name).replace("_", "-")
+    caption = (
+        _title(result).replace("P(channel alive)", "Probability that each channel is alive")
+        + f". {result.manifest['replications']:,} replications."
+    )
+    return latex_float(caption, label, header, rows, provenance_line(result))
+
+
+def csv_table(result: RunResult, table: pd.DataFrame | None = None) -> str:
+    """The headline table's numbers as CSV, with the provenance as a leading comment line."""
+    table = (headline_table(result) if table is None else table).copy()
+    table.insert(0, "label", [domain_label(result.scenario, str(d)) for d in table.index])
+    return f"# {provenance_line(result)}\n" + table.to_csv()

@@ -1,0 +1,91 @@
+"""A run's results: its scenario, manifest, statistics and outcomes, in memory or on disk.
+
+Everything that analyses a run (statistics, tables, figures, comparisons) reads a
+:class:`RunResult`; nothing downstream needs the engine that produced it. A finished run
+directory is reopened with :func:`load_run`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from sim.errors import UserError
+from sim.model.outcomes import Outcomes
+from sim.months import parse_month
+from sim.results.rundir import RunDirectory
+from sim.scenario import Scenario, scenario_from_dict
+from sim.stats.survival import Summary, survival_frame
+
+
+@dataclass
+class RunResult:
+    """A finished run: the scenario as run, its manifest, its statistics and outcomes.
+
+    Attributes:
+        scenario: The resolved scenario, with the run's replications, seed and horizon.
+        manifest: Settings and provenance (as written to ``manifest.json``).
+        summary: Life tables and counts of domains alive, from which survival is computed.
+        directory: The run directory, or None for a run kept in memory.
+    """
+
+    scenario: Scenario
+    manifest: dict[str, Any]
+    summary: Summary
+    directory: Path | None = None
+    _outcomes: Outcomes | None = field(default=None, repr=False)
+    _pending: Callable[[], None] | None = field(default=None, repr=False)
+
+    @property
+    def seed(self) -> int:
+        """The run's seed."""
+        return self.scenario.seed
+
+    @property
+    def outcomes(self) -> Outcomes:
+        """Termination month and event flag per domain and replication (read from disk if saved)."""
+        if self._pending is not None:
+            self._pending()  # the run is still writing outcomes.npz: wait for it
+        if self._outcomes is None:
+            channels = tuple(self.scenario.channels)
+            self._outcomes = RunDirectory(self.directory).read_outcomes(
+                channels, self.scenario.horizon
+            )
+        return self._outcomes
+
+    @cached_property
+    def survival(self) -> pd.DataFrame:
+        """Tidy Kaplan–Meier survival per domain and month, with 95% log-log intervals.
+
+        Columns: ``domain, month, date, p_survive, ci_low, ci_high, at_risk, events``.
+        """
+        return survival_frame(self.summary.life_tables, parse_month(self.scenario.start))
+
+
+def manifest_scenario(manifest: dict[str, Any]) -> Scenario:
+    """The resolved scenario a run directory's manifest records, with the files it came from."""
+    scenario = scenario_from_dict(manifest["scenario"])
+    scenario._files = tuple(manifest.get("scenario_files", ()))
+    return scenario
+
+
+def load_run(path: str | Path) -> RunResult:
+    """Open a finished run directory (to report on it again, or analyse it in a notebook).
+
+    Raises:
+        UserError: ``path`` is not a finished run directory.
+    """
+    directory = RunDirectory.existing(Path(path))
+    manifest = directory.read_manifest()
+    if manifest.get("status") != "complete":
+        raise UserError(
+            f"{path} holds an unfinished run; continue it with: alliance-sim run --resume {path}"
+        )
+    scenario = manifest_scenario(manifest)
+    outcomes = directory.read_outcomes(tuple(manifest["channels"]), manifest["horizon"])
+    return RunResult(scenario, manifest, Summary.from_outcomes(outcomes), directory.path, outcomes)

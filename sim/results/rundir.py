@@ -1,0 +1,276 @@
+"""The run directory: one run's manifest, its saved chunks, and its outputs.
+
+Layout (documented for users in docs/outputs.md):
+
+    manifest.json    settings, resolved scenario and its hash, provenance, status
+    chunks/          finished chunks while the run is under way (removed when complete)
+    outcomes.npz     <domain>__month, <domain>__event (and __emerged, __revived) per replication
+    survival.csv     tidy Kaplan–Meier survival per domain and month
+
+A run directory is created only when the run can start; an existing one is never
+replaced unless asked (``force``), and only if it is a run directory. Comparisons,
+sweeps and sensitivity analyses keep their directories the same way: a manifest whose
+``format`` names the kind, and one subfolder for their work (``runs``, ``points``).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from sim.engine.provenance import utc_now
+from sim.errors import UserError
+from sim.model.outcomes import FIELDS, OUTCOME_DTYPES, Outcomes
+from sim.storage import NpzWriter, atomic_file, write_json, write_npz
+
+RESULTS = Path("results")
+"""Where ``--out default`` puts new directories."""
+MANIFEST = "manifest.json"
+CHUNKS = "chunks"
+OUTCOMES = "outcomes.npz"
+SURVIVAL = "survival.csv"
+_CHUNK_FILE = re.compile(r"^chunk-(\d{6})\.npz$")
+_OPEN_CHUNKS = 256  # chunk files held open at once while outputs are assembled
+
+
+def safe_name(name: str) -> str:
+    """A name fit for a file or directory: letters, digits, ``_``, ``-`` and ``.`` only.
+
+    A scenario's name is free text; used as it is in a path, ``../x`` would leave the
+    results folder.
+    """
+    cleaned = re.sub(r"[^A-Za-z0-9_.-]+", "_", name).lstrip(".")
+    return cleaned[:80] or "run"
+
+
+def default_directory(root: Path, name: str, timestamp: str) -> Path:
+    """``root/<name>-<timestamp>``, with a numeric suffix if that exists already."""
+    stamp = timestamp.replace("-", "").replace(":", "")
+    candidate = root / f"{safe_name(name)}-{stamp}"
+    suffix = 2
+    while candidate.exists():
+        candidate = root / f"{safe_name(name)}-{stamp}-{suffix}"
+        suffix += 1
+    return candidate
+
+
+def output_path(out: str | Path, name: str, timestamp: str) -> Path:
+    """Where ``--out`` writes: ``out``, or for ``"default"`` ``results/<name>-<timestamp>``."""
+    if str(out) == "default":
+        return default_directory(RESULTS, name, timestamp)
+    return Path(out)
+
+
+def _kind(manifest: dict[str, Any]) -> str | None:
+    """What a manifest's directory holds, from its ``format`` ("alliance-sim <kind> <version>")."""
+    words = str(manifest.get("format", "")).split()
+    return words[1] if len(words) == 3 and words[0] == "alliance-sim" else None
+
+
+def _kind_at(path: Path) -> str | None:
+    """The kind of the directory at ``path``, or None if it has no readable manifest."""
+    try:
+        manifest = json.loads((path / MANIFEST).read_text())
+    except (OSError, ValueError):
+        return None
+    return _kind(manifest) if isinstance(manifest, dict) else None
+
+
+class RunDirectory:
+    """Files of one run, or of a study (comparison, sweep, sensitivity) kept the same way."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+
+    @classmethod
+    def create(
+        cls,
+        path: Path,
+        force: bool = False,
+        *,
+        manifest: dict[str, Any] | None = None,
+        folder: str = CHUNKS,
+    ) -> RunDirectory:
+        """Make a new directory with an empty ``folder`` in it and write its manifest.
+
+        Args:
+            path: The directory to make.
+            force: Replace ``path`` if it holds a directory of the same kind.
+            manifest: The first manifest; its ``format`` names the kind (run, comparison,
+                sweep, sensitivity). If it cannot be written, nothing made here is left.
+                Without it the kind is run and the caller writes the manifest.
+            folder: The subfolder the directory's work goes into (``chunks``, ``runs``,
+                ``points``).
+
+        Raises:
+            UserError: ``path`` exists and ``force`` is false, ``path`` exists but is not a
+                directory of this kind, or it cannot be created or written.
+        """
+        path = Path(path)
+        kind = _kind(manifest) if manifest is not None else "run"
+        if path.exists():
+            found = _kind_at(path) if path.is_dir() else None
+            if not force:
+                hint = f"--resume {path} to continue it, or " if found == kind else ""
+                raise UserError(
+                    f"{path} already exists; use {hint}--force to replace it, or another --out"
+                )
+            if not path.is_dir() or (found != kind and any(path.iterdir())):
+                raise UserError(
+                    f"{path} exists and is not a {kind} directory: refusing to replace it"
+                )
+            try:
+                shutil.rmtree(path)
+            except OSError as error:
+                raise UserError(f"cannot replace {path}: {error.strerror}") from None
+        # The outermost directory this call makes: on failure it goes, with all inside it.
+        made = path
+        while not made.parent.exists() and made.parent != made:
+            made = made.parent
+        try:
+            (path / folder).mkdir(parents=True)
+            directory = cls(path)
+            if manifest is not None:
+                directory.write_manifest(manifest)
+        except BaseException as error:
+            shutil.rmtree(made, ignore_errors=True)
+            if isinstance(error, OSError):
+                raise UserError(
+                    f"cannot create the {kind} directory {path}: {error.strerror}"
+                ) from None
+            raise
+        return directory
+
+    @classmethod
+    def existing(cls, path: Path, kind: str = "run") -> RunDirectory:
+        """Open a directory of ``kind`` made earlier, to read it.
+
+        Raises:
+            UserError: There is no manifest at ``path``, or it is of another kind.
+        """
+        path = Path(path)
+        if not (path / MANIFEST).is_file():
+            raise UserError(f"{path} is not a {kind} directory (no {MANIFEST})")
+        directory = cls(path)
+        found = _kind(directory.read_manifest())
+        if found != kind:
+            raise UserError(f"{path} is a {found or 'different'} directory, not a {kind} directory")
+        return directory
+
+    @classmethod
+    def resumable(cls, path: Path, kind: str = "run") -> RunDirectory:
+        """Open a directory of ``kind`` to continue its work, without what a killed process left.
+
+        Only a resume may delete temporaries: a reader (``report``) could otherwise delete
+        the half-written file of a process that is still writing.
+
+        Raises:
+            UserError: As :meth:`existing`.
+        """
+        directory = cls.existing(path, kind)
+        directory.remove_stale_temporaries()
+        return directory
+
+    def remove_stale_temporaries(self) -> None:
+        """Delete files a killed process left half-written (they never replaced a real one)."""
+        for folder in (self.path, *(p for p in self.path.iterdir() if p.is_dir())):
+            for stale in folder.glob(".*.tmp-*"):
+                stale.unlink(missing_ok=True)
+
+    def finish(self, manifest: dict[str, Any], written: list[Path]) -> None:
+        """Record a study as complete, with the files it wrote, in its manifest."""
+        manifest.update(status="complete", finished_utc=utc_now())
+        manifest["outputs"] = [Path(p).name for p in written]
+        self.write_manifest(manifest)
+
+    def read_manifest(self) -> dict[str, Any]:
+        """The run's manifest."""
+        try:
+            return json.loads((self.path / MANIFEST).read_text())
+        except (OSError, json.JSONDecodeError) as error:
+            raise UserError(f"cannot read {self.path / MANIFEST}: {error}") from None
+
+    def write_manifest(self, manifest: dict[str, Any]) -> None:
+        """Replace the manifest atomically."""
+        write_json(self.path / MANIFEST, manifest)
+
+    def _chunk_path(self, index: int) -> Path:
+        return self.path / CHUNKS / f"chunk-{index:06d}.npz"
+
+    def saved_chunks(self) -> list[int]:
+        """Indices of the chunks saved so far."""
+        folder = self.path / CHUNKS
+        if not folder.is_dir():
+            return []
+        return sorted(
+            int(match.group(1))
+            for match in map(_CHUNK_FILE.match, (p.name for p in folder.iterdir()))
+            if match
+        )
+
+    def save_chunk(self, index: int, outcomes: Outcomes) -> None:
+        """Save one chunk's outcomes atomically, in the layout of ``outcomes.npz``."""
+        write_npz(
+            self._chunk_path(index),
+            {
+                f"{channel}__{field}": getattr(outcomes, field)[row]
+                for row, channel in enumerate(outcomes.channels)
+                for field in FIELDS
+            },
+        )
+
+    def load_chunk(self, index: int, channels: tuple[str, ...], horizon: int) -> Outcomes:
+        """Read one saved chunk."""
+        return _read_outcomes(self._chunk_path(index), channels, horizon)
+
+    def write_outcomes(self, channels: tuple[str, ...], chunks: int, replications: int) -> None:
+        """Join the saved chunks into ``outcomes.npz``, one array and one chunk at a time.
+
+        With at most ``_OPEN_CHUNKS`` chunks, their files stay open while a domain's arrays
+        are written, so each is opened once per domain; with more (to bound the files open
+        at once), each is opened once per array.
+        """
+        keep_open = chunks <= _OPEN_CHUNKS
+        with atomic_file(self.path / OUTCOMES) as handle, NpzWriter(handle) as writer:
+            for channel in channels:
+                opened = [self._open_chunk(i) for i in range(chunks)] if keep_open else []
+                try:
+                    for field in FIELDS:
+                        key = f"{channel}__{field}"
+                        pieces = (
+                            (chunk[key] for chunk in opened)
+                            if keep_open
+                            else (self._read_chunk(i, key) for i in range(chunks))
+                        )
+                        writer.write(key, OUTCOME_DTYPES[field], replications, pieces)
+                finally:
+                    for chunk in opened:
+                        chunk.close()
+
+    def _open_chunk(self, index: int):
+        return np.load(self._chunk_path(index), allow_pickle=False)
+
+    def _read_chunk(self, index: int, key: str) -> np.ndarray:
+        with self._open_chunk(index) as chunk:
+            return chunk[key]
+
+    def read_outcomes(self, channels: tuple[str, ...], horizon: int) -> Outcomes:
+        """Read ``outcomes.npz``."""
+        return _read_outcomes(self.path / OUTCOMES, channels, horizon)
+
+    def remove_chunks(self) -> None:
+        """Delete the saved chunks once the outputs are written."""
+        shutil.rmtree(self.path / CHUNKS, ignore_errors=True)
+
+
+def _read_outcomes(path: Path, channels: tuple[str, ...], horizon: int) -> Outcomes:
+    with np.load(path, allow_pickle=False) as archive:
+        fields = [
+            np.stack([archive[f"{channel}__{field}"] for channel in channels]) for field in FIELDS
+        ]
+    return Outcomes(channels, horizon, *fields)

@@ -1,0 +1,312 @@
+"""Whole-scenario checks: names that must exist, months inside the run, values in range.
+
+The schema checks each value on its own; these checks need the whole resolved scenario
+(does the actor a channel names exist? does an event fall inside the run?). Every
+problem is reported with its file, line and key path, in file order.
+"""
+
+from __future__ import annotations
+
+from sim.errors import KeyPath, Problem, ScenarioError, did_you_mean
+from sim.months import iso_month, month_offset, parse_month
+from sim.scenario.problems import in_file_order, locate
+from sim.scenario.schema import (
+    CHANNEL_DEFAULTABLE,
+    CHANNEL_PARAMETERS,
+    Scenario,
+    SetEffect,
+    format_bounds,
+    sample_group_sizes,
+    support,
+)
+from sim.scenario.yamlfile import Locations
+
+
+class Checker:
+    """Whole-scenario checks: names that must exist, months inside the run, ranges."""
+
+    def __init__(self, scenario: Scenario, locations: Locations, check_months: bool) -> None:
+        self.s = scenario
+        self.locations = locations
+        self.check_months = check_months
+        self.problems: list[Problem] = []
+        self.start = parse_month(scenario.start)
+        self.variables = {
+            f"{actor}.{name}": variable
+            for actor, spec in scenario.actors.items()
+            for name, variable in spec.variables.items()
+        }
+
+    def problem(self, path: KeyPath, message: str, suggestion: str | None = None) -> None:
+        """Record a problem at ``path``."""
+        self.problems.append(Problem(locate(self.locations, path), path, message, suggestion))
+
+    def unknown(self, path: KeyPath, what: str, name: str, known: list[str]) -> None:
+        """Report a name that does not exist, e.g. ``what='unknown actor'``."""
+        self.problem(path, f"{what} '{name}'", did_you_mean(name, known))
+
+    def run(self) -> list[Problem]:
+        """Run every check; return the problems found."""
+        self.names()
+        self.sample_groups()
+        self.channels()
+        self.state()
+        self.events()
+        horizons = self.s.report_horizons
+        if horizons != sorted(set(horizons)):
+            self.problem(("report_horizons",), "report horizons must increase")
+        if horizons and horizons[-1] > self.s.horizon:
+            self.problem(
+                ("report_horizons",),
+                f"report horizon {horizons[-1]} is beyond the run's horizon of "
+                f"{self.s.horizon} months",
+            )
+        return self.problems
+
+    def sample_groups(self) -> None:
+        """Parameters drawn jointly from samples (a posterior) need samples of one size."""
+        for group, found in sample_group_sizes(self.s).items():
+            if len(found) > 1:
+                self.problem(
+                    (),
+                    f"empirical group '{group}' has samples of different sizes {sorted(found)}: "
+                    "every parameter of a group needs one value per draw",
+                )
+
+    def names(self) -> None:
+        """Actors and channels need distinct names; the alliance channel must exist."""
+        for name in set(self.s.actors) & set(self.s.channels):
+            self.problem(("channels", name), f"'{name}' names both an actor and a channel")
+        core = self.s.alliance_channel
+        if core is not None and core not in self.s.channels:
+            self.unknown(("alliance_channel",), "unknown channel", core, list(self.s.channels))
+
+    def variable_reference(self, path: KeyPath, reference: str) -> None:
+        """Report ``reference`` unless it names an existing ``actor.variable``."""
+        if reference in self.variables:
+            return
+        actor, _, variable = reference.partition(".")
+        if actor not in self.s.actors:
+            self.unknown(path, "unknown actor", actor, list(self.s.actors))
+        elif not variable:
+            self.problem(path, f"expected 'actor.variable', got '{reference}'")
+        else:
+            known = list(self.s.actors[actor].variables)
+            self.unknown(path, f"{actor} has no variable", variable, known)
+
+    def channels(self) -> None:
+        """Parties, desires, costs, spillover and defaults of every channel."""
+        defaults = self.s.channel_defaults
+        for name, channel in self.s.channels.items():
+            here = ("channels", name)
+            for party in channel.parties:
+                if party not in self.s.actors:
+                    self.unknown((*here, "parties"), "unknown actor", party, list(self.s.actors))
+            if channel.parties[0] == channel.parties[1]:
+                self.problem((*here, "parties"), "a channel needs two different parties")
+            for field in CHANNEL_DEFAULTABLE:
+                if getattr(channel, field) is None and getattr(defaults, field) is None:
+                    self.problem(
+                        here, f"no value for '{field}' here or in channel_defaults.{field}"
+                    )
+            for party in channel.desire:
+                if party not in channel.parties:
+                    self.problem(
+                        (*here, "desire", party),
+                        f"'{party}' is not a party of this channel; parties are "
+                        f"{', '.join(channel.parties)}",
+                        did_you_mean(party, channel.parties),
+                    )
+            for party in channel.parties:
+                if party not in channel.desire:
+                    self.problem((*here, "desire"), f"no desire given for party '{party}'")
+            for party, terms in channel.desire.items():
+                for term in terms:
+                    if term != "base":
+                        self.variable_reference((*here, "desire", party, term), term)
+            for term in channel.cost:
+                self.variable_reference((*here, "cost", term), term)
+            for source in channel.spillover:
+                if source not in self.s.channels:
+                    self.unknown(
+                        (*here, "spillover", source),
+                        "unknown channel",
+                        source,
+                        list(self.s.channels),
+                    )
+                elif source == name:
+                    self.problem((*here, "spillover", source), "a channel cannot feed itself")
+        for actor, spec in self.s.actors.items():
+            for variable, definition in spec.variables.items():
+                for channel in definition.responds_to:
+                    if channel not in self.s.channels:
+                        self.unknown(
+                            ("actors", actor, "variables", variable, "responds_to", channel),
+                            "unknown channel",
+                            channel,
+                            list(self.s.channels),
+                        )
+
+    def state(self) -> None:
+        """The start state: its month, and a value for every variable and channel."""
+        state = self.s.state
+        if state.month != self.s.start:
+            self.problem(
+                ("start",),
+                f"the run starts {self.s.start} but the state describes {state.month}; "
+                "extend a file that holds the state of the start month",
+            )
+        for actor, values in state.actors.items():
+            if actor not in self.s.actors:
+                self.unknown(
+                    ("state", "actors", actor), "unknown actor", actor, list(self.s.actors)
+                )
+                continue
+            known = self.s.actors[actor].variables
+            for variable, value in values.items():
+                path = ("state", "actors", actor, variable)
+                if variable not in known:
+                    self.unknown(path, f"{actor} has no variable", variable, list(known))
+                    continue
+                self.within(path, value, *known[variable].range, "the variable's range")
+        for actor, spec in self.s.actors.items():
+            for variable in spec.variables:
+                if variable not in state.actors.get(actor, {}):
+                    self.problem(
+                        ("actors", actor, "variables", variable),
+                        f"no value at the start for {actor}.{variable}: "
+                        f"add it under state.actors.{actor}",
+                    )
+        for channel in state.channels:
+            if channel not in self.s.channels:
+                self.unknown(
+                    ("state", "channels", channel),
+                    "unknown channel",
+                    channel,
+                    list(self.s.channels),
+                )
+        for channel in self.s.channels:
+            if channel not in state.channels:
+                self.problem(
+                    ("channels", channel),
+                    f"no state at the start for {channel}: add it under state.channels",
+                )
+
+    def month(self, path: KeyPath, value: str | int, relative: bool) -> None:
+        """Report a timing month before the start or (if checked) after the end."""
+        if isinstance(value, int):
+            offset = value
+        elif relative:
+            self.problem(
+                path,
+                "timing after another event counts months from it: give a number of "
+                f"months, not the date {value}",
+            )
+            return
+        else:
+            offset = month_offset(value, self.start)
+        if offset < 0:
+            self.problem(path, f"{value} is before the run starts ({self.s.start})")
+        elif self.check_months and offset > self.s.horizon:
+            end = iso_month(self.start + self.s.horizon)
+            self.problem(path, f"{value} is after the run ends ({end})")
+
+    def events(self) -> None:
+        """Timings, conditions and effects of every event."""
+        events = self.s.events
+        for name, event in events.items():
+            here = ("events", name)
+            relative = event.after is not None
+            timing = event.timing
+            for key in ("month", "window", "triangular"):
+                value = getattr(timing, key, None)
+                if value is None:
+                    continue
+                values = value if isinstance(value, tuple) else (value,)
+                for index, item in enumerate(values):
+                    path = (*here, "timing", key) + ((index,) if isinstance(value, tuple) else ())
+                    self.month(path, item, relative)
+                offsets = [month_offset(item, self.start) for item in values]
+                if offsets != sorted(offsets):
+                    self.problem((*here, "timing", key), "months must not decrease")
+            if event.after is not None and event.after.event not in events:
+                self.unknown(
+                    (*here, "after", "event"), "unknown event", event.after.event, list(events)
+                )
+            if event.after is not None and event.after.event == name:
+                self.problem((*here, "after", "event"), "an event cannot follow itself")
+            for index, other in enumerate(event.unless):
+                if other not in events:
+                    self.unknown((*here, "unless", index), "unknown event", other, list(events))
+                elif other == name:
+                    self.problem((*here, "unless", index), "an event cannot block itself")
+            for index, effect in enumerate(event.effects):
+                self.effect((*here, "effects", index), effect)
+        self.event_cycles()
+
+    def effect(self, path: KeyPath, effect) -> None:
+        """An effect's target exists, and a set value lies in the target's range."""
+        target = effect.target
+        owner, _, attribute = target.partition(".")
+        if owner in self.s.channels:
+            if attribute not in CHANNEL_PARAMETERS:
+                self.unknown(
+                    (*path, "target"), f"channel {owner} has no parameter", attribute,
+                    list(CHANNEL_PARAMETERS),
+                )  # fmt: skip
+            elif isinstance(effect, SetEffect):
+                low, high = CHANNEL_PARAMETERS[attribute]
+                self.within((*path, "set"), effect.set, low, high, f"{target}'s range")
+            return
+        if owner not in self.s.actors:
+            known = list(self.s.actors) + list(self.s.channels)
+            self.unknown((*path, "target"), "unknown actor or channel", owner, known)
+            return
+        self.variable_reference((*path, "target"), target)
+        if isinstance(effect, SetEffect) and target in self.variables:
+            self.within(
+                (*path, "set"), effect.set, *self.variables[target].range, f"{target}'s range"
+            )
+
+    def within(
+        self, path: KeyPath, value, low: float | None, high: float | None, what: str
+    ) -> None:
+        """Report ``value`` if it can fall outside [low, high] (None: unbounded)."""
+        lo, hi = support(value)
+        if (low is not None and lo < low) or (high is not None and hi > high):
+            self.problem(path, f"must lie in {what} {format_bounds(low, high)}")
+
+    def event_cycles(self) -> None:
+        """Events may not depend on each other in a cycle."""
+        events = self.s.events
+        graph = {name: event.depends_on for name, event in events.items()}
+        state: dict[str, int] = {}
+
+        def visit(name: str, trail: list[str]) -> None:
+            state[name] = 1
+            for other in graph.get(name, []):
+                if other not in graph:
+                    continue
+                if state.get(other) == 1:
+                    cycle = " -> ".join([*trail[trail.index(other) :], other])
+                    self.problem(
+                        ("events", name), f"events depend on each other in a cycle: {cycle}"
+                    )
+                elif other not in state:
+                    visit(other, [*trail, other])
+            state[name] = 2
+
+        for name in graph:
+            if name not in state:
+                visit(name, [name])
+
+
+def check_scenario(scenario: Scenario, locations: Locations, check_months: bool = True) -> None:
+    """Check the scenario as a whole.
+
+    Raises:
+        ScenarioError: Every problem found, in file order.
+    """
+    problems = Checker(scenario, locations, check_months).run()
+    if problems:
+        raise ScenarioError(in_file_order(problems))
