@@ -1,4 +1,4 @@
-"""Alliance-termination hazards (sim.hazards): panel, Brier score, fits and committed outputs."""
+"""Alliance-termination hazards (sim.calibration.hazards): panel, Brier score, fits and committed outputs."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim import hazards
-from sim.hazards import (
+from sim.calibration import hazards
+from sim.calibration.hazards import (
     ModelSpec,
     brier_scores,
     fit_hazards,
