@@ -14,16 +14,31 @@ import os
 import re
 import sys
 import threading
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, NoReturn
+from typing import NoReturn
 
-from sim.defaults import DEFAULT_CHUNK_SIZE, REPORT_FORMATS
-from sim.errors import RunInterrupted, ScenarioError, UserError, did_you_mean
+from sim.calibration.baserates import base_rates, write_base_rates
+from sim.calibration.documents import write_calibration
+from sim.calibration.fit import calibrate
+from sim.calibration.moments import Settings
+from sim.engine.executors import warm_up
+from sim.engine.options import DEFAULT_CHUNK_SIZE, RunOptions
+from sim.engine.runner import run
+from sim.errors import Advisory, RunInterrupted, ScenarioError, UserError, did_you_mean
 from sim.paths import CALIBRATION
-
-if TYPE_CHECKING:
-    from sim.scenario import Scenario
+from sim.reports import figures
+from sim.reports.report import REPORT_FORMATS, write_reports
+from sim.reports.tables import terminal_table
+from sim.results import load_run
+from sim.scenario import Scenario, load_scenario, load_yaml, override, scenario_hash
+from sim.scenario.schema import file_schema, resolved_schema
+from sim.scenario.sweepfile import Sweep, is_sweep_file, load_sweep
+from sim.studies.compare import compare
+from sim.studies.paper import PAPER_REPLICATIONS, paper
+from sim.studies.sensitivity import sensitivity
+from sim.studies.sweep import MAX_POINTS, design_size, sweep
 
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
@@ -51,10 +66,8 @@ def _seed(text: str) -> int:
 
 def _command_run(args: argparse.Namespace) -> int:
     _warm_up(args)
-    from sim.engine.runner import run
-    from sim.scenario import load_scenario
 
-    options = _study_options(args)
+    options = _run_options(args)
     if args.scenario is None and args.resume is None:
         raise UserError("give a scenario file to run, or --resume DIR")
     scenario = load_scenario(args.scenario) if args.scenario else None
@@ -67,11 +80,10 @@ def _command_run(args: argparse.Namespace) -> int:
         threading.Thread(target=_prepare_figures, daemon=True).start()
     result = run(
         scenario,
+        options,
         horizon=args.horizon,
         meanwhile=lambda finished: _reports(finished, args.format),
-        **options,
     )
-    from sim.reports.tables import terminal_table
 
     print(terminal_table(result))
     print(f"\nwrote {result.directory}")
@@ -79,21 +91,16 @@ def _command_run(args: argparse.Namespace) -> int:
 
 
 def _reports(result, formats: tuple[str, ...]) -> list[Path]:
-    from sim.reports.report import write_reports
 
     return write_reports(result, formats=formats, record=False)
 
 
 def _prepare_figures() -> None:
-    from sim.reports import figures
 
     figures.prepare()
 
 
 def _command_report(args: argparse.Namespace) -> int:
-    from sim.reports.report import write_reports
-    from sim.reports.tables import terminal_table
-    from sim.results import load_run
 
     result = load_run(args.directory)
     written = write_reports(result, formats=args.format)
@@ -104,27 +111,25 @@ def _command_report(args: argparse.Namespace) -> int:
 
 def _command_paper(args: argparse.Namespace) -> int:
     _warm_up(args)
-    from sim.studies.paper import PAPER_REPLICATIONS, paper
 
     files = args.scenarios or sorted(Path("scenarios").glob("*.yaml"))
-    written = paper(
-        [Path(f) for f in files],
-        Path(args.out),
+    options = RunOptions.of(
         replications=args.replications or PAPER_REPLICATIONS,
         workers=args.workers,
         progress=not args.quiet,
     )
+    written = paper([Path(f) for f in files], Path(args.out), options, force=args.force)
     print(f"wrote {len(written)} files in {args.out}")
     return 0
 
 
 def _command_calibrate(args: argparse.Namespace) -> int:
-    from sim.calibration.baserates import base_rates, write_base_rates
-    from sim.calibration.documents import write_calibration
-    from sim.calibration.fit import calibrate
-    from sim.calibration.moments import Settings
 
     out = Path(args.out)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise UserError(f"cannot create {out}: {error.strerror}") from None
     rates = Path(args.base_rates)
     if args.atop or args.task == "base-rates":
         if not args.atop:
@@ -156,22 +161,32 @@ def _formats(text: str) -> tuple[str, ...]:
 
 def with_posterior(scenario: Scenario, posterior: Path) -> Scenario:
     """The scenario with parameters drawn from a posterior sample file (a scenario fragment)."""
-    from sim.scenario import override
-    from sim.scenario.yamlfile import load_yaml
-
     data, _ = load_yaml(posterior)
     if not isinstance(data, dict):
         raise UserError(f"{posterior}: expected a scenario fragment of empirical samples")
     return override(scenario, data)
 
 
-def _command_validate(args: argparse.Namespace) -> int:
-    from sim.scenario import load_scenario, scenario_hash
+def _validate_file(file: str) -> str:
+    """Check a scenario or sweep file; the line to print when it is valid."""
+    if is_sweep_file(Path(file)):
+        spec, base = load_sweep(file)
+        return (
+            f"ok: {file} (sweep {spec.name}: {design_size(spec):,} points over "
+            f"{len(spec.parameters)} parameters of {base.name})"
+        )
+    scenario = load_scenario(file)
+    return (
+        f"ok: {file} ({scenario.name}: {len(scenario.channels)} channels, "
+        f"{len(scenario.events)} events, sha256 {scenario_hash(scenario)[:12]})"
+    )
 
+
+def _command_validate(args: argparse.Namespace) -> int:
     failed = 0
     for file in args.files:
         try:
-            scenario = load_scenario(file)
+            print(_validate_file(file))
         except ScenarioError as error:
             failed += 1
             print(f"error: {file}\n{error}", file=sys.stderr)
@@ -183,11 +198,6 @@ def _command_validate(args: argparse.Namespace) -> int:
                     "scenarios extend, validate those instead)",
                     file=sys.stderr,
                 )
-            continue
-        print(
-            f"ok: {file} ({scenario.name}: {len(scenario.channels)} channels, "
-            f"{len(scenario.events)} events, sha256 {scenario_hash(scenario)[:12]})"
-        )
     if failed:
         print(f"{failed} of {len(args.files)} files have errors", file=sys.stderr)
         return EXIT_USAGE
@@ -195,9 +205,8 @@ def _command_validate(args: argparse.Namespace) -> int:
 
 
 def _command_schema(args: argparse.Namespace) -> int:
-    from sim.scenario.schema import file_schema, resolved_schema
-    from sim.scenario.sweepfile import Sweep
-
+    if args.sweep and args.resolved:
+        raise UserError("--resolved applies to scenario files; a sweep file has one schema")
     if args.sweep:
         schema = Sweep.model_json_schema()
         schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
@@ -210,8 +219,6 @@ def _command_schema(args: argparse.Namespace) -> int:
 def _warm_up(args: argparse.Namespace) -> None:
     local = getattr(args, "executor", "local") == "local" and not getattr(args, "scheduler", None)
     if local and args.workers != 1:
-        from sim.engine.executors import warm_up
-
         warm_up()
 
 
@@ -226,7 +233,6 @@ def _add_run_options(
     parser.add_argument(
         "--chunk-size",
         type=_positive,
-        default=DEFAULT_CHUNK_SIZE,
         help=f"replications per chunk (default {DEFAULT_CHUNK_SIZE}); part of what fixes the "
         "random numbers",
     )
@@ -249,60 +255,57 @@ def _add_run_options(
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
-def _study_options(args: argparse.Namespace) -> dict:
+def _run_options(args: argparse.Namespace) -> RunOptions:
+    """The run options of a simulating command's arguments."""
     if args.resume and args.out:
-        raise UserError("--resume continues the run in its own directory: drop --out")
-    return {
-        "replications": args.replications,
-        "seed": args.seed,
-        "chunk_size": args.chunk_size,
-        "workers": args.workers,
-        "executor": args.executor,
-        "scheduler": args.scheduler,
-        "out": None if args.resume else args.out or "default",
-        "resume": args.resume,
-        "force": args.force,
-        "progress": not args.quiet,
-    }
+        raise UserError("--resume continues in its own directory: drop --out")
+    return RunOptions.of(
+        replications=args.replications,
+        seed=args.seed,
+        chunk_size=args.chunk_size,
+        workers=args.workers,
+        executor=args.executor,
+        scheduler=args.scheduler,
+        out=None if args.resume else args.out or "default",
+        resume=args.resume,
+        force=args.force,
+        progress=not args.quiet,
+    )
 
 
 def _command_compare(args: argparse.Namespace) -> int:
     _warm_up(args)
-    from sim.scenario import load_scenario
-    from sim.studies.compare import compare
 
     if args.resume is None and len(args.scenarios) + bool(args.baseline) < 2:
         raise UserError("give at least two scenario files to compare")
     scenarios = [load_scenario(f) for f in args.scenarios]
     baseline = load_scenario(args.baseline) if args.baseline else None
-    table = compare(scenarios, baseline, horizon=args.horizon, **_study_options(args))
-    directory = Path(table.attrs["directory"])
-    print((directory / "comparison.md").read_text())
-    print(f"wrote {directory}")
+    comparison = compare(scenarios, baseline, _run_options(args), horizon=args.horizon)
+    print((comparison.directory / "comparison.md").read_text())
+    print(f"wrote {comparison.directory}")
     return 0
 
 
 def _command_sweep(args: argparse.Namespace) -> int:
     _warm_up(args)
-    from sim.studies.sweep import sweep
 
-    table = sweep(args.sweep, **_study_options(args))
-    points = table.point.nunique()
-    print(f"{table.attrs['sweep']}: {points} points; P(alive) over the points:")
-    for domain, horizon in table.attrs["outputs"]:
-        here = table[(table.domain == domain) & (table.horizon == horizon)].p_survive
-        print(f"  {domain} at {horizon} months: {here.min():.2f} to {here.max():.2f}")
-    print(f"wrote {table.attrs['directory']}")
+    result = sweep(args.sweep, _run_options(args), max_points=args.max_points)
+    table = result.table
+    print(f"{result.sweep.name}: {result.points} points; P(alive) over the points:")
+    for output in result.sweep.outputs:
+        here = table[(table.domain == output.domain) & (table.horizon == output.horizon)]
+        low, high = here.p_survive.min(), here.p_survive.max()
+        print(f"  {output.domain} at {output.horizon} months: {low:.2f} to {high:.2f}")
+    print(f"wrote {result.directory}")
     return 0
 
 
 def _command_sensitivity(args: argparse.Namespace) -> int:
     _warm_up(args)
-    from sim.studies.sensitivity import sensitivity
 
-    table = sensitivity(args.sweep, **_study_options(args))
-    print((Path(table.attrs["directory"]) / "sensitivity.md").read_text())
-    print(f"wrote {table.attrs['directory']}")
+    result = sensitivity(args.sweep, _run_options(args))
+    print((result.directory / "sensitivity.md").read_text())
+    print(f"wrote {result.directory}")
     return 0
 
 
@@ -376,6 +379,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sweep_parser.add_argument("sweep", nargs="?", help="sweep YAML file (optional with --resume)")
     _add_run_options(sweep_parser, "sweep", "results/sweep-<name>-<UTC time>")
+    sweep_parser.add_argument(
+        "--max-points",
+        type=_positive,
+        default=MAX_POINTS,
+        help=f"refuse a design of more points (default {MAX_POINTS:,})",
+    )
     sweep_parser.set_defaults(handler=_command_sweep)
 
     sensitivity_parser = commands.add_parser(
@@ -438,6 +447,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     paper_parser.add_argument("--workers", type=_positive, help="worker processes")
     paper_parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    paper_parser.add_argument(
+        "--force",
+        action="store_true",
+        help="overwrite tables in --out made with other settings (replications, seed)",
+    )
     paper_parser.set_defaults(handler=_command_paper)
 
     validate_parser = commands.add_parser(
@@ -446,7 +460,9 @@ def build_parser() -> argparse.ArgumentParser:
         description="Resolve and validate scenario files; print every problem with its "
         "file, line and key path. Exit status 2 if any file has errors.",
     )
-    validate_parser.add_argument("files", nargs="+", metavar="FILE", help="scenario YAML files")
+    validate_parser.add_argument(
+        "files", nargs="+", metavar="FILE", help="scenario or sweep YAML files"
+    )
     validate_parser.set_defaults(handler=_command_validate)
 
     schema_parser = commands.add_parser(
@@ -480,12 +496,25 @@ def _refuse_unknown(command_parser: argparse.ArgumentParser, unknown: list[str])
     command_parser.error("unrecognized arguments: " + " ".join(notes))
 
 
+def _print_advisory(message, category, filename, lineno, file=None, line=None) -> None:
+    """Show an :class:`~sim.errors.Advisory` as a note on stderr; other warnings as usual."""
+    if issubclass(category, Advisory):
+        print(f"alliance-sim: note: {message}", file=sys.stderr)
+    else:
+        _show_warning(message, category, filename, lineno, file, line)
+
+
+_show_warning = warnings.showwarning
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit status."""
     parser = build_parser()
     args, unknown = parser.parse_known_args(argv)
     if unknown:
         _refuse_unknown(args.command_parser, unknown)
+    warnings.showwarning = _print_advisory
+    warnings.simplefilter("always", Advisory)
     try:
         return args.handler(args)
     except RunInterrupted as stopped:

@@ -63,6 +63,14 @@ class Problem:
         return text
 
 
+class Advisory(UserWarning):
+    """Something in what the user asked for that is allowed but almost surely a mistake.
+
+    The CLI prints it on stderr as a note and carries on (exit status 0); Python callers
+    see an ordinary warning.
+    """
+
+
 class UserError(Exception):
     """An error in what the user asked for; the CLI prints it and exits with status 2."""
 
@@ -76,15 +84,26 @@ class ScenarioError(UserError):
 
 
 class RunInterrupted(UserError):
-    """A run stopped by Ctrl-C; its finished chunks are saved and it can be resumed."""
+    """A run or study stopped by Ctrl-C; what it finished is saved and it can be resumed.
 
-    def __init__(self, directory: Path | None, done: int, total: int) -> None:
+    The CLI exits with status 130.
+    """
+
+    def __init__(
+        self,
+        directory: Path | None,
+        done: int,
+        total: int,
+        *,
+        unit: str = "chunks",
+        command: str = "alliance-sim run",
+    ) -> None:
         self.directory = directory
         if directory is None:
-            message = f"interrupted after {done} of {total} chunks (nothing was saved)"
+            message = f"interrupted after {done} of {total} {unit} (nothing was saved)"
         else:
             message = (
-                f"interrupted: {done} of {total} chunks are saved in {directory}; "
-                f"continue with: alliance-sim run --resume {directory}"
+                f"interrupted: {done} of {total} {unit} are saved in {directory}; "
+                f"continue with: {command} --resume {directory}"
             )
         super().__init__(message)

@@ -10,7 +10,10 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import os
+import select
 import signal
+import threading
+import time
 from collections.abc import Callable, Hashable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass
@@ -19,7 +22,8 @@ from typing import TYPE_CHECKING, Any
 
 from sim.errors import UserError
 
-if TYPE_CHECKING:  # the command line imports this module before anything heavy
+if TYPE_CHECKING:
+    from sim.engine.options import RunOptions
     from sim.model.outcomes import Outcomes
     from sim.scenario import Scenario
 
@@ -31,7 +35,8 @@ class ChunkTask:
     """One chunk to simulate: which job it belongs to, and what fixes its numbers."""
 
     job: Hashable
-    scenario: Scenario  # its seed is the run's
+    scenario: Scenario
+    seed: int
     index: int
     size: int
 
@@ -42,14 +47,6 @@ DASK_MISSING = (
     "the dask executor needs Dask: install the 'dask' extra, "
     "pip install 'alliance-sim[dask]' (or: pip install 'dask[distributed]')"
 )
-
-
-def default_workers() -> int:
-    """All the cores this process may use."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:
-        return os.cpu_count() or 1
 
 
 class InProcess:
@@ -65,25 +62,56 @@ class InProcess:
     ) -> Iterator[tuple[ChunkTask, Outcomes]]:
         """Yield ``(task, outcomes)`` as chunks finish."""
         for task in tasks:
-            yield task, function(task.scenario, task.scenario.seed, task.index, task.size)
+            yield task, function(task.scenario, task.seed, task.index, task.size)
 
     def close(self) -> None:
         """Nothing to release."""
 
 
-def _ignore_interrupt() -> None:
+def _watch_parent(parent: int) -> None:
+    """Exit when ``parent`` (the process that started the pool) is gone.
+
+    Workers are children of the fork server, not of the run's process: if the run is
+    killed (``kill -9``), nothing else tells them to stop, and they would live on.
+    """
+    try:
+        handle = os.pidfd_open(parent)
+    except (AttributeError, OSError):
+        handle = None
+    while True:
+        if handle is not None:
+            select.select([handle], [], [])  # readable once the process has exited
+            os._exit(1)
+        time.sleep(1.0)
+        try:
+            os.kill(parent, 0)
+        except ProcessLookupError:
+            os._exit(1)
+        except PermissionError:
+            pass
+
+
+def _start_worker(parent: int) -> None:
+    """Set up a pool worker: leave Ctrl-C to the parent, and die with it."""
     # Ctrl-C goes to the whole process group; the parent handles it and stops the pool.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
 
 
 def warm_up() -> None:
     """Start the server that forks local workers before they are needed.
 
     It then loads the model's libraries while this process loads its own, which saves a
-    second or two on every run with a local pool.
+    second or two on every run with a local pool. The server is started with Ctrl-C
+    ignored (a disposition a new program inherits), so that an interrupt while it starts
+    stops only the run, which handles it, and never the server half-way.
     """
     _forkserver()
-    forkserver.ensure_running()
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        forkserver.ensure_running()
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def _forkserver() -> multiprocessing.context.BaseContext:
@@ -100,8 +128,9 @@ class LocalPool:
 
     def __init__(self, workers: int) -> None:
         self.workers = workers
+        warm_up()
         self._pool = ProcessPoolExecutor(
-            workers, mp_context=_forkserver(), initializer=_ignore_interrupt
+            workers, mp_context=_forkserver(), initializer=_start_worker, initargs=(os.getpid(),)
         )
 
     def map_unordered(
@@ -114,7 +143,7 @@ class LocalPool:
             while waiting and len(running) < 2 * self.workers:
                 task = waiting.pop()
                 future = self._pool.submit(
-                    function, task.scenario, task.scenario.seed, task.index, task.size
+                    function, task.scenario, task.seed, task.index, task.size
                 )
                 running[future] = task
             done, _ = wait(running, return_when=FIRST_COMPLETED)
@@ -140,6 +169,11 @@ class DaskCluster:
         if scheduler:
             try:
                 self._client = Client(scheduler, timeout="20s")
+            except ValueError as error:
+                raise UserError(
+                    f"not a Dask scheduler address: {scheduler!r} ({error}); "
+                    "expected, for example, tcp://10.0.0.5:8786"
+                ) from None
             except (OSError, TimeoutError) as error:
                 raise UserError(
                     f"cannot reach the Dask scheduler at {scheduler}: {error}"
@@ -176,7 +210,7 @@ class DaskCluster:
                 # Ship each scenario to the workers once, not with every chunk.
                 shared[task.job] = self._client.scatter(task.scenario, broadcast=True)
             future = self._client.submit(
-                function, shared[task.job], task.scenario.seed, task.index, task.size, pure=False
+                function, shared[task.job], task.seed, task.index, task.size, pure=False
             )
             submitted[future.key] = task
             queue.add(future)
@@ -197,22 +231,18 @@ class DaskCluster:
             self._cluster = None
 
 
-def make_executor(
-    kind: str, workers: int, scheduler: str | None, chunks: int
-) -> InProcess | LocalPool | DaskCluster:
-    """The executor for a run of ``chunks`` chunks.
+Executor = InProcess | LocalPool | DaskCluster
 
-    Args:
-        kind: ``"local"`` or ``"dask"``; a scheduler address implies ``"dask"``.
-        workers: Worker processes (local pool or new local Dask cluster).
-        scheduler: Address of an existing Dask scheduler, e.g. ``tcp://10.0.0.5:8786``.
-        chunks: Chunks left to run; a local run with one chunk or one worker stays
-            in this process.
+
+def make_executor(options: RunOptions, chunks: int) -> Executor:
+    """The executor the options ask for, for a run of ``chunks`` chunks.
+
+    A scheduler address implies Dask; a local run with one chunk or one worker stays in
+    this process.
     """
-    if scheduler or kind == "dask":
-        return DaskCluster(scheduler, workers)
-    if kind != "local":
-        raise UserError(f"unknown executor {kind!r}; expected 'local' or 'dask'")
+    workers = options.worker_count()
+    if options.scheduler or options.executor == "dask":
+        return DaskCluster(options.scheduler, workers)
     if workers <= 1 or chunks <= 1:
         return InProcess()
     return LocalPool(min(workers, chunks))

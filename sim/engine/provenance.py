@@ -1,4 +1,9 @@
-"""Provenance of a run: package versions, the code's git commit, the machine, the time."""
+"""Provenance: what produced a result (packages, git commit, machine, time) and its manifest.
+
+Every run and study directory holds a ``manifest.json`` built by :func:`new_manifest`:
+its kind and format version, its status, the settings beside the scenario, the
+provenance, and the sessions that worked on it.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +14,13 @@ import socket
 import subprocess
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from sim.engine.executors import Executor
+    from sim.engine.options import RunSettings
+
+FORMAT_VERSION = 1
 
 PACKAGES = ("alliance-sim", "mesa", "numpy", "scipy", "pandas", "pydantic", "pyyaml")
 
@@ -54,3 +66,35 @@ def machine() -> dict[str, str]:
 def utc_now() -> str:
     """The current time in UTC, ISO 8601 to the second."""
     return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def new_manifest(kind: str, settings: RunSettings, **content: Any) -> dict[str, Any]:
+    """The first manifest of a run or study of ``kind`` (``run``, ``comparison``, ...).
+
+    Args:
+        kind: What the directory holds; recorded in ``format`` so that each command can
+            recognise the others' directories.
+        settings: Replications, seed and chunk size, recorded beside the scenario.
+        **content: What the kind records besides (its scenario or scenarios, ...).
+    """
+    return {
+        "format": f"alliance-sim {kind} {FORMAT_VERSION}",
+        "status": "running",
+        **content,
+        "seed": settings.seed,
+        "replications": settings.replications,
+        "chunk_size": settings.chunk_size,
+        "packages": package_versions(),
+        "git": git_state(),
+        "started_utc": utc_now(),
+        "finished_utc": None,
+        "sessions": [],
+        "outputs": [],
+    }
+
+
+def start_session(manifest: dict[str, Any], executor: Executor) -> None:
+    """Record in the manifest a session starting now, on ``executor``, on this machine."""
+    session = {"started_utc": utc_now(), "finished_utc": None}
+    session.update(executor=executor.name, workers=executor.workers, **machine())
+    manifest["sessions"].append(session)

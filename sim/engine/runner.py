@@ -2,10 +2,10 @@
 
 Replications are split into fixed-size chunks; chunk k covers replications
 ``[k·chunk_size, (k+1)·chunk_size)`` and draws every random number from streams
-derived from ``SeedSequence(seed)`` and k (see :mod:`sim.streams`), so results depend
-on the scenario, the seed and the chunk size, never on how many workers run the chunks
-or where. Each finished chunk is reduced to sufficient statistics (life tables, counts
-of domains alive) and, for a run with a directory, saved at once; the outputs are
+derived from ``SeedSequence(seed)`` and k (see :mod:`sim.model.streams`), so results
+depend on the scenario, the seed and the chunk size, never on how many workers run the
+chunks or where. Each finished chunk is reduced to sufficient statistics (life tables,
+counts of domains alive) and, for a run with a directory, saved at once; the outputs are
 assembled from the saved chunks at the end, so memory does not grow with the number of
 replications and an interrupted run resumes where it stopped.
 """
@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import sys
 import threading
+import warnings
 from collections.abc import Callable, Hashable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,31 +23,19 @@ from typing import Any
 from threadpoolctl import threadpool_limits
 from tqdm import tqdm
 
-from sim.defaults import DEFAULT_CHUNK_SIZE
-from sim.engine.executors import (
-    ChunkTask,
-    DaskCluster,
-    InProcess,
-    LocalPool,
-    default_workers,
-    make_executor,
-)
-from sim.engine.provenance import git_state, machine, package_versions, utc_now
-from sim.errors import RunInterrupted, UserError
+from sim.engine.executors import ChunkTask, Executor, make_executor
+from sim.engine.options import RunOptions, RunSettings
+from sim.engine.provenance import new_manifest, start_session, utc_now
+from sim.errors import Advisory, RunInterrupted, UserError
 from sim.model.outcomes import Outcomes
 from sim.model.streams import chunk_sizes
 from sim.results.result import RunResult, manifest_scenario
-from sim.results.rundir import OUTCOMES, SURVIVAL, RunDirectory, default_directory
-from sim.scenario import (
-    Scenario,
-    scenario_files,
-    scenario_hash,
-    with_run_settings,
-)
+from sim.results.rundir import OUTCOMES, SURVIVAL, DirectoryLock, RunDirectory, output_path
+from sim.scenario import Scenario, scenario_files, scenario_hash, with_horizon
 from sim.stats.survival import Summary
 from sim.storage import write_text
 
-RESULTS = Path("results")
+RUN = "run"  # the kind of a run directory, in its manifest's format
 
 
 def simulate_chunk(scenario: Scenario, seed: int, chunk_index: int, size: int) -> Outcomes:
@@ -55,8 +44,6 @@ def simulate_chunk(scenario: Scenario, seed: int, chunk_index: int, size: int) -
     BLAS is held to one thread so a chunk's numbers cannot depend on how many threads
     a matrix product happens to use in the process that runs it.
     """
-    # Imported here: the process that coordinates a pool never runs the model, and the
-    # model's libraries (Mesa, scipy.stats) take over a second to import.
     from sim.model.model import AllianceModel
 
     with threadpool_limits(limits=1):
@@ -86,31 +73,7 @@ class _Background:
             raise self._error
 
 
-def _manifest(scenario: Scenario, chunk_size: int) -> dict[str, Any]:
-    return {
-        "format": "alliance-sim run 1",
-        "status": "running",
-        "scenario_name": scenario.name,
-        "scenario_sha256": scenario_hash(scenario),
-        "scenario_files": list(scenario_files(scenario)),
-        "scenario": scenario.model_dump(mode="json"),
-        "seed": scenario.seed,
-        "replications": scenario.replications,
-        "horizon": scenario.horizon,
-        "start": scenario.start,
-        "chunk_size": chunk_size,
-        "chunks": len(chunk_sizes(scenario.replications, chunk_size)),
-        "channels": list(scenario.channels),
-        "packages": package_versions(),
-        "git": git_state(),
-        "started_utc": utc_now(),
-        "finished_utc": None,
-        "sessions": [],
-        "outputs": [],
-    }
-
-
-def _progress_bar(total: int, description: str, shown: bool, initial: int = 0) -> tqdm:
+def progress_bar(total: int, description: str, shown: bool, initial: int = 0) -> tqdm:
     """Replications done, on stderr; it appears only for work that lasts over a second."""
     return tqdm(
         total=total,
@@ -125,108 +88,121 @@ def _progress_bar(total: int, description: str, shown: bool, initial: int = 0) -
     )
 
 
-def _resumed(directory: RunDirectory, scenario: Scenario | None, settings: dict[str, Any]):
+def _run_manifest(scenario: Scenario, settings: RunSettings) -> dict[str, Any]:
+    return new_manifest(
+        RUN,
+        settings,
+        scenario_name=scenario.name,
+        scenario_sha256=scenario_hash(scenario),
+        scenario_files=list(scenario_files(scenario)),
+        scenario=scenario.model_dump(mode="json"),
+        horizon=scenario.horizon,
+        start=scenario.start,
+        chunks=len(chunk_sizes(settings.replications, settings.chunk_size)),
+        channels=list(scenario.channels),
+    )
+
+
+def _resumed(
+    directory: RunDirectory, scenario: Scenario | None, options: RunOptions, horizon: int | None
+) -> tuple[dict[str, Any], Scenario]:
+    """The manifest and scenario of a run to resume, refusing settings that differ."""
     manifest = directory.read_manifest()
     if manifest.get("status") == "complete":
         raise UserError(
             f"{directory.path} is a finished run: nothing to resume "
             f"(rebuild its reports with: alliance-sim report {directory.path})"
         )
+    options.check_resume(manifest, horizon)
     resolved = manifest_scenario(manifest)
     if scenario_hash(resolved) != manifest["scenario_sha256"]:
         raise UserError(f"{directory.path}: the manifest's scenario does not match its hash")
     if scenario is not None:
-        asked = with_run_settings(scenario, **settings)
+        asked = with_horizon(scenario, horizon) if horizon else scenario
         if scenario_hash(asked) != manifest["scenario_sha256"]:
-            raise UserError(
-                f"{directory.path} holds a run of a different scenario or settings "
-                f"(sha256 {manifest['scenario_sha256'][:12]}, asked {scenario_hash(asked)[:12]}); "
-                "resume without changing the scenario, replications, seed or horizon"
+            warnings.warn(
+                f"the scenario differs from the one {directory.path} was started with "
+                f"(edited since?): resuming with the stored scenario "
+                f"(sha256 {manifest['scenario_sha256'][:12]})",
+                Advisory,
+                stacklevel=3,
             )
     return manifest, resolved
 
 
 def run(
     scenario: Scenario | None = None,
+    options: RunOptions | None = None,
     *,
-    replications: int | None = None,
-    seed: int | None = None,
     horizon: int | None = None,
-    chunk_size: int = DEFAULT_CHUNK_SIZE,
-    workers: int | None = None,
-    executor: str = "local",
-    scheduler: str | None = None,
-    out: str | Path | None = None,
-    resume: str | Path | None = None,
-    force: bool = False,
-    progress: bool = False,
     meanwhile: Callable[[RunResult], list[Path]] | None = None,
+    **changes: Any,
 ) -> RunResult:
     """Run a scenario's replications and collect their outcomes and survival.
 
     Args:
         scenario: A resolved scenario (see :func:`sim.load_scenario`); may be omitted when
             resuming.
-        replications: Number of replications (default: the scenario's).
-        seed: Run seed (default: the scenario's).
+        options: How to run (:class:`~sim.engine.options.RunOptions`); its fields may also
+            be given as keywords (``replications=20_000, seed=7, workers=2, out=...``).
         horizon: Months to simulate (default: the scenario's).
-        chunk_size: Replications per chunk; with the seed it fixes every random number.
-        workers: Worker processes (default: all cores).
-        executor: ``"local"`` (process pool) or ``"dask"``.
-        scheduler: Address of a Dask scheduler (implies the dask executor); without it
-            ``executor="dask"`` starts a local Dask cluster.
-        out: Run directory to write; None keeps the run in memory. ``"default"`` picks
-            ``results/<scenario>-<UTC time>``.
-        resume: A run directory to continue; settings come from its manifest.
-        force: Replace ``out`` if it is an existing run directory.
-        progress: Show a progress bar on stderr.
         meanwhile: For a run with a directory, called with the result while the outcomes
             file is being written (to draw reports, say); the files it returns are listed
             in the manifest.
+        **changes: Fields of :class:`~sim.engine.options.RunOptions`.
 
     Returns:
         The run's results.
 
     Raises:
-        UserError: Bad settings, an existing ``out`` without ``force``, a resume that does
-            not match, or an interrupted run (:class:`RunInterrupted`).
+        UserError: Bad options, an existing ``out`` without ``force``, a directory another
+            process is using, a resume whose settings differ, or an interrupted run
+            (:class:`RunInterrupted`).
     """
-    settings = {"replications": replications, "seed": seed, "horizon": horizon}
-    if resume is not None:
-        directory: RunDirectory | None = RunDirectory.resumable(Path(resume))
-        manifest, scenario = _resumed(directory, scenario, settings)
-        chunk_size = manifest["chunk_size"]
+    options = RunOptions.of(options, **changes)
+    lock: DirectoryLock | None = None
+    directory: RunDirectory | None = None
+    if options.resume is not None:
+        path = Path(options.resume)
+        lock = DirectoryLock(path)
+        lock.acquire()
+        try:
+            directory = RunDirectory.resumable(path, RUN)
+            manifest, scenario = _resumed(directory, scenario, options, horizon)
+        except BaseException:
+            lock.release()
+            raise
+        settings = RunSettings.from_manifest(manifest)
     elif scenario is None:
         raise UserError("give a scenario to run, or a run directory to resume")
     else:
-        if chunk_size < 1:
-            raise UserError(f"chunk size must be at least 1, got {chunk_size}")
-        scenario = with_run_settings(scenario, **settings)
-        manifest = _manifest(scenario, chunk_size)
-        directory = None
-
-    sizes = chunk_sizes(scenario.replications, chunk_size)
-    saved = directory.saved_chunks() if directory else []
-    done = set(saved)
-    tasks = [
-        ChunkTask(scenario.name, scenario, i, size) for i, size in enumerate(sizes) if i not in done
-    ]
-    # The executor starts before anything is written: a missing or unreachable cluster
-    # leaves no run directory behind.
-    pool = make_executor(executor, workers or default_workers(), scheduler, len(tasks))
-    if resume is None and out is not None:
-        try:
-            if str(out) == "default":
-                out = default_directory(RESULTS, scenario.name, manifest["started_utc"])
-            directory = RunDirectory.create(Path(out), force)
-            directory.write_manifest(manifest)
-        except BaseException:
-            pool.close()
-            raise
+        scenario = with_horizon(scenario, horizon) if horizon else scenario
+        settings = options.settings(scenario.replications, scenario.seed)
+        manifest = _run_manifest(scenario, settings)
     try:
-        return _simulate(
-            scenario, manifest, directory, sizes, saved, tasks, pool, progress, meanwhile
-        )
+        sizes = chunk_sizes(settings.replications, settings.chunk_size)
+        saved = directory.saved_chunks() if directory else []
+        done = set(saved)
+        tasks = [
+            ChunkTask(scenario.name, scenario, settings.seed, i, size)
+            for i, size in enumerate(sizes)
+            if i not in done
+        ]
+        # The executor starts before anything is written: a missing or unreachable cluster
+        # leaves no run directory behind.
+        pool = make_executor(options, len(tasks))
+        try:
+            if directory is None and options.out is not None:
+                path = output_path(options.out, scenario.name, manifest["started_utc"])
+                lock = DirectoryLock(path)
+                lock.acquire()
+                directory = RunDirectory.create(path, options.force, manifest=manifest)
+            return _simulate(
+                scenario, settings, manifest, directory, sizes, saved, tasks, pool, options,
+                meanwhile,
+            )  # fmt: skip
+        finally:
+            pool.close()
     except RunInterrupted:
         raise
     except UserError as error:
@@ -237,18 +213,20 @@ def run(
             f"continue it with: alliance-sim run --resume {directory.path}"
         ) from None
     finally:
-        pool.close()
+        if lock is not None:
+            lock.release()
 
 
 def _simulate(
     scenario: Scenario,
+    settings: RunSettings,
     manifest: dict[str, Any],
     directory: RunDirectory | None,
     sizes: list[int],
     saved: list[int],
     tasks: list[ChunkTask],
-    pool: InProcess | LocalPool | DaskCluster,
-    progress: bool,
+    pool: Executor,
+    options: RunOptions,
     meanwhile: Callable[[RunResult], list[Path]] | None,
 ) -> RunResult:
     """Run the chunks, then write the outputs: the body of :func:`run`."""
@@ -257,11 +235,14 @@ def _simulate(
     for index in saved:
         part = Summary.from_outcomes(directory.load_chunk(index, channels, scenario.horizon))
         summary = part if summary is None else summary + part
-    session = {"started_utc": utc_now(), "executor": pool.name, "workers": pool.workers}
-    session.update(machine())
+    # The session is recorded as it starts: one that is killed stays in the manifest,
+    # unfinished, beside the session that resumes it.
+    start_session(manifest, pool)
+    if directory is not None:
+        directory.write_manifest(manifest)
     parts: dict[int, Outcomes] = {}
     initial = sum(sizes[i] for i in saved)
-    bar = _progress_bar(scenario.replications, scenario.name, progress, initial)
+    bar = progress_bar(settings.replications, scenario.name, options.progress, initial)
     done = len(saved)
     try:
         for task, outcomes in pool.map_unordered(simulate_chunk, tasks):
@@ -278,18 +259,18 @@ def _simulate(
     finally:
         bar.close()
         pool.close()
-    session["finished_utc"] = utc_now()
-    manifest["sessions"].append(session)
-    manifest["finished_utc"] = session["finished_utc"]
+    finished = utc_now()
+    manifest["sessions"][-1]["finished_utc"] = finished
+    manifest["finished_utc"] = finished
     manifest["status"] = "complete"
-    result = RunResult(scenario, manifest, summary)
+    result = RunResult(scenario, settings, manifest, summary)
     if directory is None:
         result._outcomes = Outcomes.concatenate([parts[i] for i in range(len(sizes))])
         return result
     result.directory = directory.path
     # outcomes.npz is assembled in the background (zlib and file reads release the GIL)
     # while survival.csv and whatever `meanwhile` writes (reports) are produced.
-    writer = _Background(directory.write_outcomes, channels, len(sizes), scenario.replications)
+    writer = _Background(directory.write_outcomes, channels, len(sizes), settings.replications)
     result._pending = writer.wait
     try:
         write_text(directory.path / SURVIVAL, result.survival.to_csv(index=False))
@@ -309,17 +290,11 @@ class Job:
 
     key: Hashable
     scenario: Scenario
-    chunk_size: int = DEFAULT_CHUNK_SIZE
+    settings: RunSettings
 
 
 def summarise_jobs(
-    jobs: list[Job],
-    *,
-    workers: int | None = None,
-    executor: str = "local",
-    scheduler: str | None = None,
-    progress: bool = False,
-    description: str = "",
+    jobs: list[Job], options: RunOptions, description: str = ""
 ) -> Iterator[tuple[Hashable, Summary]]:
     """Run the chunks of many scenarios on one executor; yield each job's summary when done.
 
@@ -327,16 +302,18 @@ def summarise_jobs(
     every worker busy. Each job's numbers are those :func:`run` would give it.
     """
     tasks = [
-        ChunkTask(job.key, job.scenario, index, size)
+        ChunkTask(job.key, job.scenario, job.settings.seed, index, size)
         for job in jobs
-        for index, size in enumerate(chunk_sizes(job.scenario.replications, job.chunk_size))
+        for index, size in enumerate(
+            chunk_sizes(job.settings.replications, job.settings.chunk_size)
+        )
     ]
     remaining = {job.key: 0 for job in jobs}
     for task in tasks:
         remaining[task.job] += 1
     partial: dict[Hashable, Summary] = {}
-    pool = make_executor(executor, workers or default_workers(), scheduler, len(tasks))
-    bar = _progress_bar(sum(task.size for task in tasks), description, progress)
+    pool = make_executor(options, len(tasks))
+    bar = progress_bar(sum(task.size for task in tasks), description, options.progress)
     try:
         for task, outcomes in pool.map_unordered(simulate_chunk, tasks):
             part = Summary.from_outcomes(outcomes)

@@ -226,7 +226,7 @@ def write_comparison(
     written = []
     write_text(directory / "comparison.csv", table.to_csv(index=False))
     written.append(directory / "comparison.csv")
-    n = base.scenario.replications
+    n = base.replications
     note = (
         f"Common random numbers: seed {base.seed}, {n:,} replications per scenario. "
         "Cells: P(alive) [Wilson 95%]; Δ: paired difference from the baseline [Newcombe 95%]; "
@@ -302,7 +302,7 @@ def comparison_figure(table: pd.DataFrame, results: dict[str, RunResult]) -> Fig
         handles, labels = top.get_legend_handles_labels()
         figure.legend(handles, labels, loc="outside upper center", ncols=len(names), frameon=False)
         caption = (
-            f"Scenarios on common random numbers ({base.scenario.replications:,} replications "
+            f"Scenarios on common random numbers ({base.replications:,} replications "
             f"each, seed {base.seed}): P(alive) with pointwise 95% log-log bands (upper panels) "
             f"and the paired difference from {baseline} with pointwise Newcombe 95% bands "
             "(lower panels)."

@@ -66,7 +66,7 @@ def caption(result: RunResult) -> str:
     """The survival figure's caption: what is drawn, replications, interval level."""
     return (
         f"Kaplan–Meier probability that each channel is alive, scenario {result.scenario.name}, "
-        f"{result.scenario.replications:,} replications (seed {result.seed}). "
+        f"{result.replications:,} replications (seed {result.seed}). "
         "Bands: pointwise 95% log-log confidence intervals."
     )
 
@@ -136,9 +136,7 @@ def alive_figure(result: RunResult) -> Figure:
         ax.set_ylabel("domains alive")
         year_ticks(ax, start, result.scenario.horizon)
         ax.legend(frameon=False, loc="lower left")
-        ax.set_title(
-            f"Domains alive, {result.scenario.name}, {result.scenario.replications:,} replications"
-        )
+        ax.set_title(f"Domains alive, {result.scenario.name}, {result.replications:,} replications")
     return figure
 
 

@@ -16,7 +16,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from sim.defaults import REPORT_FORMATS
 from sim.months import iso_month, month_label, parse_month
 from sim.reports import figures
 from sim.reports.tables import (
@@ -86,7 +85,7 @@ def methods_text(result: RunResult, table: pd.DataFrame | None = None) -> str:
     table = headline_table(result) if table is None else table
     horizons = scenario.report_horizons
     errors = table[[f"se_{h}" for h in horizons]].to_numpy()
-    n = scenario.replications
+    n = result.replications
     start = month_label(parse_month(scenario.start))
     packages = manifest["packages"]
     commit = (manifest["git"].get("commit") or "unknown")[:12]
@@ -124,6 +123,10 @@ def methods_text(result: RunResult, table: pd.DataFrame | None = None) -> str:
     ]
     body = "\n\n".join(textwrap.fill(p, 88) for p in paragraphs)
     return f"# Methods\n\n{body}\n\n{provenance_line(result)}\n"
+
+
+REPORT_FORMATS = ("md", "tex", "csv", "png", "pdf")
+"""Formats of the reports a run directory can hold."""
 
 
 def write_reports(

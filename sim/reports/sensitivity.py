@@ -10,25 +10,26 @@ from matplotlib.figure import Figure
 
 from sim.reports import figures
 from sim.reports.tables import domain_label, interval_cell, markdown_grid
+from sim.results.result import RunSettings
 from sim.scenario import Scenario
 from sim.scenario.sweepfile import Sweep
 from sim.storage import write_text
 
 
-def _description(spec: Sweep, base: Scenario) -> str:
+def _description(spec: Sweep, base: Scenario, settings: RunSettings) -> str:
     output = spec.sensitivity.output
     label = domain_label(base, output.domain)
     evaluations = spec.sensitivity.samples * (len(spec.parameters) + 2)
     return (
         f"Sobol' indices of P({label} alive at {output.horizon} months) to the ranges of "
         f"sweep {spec.name}: {evaluations} points (n = {spec.sensitivity.samples}, "
-        f"Saltelli 2010), {base.replications:,} replications each on common random numbers; "
+        f"Saltelli 2010), {settings.replications:,} replications each on common random numbers; "
         f"95% bootstrap intervals ({spec.sensitivity.resamples} resamples)."
     )
 
 
 def write_sensitivity(
-    table: pd.DataFrame, spec: Sweep, base: Scenario, directory: Path
+    table: pd.DataFrame, spec: Sweep, base: Scenario, settings: RunSettings, directory: Path
 ) -> list[Path]:
     """Write ``sensitivity.csv``, ``sensitivity.md`` and a bar chart (png, pdf)."""
     write_text(directory / "sensitivity.csv", table.to_csv(index=False))
@@ -41,7 +42,7 @@ def write_sensitivity(
         for row in table.itertuples()
     ]
     header = ["Parameter", "First order", "Total order"]
-    grid = markdown_grid(header, rows, title=_description(spec, base))
+    grid = markdown_grid(header, rows, title=_description(spec, base, settings))
     write_text(directory / "sensitivity.md", grid + "\n")
     figure = sensitivity_figure(table)
     written = [directory / "sensitivity.csv", directory / "sensitivity.md"]

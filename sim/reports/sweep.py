@@ -14,15 +14,18 @@ from matplotlib.figure import Figure
 
 from sim.reports import figures
 from sim.reports.tables import domain_label
+from sim.results.result import RunSettings
 from sim.scenario import Scenario
 from sim.scenario.sweepfile import Sweep
 from sim.storage import write_text
 
 
-def write_sweep(table: pd.DataFrame, spec: Sweep, base: Scenario, directory: Path) -> list[Path]:
+def write_sweep(
+    table: pd.DataFrame, spec: Sweep, base: Scenario, settings: RunSettings, directory: Path
+) -> list[Path]:
     """Write ``sweep.csv`` and ``sweep.png``/``.pdf`` for the outputs of interest."""
     write_text(directory / "sweep.csv", table.to_csv(index=False))
-    figure = sweep_figure(table, spec, base)
+    figure = sweep_figure(table, spec, base, settings)
     written = [directory / "sweep.csv"]
     for kind in ("png", "pdf"):
         figures.save(figure, directory / f"sweep.{kind}")
@@ -30,7 +33,7 @@ def write_sweep(table: pd.DataFrame, spec: Sweep, base: Scenario, directory: Pat
     return written
 
 
-def sweep_figure(table: pd.DataFrame, spec: Sweep, base: Scenario) -> Figure:
+def sweep_figure(table: pd.DataFrame, spec: Sweep, base: Scenario, settings: RunSettings) -> Figure:
     """One panel per output of interest: a line for one parameter, a heatmap for a 2-D grid."""
     names = list(spec.parameters)
     labels = {n: spec.parameters[n].label or n.replace("_", " ") for n in names}
@@ -82,7 +85,7 @@ def sweep_figure(table: pd.DataFrame, spec: Sweep, base: Scenario) -> Figure:
             ax.set_title(title)
         for ax in axes.flat[len(outputs) :]:
             ax.set_visible(False)
-        n = base.replications
+        n = settings.replications
         caption = (
             f"Sweep {spec.name}: {len(table.point.unique())} points ({spec.design.kind}), "
             f"{n:,} replications each on common random numbers; "

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel
 
+from sim.model.parameters import group_stream
 from sim.model.streams import Streams, chunk_sizes, sample_rows
 from sim.reports.tables import markdown_grid
 from sim.results import RunResult
@@ -31,11 +32,10 @@ def sample_groups(scenario: BaseModel) -> dict[str, int]:
 
 def drawn_rows(result: RunResult, group: str, rows: int) -> np.ndarray:
     """The row of the group's sample each replication of the run used."""
-    chunk_size = result.manifest["chunk_size"]
-    sizes = chunk_sizes(result.scenario.replications, chunk_size)
+    sizes = chunk_sizes(result.replications, result.settings.chunk_size)
     return np.concatenate(
         [
-            sample_rows(Streams(result.seed, index), size, f"group:{group}", rows)
+            sample_rows(Streams(result.seed, index), size, group_stream(group), rows)
             for index, size in enumerate(sizes)
         ]
     )

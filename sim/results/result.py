@@ -23,18 +23,40 @@ from sim.scenario import Scenario, scenario_from_dict
 from sim.stats.survival import Summary, survival_frame
 
 
+@dataclass(frozen=True)
+class RunSettings:
+    """What fixes a run's random numbers besides the scenario, as recorded in its manifest.
+
+    Attributes:
+        replications: Replications run.
+        seed: The run's seed (chunk k draws from ``SeedSequence(seed, spawn_key=(k,))``).
+        chunk_size: Replications per chunk.
+    """
+
+    replications: int
+    seed: int
+    chunk_size: int
+
+    @classmethod
+    def from_manifest(cls, manifest: dict[str, Any]) -> RunSettings:
+        """The settings a manifest records."""
+        return cls(manifest["replications"], manifest["seed"], manifest["chunk_size"])
+
+
 @dataclass
 class RunResult:
     """A finished run: the scenario as run, its manifest, its statistics and outcomes.
 
     Attributes:
-        scenario: The resolved scenario, with the run's replications, seed and horizon.
+        scenario: The resolved scenario as run (with the run's horizon).
+        settings: Replications, seed and chunk size of the run.
         manifest: Settings and provenance (as written to ``manifest.json``).
         summary: Life tables and counts of domains alive, from which survival is computed.
         directory: The run directory, or None for a run kept in memory.
     """
 
     scenario: Scenario
+    settings: RunSettings
     manifest: dict[str, Any]
     summary: Summary
     directory: Path | None = None
@@ -44,7 +66,12 @@ class RunResult:
     @property
     def seed(self) -> int:
         """The run's seed."""
-        return self.scenario.seed
+        return self.settings.seed
+
+    @property
+    def replications(self) -> int:
+        """The number of replications run."""
+        return self.settings.replications
 
     @property
     def outcomes(self) -> Outcomes:
@@ -80,7 +107,7 @@ def load_run(path: str | Path) -> RunResult:
     Raises:
         UserError: ``path`` is not a finished run directory.
     """
-    directory = RunDirectory.existing(Path(path))
+    directory = RunDirectory.existing(Path(path), "run")
     manifest = directory.read_manifest()
     if manifest.get("status") != "complete":
         raise UserError(
@@ -88,4 +115,6 @@ def load_run(path: str | Path) -> RunResult:
         )
     scenario = manifest_scenario(manifest)
     outcomes = directory.read_outcomes(tuple(manifest["channels"]), manifest["horizon"])
-    return RunResult(scenario, manifest, Summary.from_outcomes(outcomes), directory.path, outcomes)
+    summary = Summary.from_outcomes(outcomes)
+    settings = RunSettings.from_manifest(manifest)
+    return RunResult(scenario, settings, manifest, summary, directory.path, outcomes)

@@ -15,7 +15,10 @@ sweeps and sensitivity analyses keep their directories the same way: a manifest 
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import json
+import os
 import re
 import shutil
 from pathlib import Path
@@ -66,6 +69,19 @@ def output_path(out: str | Path, name: str, timestamp: str) -> Path:
     return Path(out)
 
 
+# What to do with a directory of each kind, for a command given one of another kind.
+_USES = {
+    "run": "rebuild its reports with `alliance-sim report {path}`, or continue an interrupted "
+    "one with `alliance-sim run --resume {path}`",
+    "comparison": "its tables are comparison.md/.csv/.tex in it; continue an interrupted one "
+    "with `alliance-sim compare --resume {path}`",
+    "sweep": "its table is sweep.csv in it; continue an interrupted one with "
+    "`alliance-sim sweep --resume {path}`",
+    "sensitivity": "its table is sensitivity.md/.csv in it; continue an interrupted one with "
+    "`alliance-sim sensitivity --resume {path}`",
+}
+
+
 def _kind(manifest: dict[str, Any]) -> str | None:
     """What a manifest's directory holds, from its ``format`` ("alliance-sim <kind> <version>")."""
     words = str(manifest.get("format", "")).split()
@@ -81,6 +97,90 @@ def _kind_at(path: Path) -> str | None:
     return _kind(manifest) if isinstance(manifest, dict) else None
 
 
+class DirectoryLock:
+    """An exclusive claim on a run or study directory, held by one process while it works.
+
+    The lock is an advisory ``flock`` on ``.<name>.lock`` beside the directory (not inside
+    it, so that replacing the directory with ``--force`` cannot take the lock away). A
+    second process that asks for it gets a clear error at once instead of writing into
+    the same directory. The file is removed when the lock is released; one left by a
+    killed process holds no lock and is reused.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        self.file = self.path.parent / f".{self.path.name}.lock"
+        self._fd: int | None = None
+        self._made: list[Path] = []  # folders made to hold the lock file, outermost last
+
+    def acquire(self) -> None:
+        """Take the lock, making the folder that holds the directory if need be.
+
+        Raises:
+            UserError: Another process holds it, or it cannot be created.
+        """
+        folder = self.file.parent
+        while not folder.exists() and folder.parent != folder:
+            self._made.append(folder)
+            folder = folder.parent
+        try:
+            self.file.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            self._made = []
+            blocked = next((p for p in self.file.parents if p.is_file()), None)
+            reason = f"{blocked} is a file" if blocked else error.strerror
+            raise UserError(f"cannot create the directory {self.path}: {reason}") from None
+        try:
+            self._lock()
+        except BaseException:
+            self._remove_made()
+            raise
+
+    def _lock(self) -> None:
+        while True:
+            try:
+                fd = os.open(self.file, os.O_RDWR | os.O_CREAT, 0o644)
+            except OSError as error:
+                raise UserError(f"cannot lock {self.path}: {error.strerror}") from None
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                holder = os.pread(fd, 32, 0).decode(errors="replace").strip() or "unknown"
+                os.close(fd)
+                raise UserError(
+                    f"{self.path} is in use by another alliance-sim process (pid {holder}); "
+                    "wait for it to finish, or choose another directory"
+                ) from None
+            # The holder before us may have removed the file as it released it: then our
+            # lock is on a file nobody else sees, and we must lock the new one.
+            try:
+                same = os.fstat(fd).st_ino == os.stat(self.file).st_ino
+            except FileNotFoundError:
+                same = False
+            if same:
+                os.ftruncate(fd, 0)
+                os.pwrite(fd, str(os.getpid()).encode(), 0)
+                self._fd = fd
+                return
+            os.close(fd)
+
+    def release(self) -> None:
+        """Give the lock up and remove its file (and folders made for it, if left empty)."""
+        if self._fd is None:
+            return
+        with contextlib.suppress(OSError):
+            self.file.unlink()
+        os.close(self._fd)
+        self._fd = None
+        self._remove_made()
+
+    def _remove_made(self) -> None:
+        for folder in self._made:
+            with contextlib.suppress(OSError):
+                folder.rmdir()  # only if empty: a run that wrote its outputs keeps them
+        self._made = []
+
+
 class RunDirectory:
     """Files of one run, or of a study (comparison, sweep, sensitivity) kept the same way."""
 
@@ -93,7 +193,7 @@ class RunDirectory:
         path: Path,
         force: bool = False,
         *,
-        manifest: dict[str, Any] | None = None,
+        manifest: dict[str, Any],
         folder: str = CHUNKS,
     ) -> RunDirectory:
         """Make a new directory with an empty ``folder`` in it and write its manifest.
@@ -103,7 +203,6 @@ class RunDirectory:
             force: Replace ``path`` if it holds a directory of the same kind.
             manifest: The first manifest; its ``format`` names the kind (run, comparison,
                 sweep, sensitivity). If it cannot be written, nothing made here is left.
-                Without it the kind is run and the caller writes the manifest.
             folder: The subfolder the directory's work goes into (``chunks``, ``runs``,
                 ``points``).
 
@@ -112,7 +211,7 @@ class RunDirectory:
                 directory of this kind, or it cannot be created or written.
         """
         path = Path(path)
-        kind = _kind(manifest) if manifest is not None else "run"
+        kind = _kind(manifest)
         if path.exists():
             found = _kind_at(path) if path.is_dir() else None
             if not force:
@@ -135,8 +234,7 @@ class RunDirectory:
         try:
             (path / folder).mkdir(parents=True)
             directory = cls(path)
-            if manifest is not None:
-                directory.write_manifest(manifest)
+            directory.write_manifest(manifest)
         except BaseException as error:
             shutil.rmtree(made, ignore_errors=True)
             if isinstance(error, OSError):
@@ -147,7 +245,7 @@ class RunDirectory:
         return directory
 
     @classmethod
-    def existing(cls, path: Path, kind: str = "run") -> RunDirectory:
+    def existing(cls, path: Path, kind: str) -> RunDirectory:
         """Open a directory of ``kind`` made earlier, to read it.
 
         Raises:
@@ -159,11 +257,15 @@ class RunDirectory:
         directory = cls(path)
         found = _kind(directory.read_manifest())
         if found != kind:
-            raise UserError(f"{path} is a {found or 'different'} directory, not a {kind} directory")
+            use = _USES.get(found or "", "").format(path=path)
+            raise UserError(
+                f"{path} is a {found or 'different'} directory, not a {kind} directory"
+                + (f": {use}" if use else "")
+            )
         return directory
 
     @classmethod
-    def resumable(cls, path: Path, kind: str = "run") -> RunDirectory:
+    def resumable(cls, path: Path, kind: str) -> RunDirectory:
         """Open a directory of ``kind`` to continue its work, without what a killed process left.
 
         Only a resume may delete temporaries: a reader (``report``) could otherwise delete
@@ -215,6 +317,7 @@ class RunDirectory:
 
     def save_chunk(self, index: int, outcomes: Outcomes) -> None:
         """Save one chunk's outcomes atomically, in the layout of ``outcomes.npz``."""
+        self._chunk_path(index).parent.mkdir(exist_ok=True)
         write_npz(
             self._chunk_path(index),
             {

@@ -12,7 +12,8 @@ from sim.scenario.load import (
     scenario_files,
     scenario_from_dict,
     scenario_hash,
-    with_run_settings,
+    set_value,
+    with_horizon,
 )
 from sim.scenario.merge import merge
 from sim.scenario.problems import validate_structure
@@ -28,6 +29,7 @@ __all__ = [
     "scenario_files",
     "scenario_from_dict",
     "scenario_hash",
+    "set_value",
     "validate_structure",
-    "with_run_settings",
+    "with_horizon",
 ]

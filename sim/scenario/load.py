@@ -22,6 +22,7 @@ from sim.scenario.schema import TIMING_KINDS, Scenario
 from sim.scenario.yamlfile import Locations
 
 DOCUMENTATION_KEYS = frozenset({"description", "meaning", "source", "reason", "label"})
+RUN_DEFAULTS = {"replications", "seed"}  # a scenario's suggested run settings, not its content
 
 
 def _validate(data: dict[str, Any], locations: Locations) -> Scenario:
@@ -96,28 +97,19 @@ def scenario_files(scenario: Scenario) -> tuple[str, ...]:
     return scenario._files
 
 
-def with_run_settings(
-    scenario: Scenario,
-    *,
-    replications: int | None = None,
-    seed: int | None = None,
-    horizon: int | None = None,
-) -> Scenario:
-    """Return the scenario with run settings overridden (from the command line, say).
+def with_horizon(scenario: Scenario, horizon: int) -> Scenario:
+    """The scenario run for ``horizon`` months instead of its own horizon.
 
     A shorter horizon drops the report horizons beyond it (keeping the horizon itself),
     and events timed after it simply do not happen within the run.
 
     Raises:
-        ScenarioError: A setting is out of range.
+        ScenarioError: The horizon is out of range.
     """
     data = scenario.model_dump()
-    for key, value in (("replications", replications), ("seed", seed), ("horizon", horizon)):
-        if value is not None:
-            data[key] = value
-    if horizon is not None:
-        kept = [h for h in data["report_horizons"] if h <= horizon]
-        data["report_horizons"] = kept if horizon in kept else [*kept, horizon]
+    data["horizon"] = horizon
+    kept = [h for h in data["report_horizons"] if h <= horizon]
+    data["report_horizons"] = kept if horizon in kept else [*kept, horizon]
     updated = validate_structure(Scenario, data, {})
     check_scenario(updated, {}, check_months=False)
     updated._files = scenario_files(scenario)
@@ -126,6 +118,12 @@ def with_run_settings(
 
 def _strip_documentation(value: Any) -> Any:
     if isinstance(value, dict):
+        if (
+            "value" in value
+            and "dist" not in value
+            and set(value) <= {"value", *DOCUMENTATION_KEYS}
+        ):
+            return value["value"]  # a documented number is its value
         return {
             key: _strip_documentation(item)
             for key, item in value.items()
@@ -140,11 +138,15 @@ def _strip_documentation(value: Any) -> Any:
 def scenario_hash(scenario: Scenario) -> str:
     """SHA-256 of everything in the resolved scenario that can change a result.
 
-    Documentation text (description, meaning, source, reason, label) is left out, so editing a
-    comment or a source note keeps the hash; any number, name or event changes it, and
-    so does the order of actors, channels and events (it decides how effects compose).
+    Documentation text (description, meaning, source, reason, label) is left out, and a
+    documented number counts as its value, so editing a comment or a source note keeps
+    the hash, as does writing ``{value: 0.15, reason: ...}`` as ``0.15``. The default
+    run settings (``replications``, ``seed``) are left out too: they are settings of a
+    run, recorded beside the hash in its manifest. Any other number, name or event
+    changes the hash, and so does the order of actors, channels and events (it decides
+    how effects compose).
     """
-    content = _strip_documentation(scenario.model_dump(mode="json"))
+    content = _strip_documentation(scenario.model_dump(mode="json", exclude=RUN_DEFAULTS))
     text = json.dumps(content, separators=(",", ":"))
     return hashlib.sha256(text.encode()).hexdigest()
 

@@ -455,8 +455,14 @@ class Scenario(Closed):
     horizon: Annotated[int, BeforeValidator(_integral), Field(strict=True, ge=1, le=1200)]
     replications: Annotated[
         int, BeforeValidator(_integral), Field(strict=True, ge=1, le=100_000_000)
-    ]
-    seed: Annotated[int, BeforeValidator(_integral), Field(strict=True, ge=0, lt=2**63)]
+    ] = Field(
+        description="Replications a run uses unless told otherwise: a run setting, recorded "
+        "in the run's manifest, not part of the scenario's hash."
+    )
+    seed: Annotated[int, BeforeValidator(_integral), Field(strict=True, ge=0, lt=2**63)] = Field(
+        description="Seed a run uses unless told otherwise: a run setting, recorded in the "
+        "run's manifest, not part of the scenario's hash."
+    )
     report_horizons: list[PositiveCount] = Field(default_factory=lambda: [12, 24, 60, 120])
     termination: Termination = Termination()
     alliance_channel: Name | None = Field(

@@ -18,7 +18,7 @@ from sim.errors import Problem, ScenarioError, UserError, did_you_mean
 from sim.scenario.load import load_scenario, set_value
 from sim.scenario.problems import validate_structure
 from sim.scenario.schema import Closed, Name, Number, PositiveCount, Scenario, Text
-from sim.scenario.yamlfile import Locations, load_yaml
+from sim.scenario.yamlfile import Locations, load_yaml, similar_file
 
 Value = float | int | str
 
@@ -85,6 +85,18 @@ class Sweep(Closed):
     sensitivity: SensitivitySettings | None = None
 
 
+def is_sweep_file(path: Path) -> bool:
+    """Whether a YAML file is a sweep file (it names a ``base`` and a ``design``), not a scenario.
+
+    A file that cannot be read is not a sweep file: reading it as a scenario reports why.
+    """
+    try:
+        data, _ = load_yaml(Path(path))
+    except ScenarioError:
+        return False
+    return isinstance(data, dict) and "base" in data and "design" in data
+
+
 def load_sweep(path: str | Path, sensitivity: bool = False) -> tuple[Sweep, Scenario]:
     """Read and check a sweep file and the scenario it varies.
 
@@ -99,7 +111,20 @@ def load_sweep(path: str | Path, sensitivity: bool = False) -> tuple[Sweep, Scen
     file = Path(path)
     data, locations = load_yaml(file)
     sweep = validate_structure(Sweep, data, locations)
-    base = load_scenario(file.parent / sweep.base)
+    base_file = file.parent / sweep.base
+    if not base_file.is_file():
+        guess = similar_file(base_file)
+        raise ScenarioError(
+            [
+                Problem(
+                    locations.get(("base",)),
+                    ("base",),
+                    f"no such scenario file: {sweep.base} (paths are relative to this file)",
+                    str(Path(sweep.base).with_name(guess)) if guess else None,
+                )
+            ]
+        )
+    base = load_scenario(base_file)
     problems = _check(sweep, base, locations, sensitivity)
     if problems:
         raise ScenarioError(problems)
@@ -126,16 +151,26 @@ def _check(sweep: Sweep, base: Scenario, locations: Locations, sensitivity: bool
             problem(here, "Sobol' indices need a range for every parameter")
         if kind == "grid" and parameter.range is not None and parameter.steps is None:
             problem(here, "a grid over a range needs 'steps'")
-        sample = parameter.values[0] if parameter.values else parameter.range[0]
-        try:
-            set_value(base, {parameter.path: cast_value(parameter, sample)})
-        except UserError as error:
-            problem((*here, "path"), str(error))
-        except ScenarioError as error:
-            message = "; ".join(
-                f"{p.message} at {'.'.join(map(str, p.key_path))}" for p in error.problems
-            )
-            problem((*here, "path"), f"setting {parameter.path} to {sample} gives: {message}")
+        # Every value a grid lists, or both ends of a range, must make a valid scenario:
+        # a bad point found only when the sweep reaches it would leave a half-done study.
+        if parameter.values:
+            samples = [(("values", i), v) for i, v in enumerate(parameter.values)]
+        else:
+            samples = [(("range", 0), parameter.range[0]), (("range", 1), parameter.range[1])]
+        for position, sample in samples:
+            try:
+                set_value(base, {parameter.path: cast_value(parameter, sample)})
+            except UserError as error:
+                problem((*here, "path"), str(error))
+                break
+            except ScenarioError as error:
+                message = "; ".join(
+                    f"{p.message} at {'.'.join(map(str, p.key_path))}" for p in error.problems
+                )
+                problem(
+                    (*here, *position),
+                    f"setting {parameter.path} to {sample} gives: {message}",
+                )
     outputs = [*((("outputs", i), o) for i, o in enumerate(sweep.outputs))]
     if sensitivity and sweep.sensitivity is None:
         problem((), "Sobol' indices need a 'sensitivity' section (its output, samples)")

@@ -16,21 +16,49 @@ statistics are much tighter than those of independent runs:
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from sim.defaults import DEFAULT_CHUNK_SIZE
-from sim.engine.provenance import git_state, machine, package_versions, utc_now
+from sim.engine.options import RunOptions
+from sim.engine.provenance import new_manifest
 from sim.engine.runner import run
-from sim.errors import UserError
+from sim.errors import RunInterrupted, UserError
 from sim.reports.comparison import paired_differences, write_comparison
 from sim.results import RunResult, load_run
-from sim.results.rundir import MANIFEST, RunDirectory, output_path, safe_name
-from sim.scenario import Scenario, scenario_from_dict, scenario_hash, with_run_settings
+from sim.results.rundir import MANIFEST, RunDirectory, safe_name
+from sim.scenario import Scenario, scenario_from_dict, scenario_hash, with_horizon
+from sim.studies.study import Study
 
+KIND = "comparison"
 RUNS = "runs"  # a comparison's subfolder: one run directory per scenario
+
+
+@dataclass
+class Comparison:
+    """Scenarios compared on common random numbers with a baseline.
+
+    Attributes:
+        table: The tidy table of :func:`sim.reports.comparison.paired_differences`: per
+            scenario, domain and measure, the value, the baseline's, and the paired
+            difference with its 95% interval.
+        baseline: The baseline's name.
+        results: Each scenario's run, by name.
+        directory: The comparison directory (each run under its ``runs/``), or None.
+        manifest: Settings and provenance.
+    """
+
+    table: pd.DataFrame
+    baseline: str
+    results: dict[str, RunResult] = field(repr=False)
+    directory: Path | None
+    manifest: dict[str, Any] = field(repr=False)
+
+    def differences(self, measure: str = "p_alive") -> pd.DataFrame:
+        """The rows of one measure (``p_alive``, ``median``, ``rmst``)."""
+        return self.table[self.table.measure == measure].reset_index(drop=True)
 
 
 def _check_comparable(scenarios: list[Scenario]) -> None:
@@ -52,134 +80,98 @@ def _check_comparable(scenarios: list[Scenario]) -> None:
 def compare(
     scenarios: list[Scenario],
     baseline: Scenario | None = None,
+    options: RunOptions | None = None,
     *,
-    replications: int | None = None,
-    seed: int | None = None,
     horizon: int | None = None,
-    chunk_size: int = DEFAULT_CHUNK_SIZE,
-    workers: int | None = None,
-    executor: str = "local",
-    scheduler: str | None = None,
-    out: str | Path | None = None,
-    resume: str | Path | None = None,
-    force: bool = False,
-    progress: bool = False,
-) -> pd.DataFrame:
+    **changes: Any,
+) -> Comparison:
     """Run scenarios on common random numbers and compare each with a baseline.
 
+    Every scenario runs with the same seed, replications and chunk size (the baseline's
+    unless the options say otherwise): that is what makes the random numbers common.
+
     Args:
-        scenarios: The scenarios (the first is the baseline unless ``baseline`` is given).
+        scenarios: The scenarios (the first is the baseline unless ``baseline`` is given);
+            may be empty when resuming.
         baseline: The scenario the others are compared with (added if not among them).
-        replications: Replications per scenario (default: the baseline's).
-        seed: Seed of every scenario (default: the baseline's): the same seed is what
-            makes the random numbers common.
+        options: How to run (:class:`~sim.engine.options.RunOptions`); ``out`` is a
+            comparison directory (``"default"``: results/compare-<UTC time>) holding each
+            scenario's run under ``runs/`` and the comparison files; ``resume`` one to
+            continue (finished runs are reused, interrupted ones resumed).
         horizon: Months to simulate (default: the baseline's).
-        chunk_size: Replications per chunk, the same for every scenario.
-        workers: Worker processes (default: all cores).
-        executor: ``"local"`` or ``"dask"``.
-        scheduler: Address of a Dask scheduler.
-        force: Replace ``out`` if it is an existing comparison.
-        progress: Show progress bars on stderr.
-        out: A comparison directory to write (``"default"``: results/compare-<UTC time>);
-            it holds each scenario's run under ``runs/`` and the comparison files.
-        resume: A comparison directory to continue: finished runs are reused,
-            interrupted ones resumed.
+        **changes: Fields of :class:`~sim.engine.options.RunOptions`.
 
     Returns:
-        The tidy comparison table (see :func:`paired_differences`); ``attrs["directory"]``
-        names the comparison directory (each run is under its ``runs/``).
+        The :class:`Comparison`.
     """
-    if resume is not None:
-        return _resume(Path(resume), workers, executor, scheduler, progress)
-    if not scenarios:
-        raise UserError("give at least two scenarios to compare")
-    _check_comparable(scenarios)
-    chosen = baseline or scenarios[0]
-    ordered = [chosen] + [s for s in scenarios if s.name != chosen.name]
-    if len(ordered) < 2:
-        raise UserError("give at least two different scenarios to compare")
-    _check_comparable(ordered)
-    settings = {
-        "replications": replications or chosen.replications,
-        "seed": chosen.seed if seed is None else seed,
-        "horizon": horizon or chosen.horizon,
-    }
-    ordered = [with_run_settings(s, **settings) for s in ordered]
-    directory, manifest = None, None
-    if out is not None:
-        manifest = _manifest(ordered, chunk_size)
-        path = output_path(out, "compare", manifest["started_utc"])
-        directory = RunDirectory.create(path, force, manifest=manifest, folder=RUNS)
-    results = {}
-    for scenario in ordered:
-        run_out = directory.path / RUNS / safe_name(scenario.name) if directory else None
-        results[scenario.name] = run(
-            scenario,
-            chunk_size=chunk_size,
-            workers=workers,
-            executor=executor,
-            scheduler=scheduler,
-            out=run_out,
-            progress=progress,
+    options = RunOptions.of(options, **changes)
+    if options.resume is None:
+        if not scenarios and baseline is None:
+            raise UserError("give at least two scenarios to compare")
+        _check_comparable([*scenarios, *([baseline] if baseline else [])])
+        chosen = baseline or scenarios[0]
+        ordered = [chosen] + [s for s in scenarios if s.name != chosen.name]
+        if len(ordered) < 2:
+            raise UserError("give at least two different scenarios to compare")
+        _check_comparable(ordered)
+        ordered = [with_horizon(s, horizon) if horizon else s for s in ordered]
+        settings = options.settings(chosen.replications, chosen.seed)
+    else:
+        ordered, settings = [], None
+
+    def manifest() -> dict[str, Any]:
+        return new_manifest(
+            KIND,
+            settings,
+            baseline=ordered[0].name,
+            scenarios=[
+                {"name": s.name, "sha256": scenario_hash(s), "scenario": s.model_dump(mode="json")}
+                for s in ordered
+            ],
+            horizon=ordered[0].horizon,
         )
-    return _finish(results, ordered[0].name, directory, manifest)
+
+    with Study.open(KIND, options, "compare", manifest, RUNS) as study:
+        entries = study.manifest["scenarios"]
+        inner = options.replace(
+            replications=study.manifest["replications"],
+            seed=study.manifest["seed"],
+            chunk_size=study.manifest["chunk_size"],
+            out=None,
+            resume=None,
+            force=False,
+        )
+        known = {s.name: s for s in ordered}
+        results = {}
+        try:
+            for entry in entries:
+                results[entry["name"]] = _run_entry(study, entry, known, inner)
+        except RunInterrupted:
+            if study.path is None:
+                raise
+            raise RunInterrupted(
+                study.path, len(results), len(entries), unit="scenarios",
+                command="alliance-sim compare",
+            ) from None  # fmt: skip
+        baseline_name = study.manifest["baseline"]
+        table = paired_differences(results, baseline_name)
+        written = write_comparison(table, results, study.path) if study.path else []
+        study.finish(written)
+        return Comparison(table, baseline_name, results, study.path, study.manifest)
 
 
-def _manifest(scenarios: list[Scenario], chunk_size: int) -> dict[str, Any]:
-    first = scenarios[0]
-    return {
-        "format": "alliance-sim comparison 1",
-        "status": "running",
-        "baseline": first.name,
-        "scenarios": [
-            {"name": s.name, "sha256": scenario_hash(s), "scenario": s.model_dump(mode="json")}
-            for s in scenarios
-        ],
-        "seed": first.seed,
-        "replications": first.replications,
-        "horizon": first.horizon,
-        "chunk_size": chunk_size,
-        "packages": package_versions(),
-        "git": git_state(),
-        "started_utc": utc_now(),
-        "finished_utc": None,
-        **machine(),
-    }
-
-
-def _resume(path: Path, workers, executor, scheduler, progress) -> pd.DataFrame:
-    directory = RunDirectory.resumable(path, "comparison")
-    manifest = directory.read_manifest()
-    results = {}
-    for entry in manifest["scenarios"]:
-        run_dir = path / RUNS / safe_name(entry["name"])
-        run_manifest = (run_dir / MANIFEST).is_file() and RunDirectory(run_dir).read_manifest()
-        if run_manifest and run_manifest.get("status") == "complete":
-            results[entry["name"]] = load_run(run_dir)
-        elif run_manifest:
-            results[entry["name"]] = run(
-                resume=run_dir, workers=workers, executor=executor, scheduler=scheduler,
-                progress=progress,
-            )  # fmt: skip
-        else:
-            scenario = scenario_from_dict(entry["scenario"])
-            results[entry["name"]] = run(
-                scenario, chunk_size=manifest["chunk_size"], workers=workers, executor=executor,
-                scheduler=scheduler, out=run_dir, progress=progress,
-            )  # fmt: skip
-    return _finish(results, manifest["baseline"], directory, manifest)
-
-
-def _finish(
-    results: dict[str, RunResult],
-    baseline: str,
-    directory: RunDirectory | None,
-    manifest: dict[str, Any] | None,
-) -> pd.DataFrame:
-    table = paired_differences(results, baseline)
-    if directory is not None:
-        directory.finish(manifest, write_comparison(table, results, directory.path))
-    # Light metadata only: pandas copies attrs with every derived frame.
-    path = str(directory.path) if directory else None
-    table.attrs.update(directory=path, baseline=baseline)
-    return table
+def _run_entry(
+    study: Study, entry: dict[str, Any], known: dict[str, Scenario], options: RunOptions
+) -> RunResult:
+    """Run one scenario of a comparison, or reuse or resume its saved run."""
+    scenario = known.get(entry["name"]) or scenario_from_dict(entry["scenario"])
+    if study.path is None:
+        return run(scenario, options)
+    folder = study.path / RUNS / safe_name(entry["name"])
+    saved = (folder / MANIFEST).is_file() and RunDirectory(folder).read_manifest()
+    if saved and saved.get("status") == "complete":
+        return load_run(folder)
+    if saved:
+        return run(None, options.replace(replications=None, seed=None, chunk_size=None,
+                                         resume=folder))  # fmt: skip
+    return run(scenario, options.replace(out=folder))

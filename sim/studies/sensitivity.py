@@ -11,92 +11,130 @@ parameters that barely matter: read small indices as "no detectable effect".
 
 from __future__ import annotations
 
+import warnings
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
-from sim.engine.runner import DEFAULT_CHUNK_SIZE
+from sim.engine.options import RunOptions
+from sim.errors import Advisory
 from sim.model.streams import Stream, study_sequence
 from sim.reports.sensitivity import write_sensitivity
-from sim.scenario.sweepfile import cast_value
-from sim.studies.sweep import evaluate_points, open_study, point_key
+from sim.results.result import RunSettings
+from sim.scenario.sweepfile import Sweep, cast_value
+from sim.studies.sweep import evaluate_points, open_sweep_study, point_key
+
+WIDE_INTERVAL = 0.5
+"""An index whose 95% interval is wider than this is too noisy to read (more samples)."""
+
+
+@dataclass
+class SensitivityResult:
+    """Sobol' indices of a sweep file's sensitivity output.
+
+    Attributes:
+        table: One row per parameter: ``parameter, label, first_order, first_order_low,
+            first_order_high, total_order, total_order_low, total_order_high``.
+        sweep: The sweep file as read.
+        settings: Replications, seed and chunk size of every point.
+        directory: The study's directory, or None.
+        manifest: Settings and provenance.
+    """
+
+    table: pd.DataFrame
+    sweep: Sweep
+    settings: RunSettings
+    directory: Path | None
+    manifest: dict[str, Any] = field(repr=False)
 
 
 def sensitivity(
-    file: str | Path | None = None,
-    *,
-    replications: int | None = None,
-    seed: int | None = None,
-    chunk_size: int = DEFAULT_CHUNK_SIZE,
-    workers: int | None = None,
-    executor: str = "local",
-    scheduler: str | None = None,
-    out: str | Path | None = None,
-    resume: str | Path | None = None,
-    force: bool = False,
-    progress: bool = False,
-) -> pd.DataFrame:
+    file: str | Path | None = None, options: RunOptions | None = None, **changes: Any
+) -> SensitivityResult:
     """Sobol' indices of a sweep file's sensitivity output to its parameters' ranges.
 
-    Args are as for :func:`sim.sweep.sweep`; the file must have a ``sensitivity``
-    section and a range for every parameter.
+    Args:
+        file: A sweep file with a ``sensitivity`` section and a range for every parameter
+            (omit when resuming).
+        options: How to run, as for :func:`sim.studies.sweep.sweep`.
+        **changes: Fields of :class:`~sim.engine.options.RunOptions`.
 
     Returns:
-        One row per parameter: ``parameter, label, first_order, first_order_low,
-        first_order_high, total_order, total_order_low, total_order_high``.
+        The :class:`SensitivityResult`. Indices outside [0, 1] or with intervals wider
+        than :data:`WIDE_INTERVAL` come with an :class:`~sim.errors.Advisory` warning:
+        they are Monte Carlo noise more than signal.
     """
-    spec, base, directory, manifest = open_study(
-        file, "sensitivity", out=out, resume=resume, force=force, replications=replications,
-        seed=seed, chunk_size=chunk_size,
-    )  # fmt: skip
-    settings = spec.sensitivity  # open_study checked it is there, with every range
-    names = list(spec.parameters)
-    output = settings.output
-    seed_sequence = study_sequence(base.seed, Stream.SENSITIVITY)
+    from scipy import stats
 
-    def model(x: np.ndarray) -> np.ndarray:
-        points = [
-            {name: cast_value(spec.parameters[name], column[i]) for i, name in enumerate(names)}
-            for column in x.T
+    options = RunOptions.of(options, **changes)
+    study, spec, base, settings = open_sweep_study("sensitivity", file, options)
+    with study:
+        sobol = spec.sensitivity  # checked when the file was read: it is there, with ranges
+        names = list(spec.parameters)
+        output = sobol.output
+        total = sobol.samples * (len(names) + 2)
+
+        def model(x: np.ndarray) -> np.ndarray:
+            points = [
+                {name: cast_value(spec.parameters[name], column[i]) for i, name in enumerate(names)}
+                for column in x.T
+            ]
+            estimates = evaluate_points(
+                study, spec, base, settings, points, options, f"{spec.name} sensitivity", total
+            )
+            values = []
+            for point in points:
+                table = estimates[point_key(point)]
+                row = table[(table.domain == output.domain) & (table.horizon == output.horizon)]
+                values.append(float(row.p_survive.iloc[0]))
+            return np.asarray(values)[None, :]
+
+        dists = [
+            stats.uniform(loc=p.range[0], scale=p.range[1] - p.range[0])
+            for p in spec.parameters.values()
         ]
-        estimates = evaluate_points(
-            spec, base, points, directory=directory.path if directory else None,
-            chunk_size=manifest["chunk_size"], workers=workers, executor=executor,
-            scheduler=scheduler, progress=progress, description=f"{spec.name} sensitivity",
-        )  # fmt: skip
-        values = []
-        for point in points:
-            table = estimates[point_key(point)]
-            row = table[(table.domain == output.domain) & (table.horizon == output.horizon)]
-            values.append(float(row.p_survive.iloc[0]))
-        return np.asarray(values)[None, :]
+        rng = np.random.default_rng(study_sequence(settings.seed, Stream.SENSITIVITY))
+        result = stats.sobol_indices(func=model, n=sobol.samples, dists=dists, rng=rng)
+        intervals = result.bootstrap(confidence_level=0.95, n_resamples=sobol.resamples)
 
-    dists = [
-        stats.uniform(loc=p.range[0], scale=p.range[1] - p.range[0])
-        for p in spec.parameters.values()
-    ]
-    rng = np.random.default_rng(seed_sequence)
-    result = stats.sobol_indices(func=model, n=settings.samples, dists=dists, rng=rng)
-    intervals = result.bootstrap(confidence_level=0.95, n_resamples=settings.resamples)
+        def per_parameter(values) -> np.ndarray:
+            return np.asarray(values).reshape(-1)  # one output: scipy gives shape (d,)
 
-    def per_parameter(values) -> np.ndarray:
-        return np.asarray(values).reshape(-1)  # one output: scipy gives shape (d,)
+        table = pd.DataFrame(
+            {
+                "parameter": names,
+                "label": [spec.parameters[n].label or n for n in names],
+                "first_order": per_parameter(result.first_order),
+                "first_order_low": per_parameter(intervals.first_order.confidence_interval.low),
+                "first_order_high": per_parameter(intervals.first_order.confidence_interval.high),
+                "total_order": per_parameter(result.total_order),
+                "total_order_low": per_parameter(intervals.total_order.confidence_interval.low),
+                "total_order_high": per_parameter(intervals.total_order.confidence_interval.high),
+            }
+        )
+        _warn_if_noisy(table, sobol.samples)
+        written = write_sensitivity(table, spec, base, settings, study.path) if study.path else []
+        study.finish(written)
+        return SensitivityResult(table, spec, settings, study.path, study.manifest)
 
-    table = pd.DataFrame(
-        {
-            "parameter": names,
-            "label": [spec.parameters[n].label or n for n in names],
-            "first_order": per_parameter(result.first_order),
-            "first_order_low": per_parameter(intervals.first_order.confidence_interval.low),
-            "first_order_high": per_parameter(intervals.first_order.confidence_interval.high),
-            "total_order": per_parameter(result.total_order),
-            "total_order_low": per_parameter(intervals.total_order.confidence_interval.low),
-            "total_order_high": per_parameter(intervals.total_order.confidence_interval.high),
-        }
-    )
-    if directory is not None:
-        directory.finish(manifest, write_sensitivity(table, spec, base, directory.path))
-    table.attrs.update(sweep=spec.name, directory=str(directory.path) if directory else None)
-    return table
+
+def _warn_if_noisy(table: pd.DataFrame, samples: int) -> None:
+    """Warn about indices that Monte Carlo noise dominates."""
+    noisy = []
+    for row in table.itertuples():
+        for order in ("first_order", "total_order"):
+            value = getattr(row, order)
+            width = getattr(row, f"{order}_high") - getattr(row, f"{order}_low")
+            if not -0.05 <= value <= 1.05 or width > WIDE_INTERVAL:
+                noisy.append(f"{row.parameter} {order.replace('_', '-')} {value:.2f}")
+    if noisy:
+        warnings.warn(
+            f"Sobol' indices dominated by noise ({'; '.join(noisy)}): indices lie in [0, 1] "
+            f"and these fall outside it or have 95% intervals wider than {WIDE_INTERVAL}; "
+            f"raise sensitivity.samples (now {samples}) or the replications",
+            Advisory,
+            stacklevel=3,
+        )

@@ -14,6 +14,7 @@ import hashlib
 import itertools
 import json
 import math
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -21,23 +22,59 @@ import numpy as np
 import pandas as pd
 from scipy.stats import qmc
 
-from sim.engine.provenance import git_state, machine, package_versions, utc_now
-from sim.engine.runner import DEFAULT_CHUNK_SIZE, Job, summarise_jobs
-from sim.errors import UserError
+from sim.engine.options import RunOptions
+from sim.engine.provenance import new_manifest
+from sim.engine.runner import Job, summarise_jobs
+from sim.errors import RunInterrupted, UserError
 from sim.months import iso_month, parse_month
 from sim.reports.sweep import write_sweep
-from sim.results.rundir import RunDirectory, output_path
-from sim.scenario import (
-    Scenario,
-    scenario_from_dict,
-    scenario_hash,
-    with_run_settings,
-)
-from sim.scenario.sweepfile import Sweep, Value, cast_value, load_sweep, set_value
+from sim.results.result import RunSettings
+from sim.scenario import Scenario, scenario_from_dict, scenario_hash, set_value
+from sim.scenario.sweepfile import Sweep, Value, cast_value, load_sweep
 from sim.stats.survival import horizon_estimates
 from sim.storage import write_json
+from sim.studies.study import Study
 
 POINTS = "points"  # a study's subfolder: one saved file of estimates per finished point
+MAX_POINTS = 10_000
+"""Design points a sweep runs unless told it may run more (``max_points``)."""
+
+
+@dataclass
+class SweepResult:
+    """A finished sweep.
+
+    Attributes:
+        table: One row per point, domain and horizon: the point's parameter values and
+            P(alive) with its Wilson 95% interval and standard error.
+        sweep: The sweep file as read.
+        base: The base scenario.
+        settings: Replications, seed and chunk size of every point.
+        directory: The sweep directory, or None.
+        manifest: Settings and provenance.
+    """
+
+    table: pd.DataFrame
+    sweep: Sweep
+    base: Scenario = field(repr=False)
+    settings: RunSettings
+    directory: Path | None
+    manifest: dict[str, Any] = field(repr=False)
+
+    @property
+    def points(self) -> int:
+        """The number of design points."""
+        return int(self.table.point.nunique())
+
+
+def design_size(sweep: Sweep) -> int:
+    """How many points the design has, computed without building them."""
+    if sweep.design.kind != "grid":
+        return int(sweep.design.points or 0)
+    size = 1
+    for parameter in sweep.parameters.values():
+        size *= len(parameter.values) if parameter.values is not None else parameter.steps
+    return size
 
 
 def design_points(sweep: Sweep) -> list[dict[str, Value]]:
@@ -82,30 +119,93 @@ def study_horizons(spec: Sweep, base: Scenario) -> list[int]:
     return sorted({*base.report_horizons, *(output.horizon for output in outputs)})
 
 
-def evaluate_points(
-    spec: Sweep,
-    base: Scenario,
-    points: list[dict[str, Value]],
-    *,
-    directory: Path | None,
-    chunk_size: int,
-    workers: int | None,
-    executor: str,
-    scheduler: str | None,
-    progress: bool,
-    description: str,
-) -> dict[str, pd.DataFrame]:
-    """P(alive) at the study's horizons for every point, reusing points saved in ``directory``.
+def open_sweep_study(
+    kind: str, file: str | Path | None, options: RunOptions, max_points: int | None = None
+) -> tuple[Study, Sweep, Scenario, RunSettings]:
+    """Load a sweep file (or the one a study to resume saved) and open its study.
+
+    Args:
+        kind: ``"sweep"`` or ``"sensitivity"``; a sensitivity file is checked for what
+            Sobol' indices need before anything is written.
+        file: The sweep file (None when resuming).
+        options: The run options; replications and seed default to the sweep file's,
+            else the base scenario's.
+        max_points: Refuse a design with more points.
 
     Returns:
-        Horizon estimates (see :func:`sim.survival.horizon_estimates`) at
+        The study, the sweep, its base scenario and the settings of every point.
+    """
+    if options.resume is None:
+        if file is None:
+            raise UserError(f"give a sweep file, or --resume DIR of an interrupted {kind}")
+        spec, base = load_sweep(file, sensitivity=kind == "sensitivity")
+        size = design_size(spec)
+        if max_points is not None and size > max_points:
+            raise UserError(
+                f"{file}: the design has {size:,} points, more than the limit of "
+                f"{max_points:,}; reduce it, or allow more with --max-points {size}"
+            )
+        settings = options.replace(
+            replications=options.replications or spec.replications,
+            seed=spec.seed if options.seed is None else options.seed,
+        ).settings(base.replications, base.seed)
+    else:
+        spec, base, settings = None, None, None
+
+    def manifest() -> dict[str, Any]:
+        return new_manifest(
+            kind,
+            settings,
+            sweep_file=str(file),
+            sweep=spec.model_dump(mode="json"),
+            scenario_sha256=scenario_hash(base),
+            scenario=base.model_dump(mode="json"),
+        )
+
+    name = f"{kind}-{spec.name}" if spec else kind
+    study = Study.open(kind, options, name, manifest, POINTS)
+    if spec is None:
+        spec = Sweep.model_validate(study.manifest["sweep"])
+        base = scenario_from_dict(study.manifest["scenario"])
+        settings = RunSettings.from_manifest(study.manifest)
+    return study, spec, base, settings
+
+
+def evaluate_points(
+    study: Study,
+    spec: Sweep,
+    base: Scenario,
+    settings: RunSettings,
+    points: list[dict[str, Value]],
+    options: RunOptions,
+    description: str,
+    total: int | None = None,
+) -> dict[str, pd.DataFrame]:
+    """P(alive) at the study's horizons for every point, reusing points the study saved.
+
+    Args:
+        study: The study, whose directory keeps a file per finished point.
+        spec: The sweep.
+        base: Its base scenario.
+        settings: Replications, seed and chunk size of every point.
+        points: The points to evaluate.
+        options: Where to run.
+        description: The progress bar's label.
+        total: The points of the whole study, if it evaluates them in several batches
+            (for the message of an interruption).
+
+    Returns:
+        Horizon estimates (see :func:`sim.stats.survival.horizon_estimates`) at
         :func:`study_horizons`, by point key.
+
+    Raises:
+        RunInterrupted: On Ctrl-C; finished points are saved.
     """
     paths = {name: parameter.path for name, parameter in spec.parameters.items()}
     horizons = study_horizons(spec, base)
     unique = {point_key(values): values for values in points}
     done: dict[str, pd.DataFrame] = {}
-    folder = directory / POINTS if directory else None
+    folder = study.path / POINTS if study.path else None
     jobs = []
     for key, values in unique.items():
         saved = folder / f"{key}.json" if folder else None
@@ -113,143 +213,57 @@ def evaluate_points(
             done[key] = pd.DataFrame(json.loads(saved.read_text())["estimates"])
             continue
         scenario = set_value(base, {paths[name]: value for name, value in values.items()})
-        jobs.append(Job(key, scenario, chunk_size))
+        jobs.append(Job(key, scenario, settings))
     try:
-        for key, summary in summarise_jobs(
-            jobs, workers=workers, executor=executor, scheduler=scheduler, progress=progress,
-            description=description,
-        ):  # fmt: skip
+        for key, summary in summarise_jobs(jobs, options, description):
             estimates = horizon_estimates(summary, horizons)
             done[key] = estimates
             if folder is not None:
                 record = {"values": unique[key], "estimates": estimates.to_dict("list")}
                 write_json(folder / f"{key}.json", record)
     except KeyboardInterrupt:
-        where = f"; continue with --resume {directory}" if directory else ""
-        raise UserError(
-            f"interrupted: {len(done)} of {len(unique)} points are done{where}"
-        ) from None
+        finished = len(list(folder.glob("*.json"))) if folder else len(done)
+        raise RunInterrupted(
+            study.path, finished, total or len(unique), unit="points",
+            command=f"alliance-sim {study.kind_command}",
+        ) from None  # fmt: skip
     return done
-
-
-def open_study(
-    file: str | Path | None,
-    kind: str,
-    *,
-    out: str | Path | None,
-    resume: str | Path | None,
-    force: bool,
-    replications: int | None,
-    seed: int | None,
-    chunk_size: int,
-) -> tuple[Sweep, Scenario, RunDirectory | None, dict[str, Any]]:
-    """Load a sweep file, or the one saved in a directory to resume; create the directory.
-
-    Args:
-        file: The sweep file (None when resuming).
-        kind: ``"sweep"`` or ``"sensitivity"``; a sensitivity file is checked for what
-            Sobol' indices need before anything is written.
-        out: Directory to create (``"default"``: results/<kind>-<name>-<UTC time>), or
-            None to keep results in memory.
-        resume: A directory of this kind to continue.
-        force: Replace ``out`` if it is an existing directory of this kind.
-        replications: Replications per point (default: the file's, else the base's).
-        seed: Seed of every point (default: the file's, else the base's).
-        chunk_size: Replications per chunk.
-
-    Returns:
-        The sweep, its base scenario with the run settings applied, the directory (None
-        to keep results in memory) and the manifest.
-    """
-    if resume is not None:
-        directory = RunDirectory.resumable(Path(resume), kind)
-        manifest = directory.read_manifest()
-        sweep = Sweep.model_validate(manifest["sweep"])
-        base = scenario_from_dict(manifest["scenario"])
-        return sweep, base, directory, manifest
-    if file is None:
-        raise UserError(f"give a sweep file, or --resume DIR of an interrupted {kind}")
-    sweep, base = load_sweep(file, sensitivity=kind == "sensitivity")
-    base = with_run_settings(
-        base,
-        replications=replications or sweep.replications,
-        seed=sweep.seed if seed is None else seed,
-    )
-    manifest = {
-        "format": f"alliance-sim {kind} 1",
-        "status": "running",
-        "sweep_file": str(file),
-        "sweep": sweep.model_dump(mode="json"),
-        "scenario_sha256": scenario_hash(base),
-        "scenario": base.model_dump(mode="json"),
-        "seed": base.seed,
-        "replications": base.replications,
-        "chunk_size": chunk_size,
-        "packages": package_versions(),
-        "git": git_state(),
-        "started_utc": utc_now(),
-        "finished_utc": None,
-        **machine(),
-    }
-    directory = None
-    if out is not None:
-        path = output_path(out, f"{kind}-{sweep.name}", manifest["started_utc"])
-        directory = RunDirectory.create(path, force, manifest=manifest, folder=POINTS)
-    return sweep, base, directory, manifest
 
 
 def sweep(
     file: str | Path | None = None,
+    options: RunOptions | None = None,
     *,
-    replications: int | None = None,
-    seed: int | None = None,
-    chunk_size: int = DEFAULT_CHUNK_SIZE,
-    workers: int | None = None,
-    executor: str = "local",
-    scheduler: str | None = None,
-    out: str | Path | None = None,
-    resume: str | Path | None = None,
-    force: bool = False,
-    progress: bool = False,
-) -> pd.DataFrame:
+    max_points: int = MAX_POINTS,
+    **changes: Any,
+) -> SweepResult:
     """Run a sweep: every point of its design, on common random numbers.
 
     Args:
         file: The sweep YAML file (omit when resuming).
-        replications: Replications per point (default: the sweep file's, else the base's).
-        seed: Seed of every point (default: the sweep file's, else the base's).
-        chunk_size: Replications per chunk.
-        workers: Worker processes (default: all cores).
-        executor: ``"local"`` or ``"dask"``.
-        scheduler: Address of a Dask scheduler.
-        out: Directory to write (``"default"``: results/sweep-<name>-<UTC time>).
-        resume: A sweep directory to continue; finished points are not run again.
-        force: Replace ``out`` if it is an existing sweep.
-        progress: Show a progress bar on stderr.
+        options: How to run (:class:`~sim.engine.options.RunOptions`): ``out`` is a sweep
+            directory (``"default"``: results/sweep-<name>-<UTC time>), ``resume`` one to
+            continue (finished points are not run again); replications and seed default
+            to the sweep file's, else the base scenario's.
+        max_points: Refuse a design with more points (a mistake in a grid multiplies).
+        **changes: Fields of :class:`~sim.engine.options.RunOptions`.
 
     Returns:
-        The tidy sweep table: one row per point, domain and horizon, with the parameter
-        values and P(alive) with its Wilson 95% interval and standard error.
+        The :class:`SweepResult`.
+
+    Raises:
+        UserError: A bad sweep file, a design over ``max_points``, or a directory problem.
     """
-    spec, base, directory, manifest = open_study(
-        file, "sweep", out=out, resume=resume, force=force, replications=replications,
-        seed=seed, chunk_size=chunk_size,
-    )  # fmt: skip
-    points = design_points(spec)
-    estimates = evaluate_points(
-        spec, base, points, directory=directory.path if directory else None,
-        chunk_size=manifest["chunk_size"], workers=workers, executor=executor,
-        scheduler=scheduler, progress=progress, description=spec.name,
-    )  # fmt: skip
-    table = sweep_table(base, points, estimates)
-    if directory is not None:
-        directory.finish(manifest, write_sweep(table, spec, base, directory.path))
-    table.attrs.update(
-        sweep=spec.name,
-        outputs=[(o.domain, o.horizon) for o in spec.outputs],
-        directory=str(directory.path) if directory else None,
-    )
-    return table
+    options = RunOptions.of(options, **changes)
+    study, spec, base, settings = open_sweep_study("sweep", file, options, max_points)
+    with study:
+        points = design_points(spec)
+        description = f"{spec.name} ({len(points)} points)"
+        estimates = evaluate_points(study, spec, base, settings, points, options, description)
+        table = sweep_table(base, points, estimates)
+        written = write_sweep(table, spec, base, settings, study.path) if study.path else []
+        study.finish(written)
+        return SweepResult(table, spec, base, settings, study.path, study.manifest)
 
 
 def sweep_table(

@@ -1,0 +1,230 @@
+"""The engine: identical results on any executor, resumable runs, complete manifests."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from sim.engine.executors import DASK_MISSING
+from sim.engine.runner import run
+from sim.errors import Advisory, UserError
+from sim.model.streams import chunk_seed_sequence
+from sim.results import load_run
+from sim.scenario import scenario_hash, with_horizon
+from tests.helpers import (
+    ROOT,
+    same_outputs,
+    start_flagship_run,
+    variant,
+    wait_for_chunks,
+)
+
+SETTINGS = {"replications": 30_000, "seed": 7, "horizon": 60, "chunk_size": 5_000}
+
+
+@pytest.fixture(scope="module")
+def reference(tmp_path_factory, ceasefire) -> Path:
+    out = tmp_path_factory.mktemp("runs") / "one-worker"
+    run(ceasefire, **SETTINGS, workers=1, out=out)
+    return out
+
+
+def test_chunk_seeds_are_spawned_by_index():
+    parent = np.random.SeedSequence(7)
+    children = parent.spawn(5)
+    for index in (0, 3, 4):
+        assert chunk_seed_sequence(7, index).generate_state(4).tolist() == (
+            children[index].generate_state(4).tolist()
+        )
+
+
+def test_two_workers_give_byte_identical_outputs(tmp_path, ceasefire, reference):
+    run(ceasefire, **SETTINGS, workers=2, out=tmp_path / "two")
+    assert same_outputs(reference, tmp_path / "two")
+
+
+def test_dask_local_cluster_gives_byte_identical_outputs(tmp_path, ceasefire, reference):
+    pytest.importorskip("dask.distributed")
+    run(ceasefire, **SETTINGS, workers=2, executor="dask", out=tmp_path / "dask")
+    assert same_outputs(reference, tmp_path / "dask")
+    manifest = json.loads((tmp_path / "dask" / "manifest.json").read_text())
+    assert manifest["sessions"][0]["executor"] == "dask"
+
+
+def test_in_memory_run_equals_the_saved_outcomes_in_replication_order(ceasefire, reference):
+    memory = run(ceasefire, **SETTINGS, workers=1)
+    saved = np.load(reference / "outcomes.npz")
+    for row, domain in enumerate(memory.outcomes.channels):
+        assert np.array_equal(saved[f"{domain}__month"], memory.outcomes.month[row])
+        assert np.array_equal(saved[f"{domain}__event"], memory.outcomes.event[row])
+    assert saved["military__month"].dtype.kind == "i"
+    assert saved["military__event"].dtype == bool
+    assert len(saved["military__month"]) == SETTINGS["replications"]
+    pd.testing.assert_frame_equal(memory.survival, pd.read_csv(reference / "survival.csv"))
+
+
+def test_survival_csv_is_tidy(reference):
+    table = pd.read_csv(reference / "survival.csv")
+    assert list(table.columns) == [
+        "domain", "month", "date", "p_survive", "ci_low", "ci_high", "at_risk", "events",
+    ]  # fmt: skip
+    assert len(table) == 13 * (SETTINGS["horizon"] + 1)
+    assert table.date.iloc[0] == "2025-03"
+    assert table.at_risk.iloc[0] == SETTINGS["replications"]
+
+
+def test_manifest_is_complete(reference, ceasefire):
+    manifest = json.loads((reference / "manifest.json").read_text())
+    for key in (
+        "scenario_name", "scenario", "scenario_sha256", "seed", "chunk_size", "replications",
+        "horizon", "packages", "git", "started_utc", "finished_utc", "sessions",
+    ):  # fmt: skip
+        assert manifest[key] is not None, key
+    assert manifest["status"] == "complete"
+    assert manifest["chunk_size"] == 5_000
+    assert manifest["packages"]["mesa"].startswith("3.")
+    assert set(manifest["git"]) == {"commit", "dirty"}
+    session = manifest["sessions"][0]
+    assert {"host", "executor", "workers", "started_utc", "finished_utc"} <= set(session)
+    assert manifest["scenario_sha256"] == scenario_hash(with_horizon(ceasefire, 60))
+    assert (manifest["seed"], manifest["replications"]) == (7, 30_000)
+    assert not (reference / "chunks").exists()
+
+
+def test_scenario_hash_changes_with_the_scenario_and_only_then(ceasefire):
+    base = scenario_hash(ceasefire)
+    assert scenario_hash(variant(ceasefire, description="same numbers, other words")) == base
+    assert scenario_hash(variant(ceasefire, events={"ceasefire": {"probability": 0.99}})) != base
+    # Run settings travel beside the scenario: they are not part of what it is.
+    assert scenario_hash(variant(ceasefire, seed=ceasefire.seed + 1, replications=7)) == base
+    # A documented number is its value.
+    military = ceasefire.channels["military"]
+    documented = {"value": military.decay or 0.06, "reason": "a reason"}
+    bare = variant(ceasefire, channels={"military": {"decay": documented["value"]}})
+    assert scenario_hash(variant(bare, channels={"military": {"decay": documented}})) == (
+        scenario_hash(bare)
+    )
+
+
+def test_existing_run_is_not_overwritten_without_force(tmp_path, baseline):
+    out = tmp_path / "run"
+    run(baseline, replications=200, horizon=12, workers=1, out=out)
+    with pytest.raises(UserError, match="already exists; use --resume"):
+        run(baseline, replications=200, horizon=12, workers=1, out=out)
+    run(baseline, replications=300, horizon=12, workers=1, out=out, force=True)
+    assert json.loads((out / "manifest.json").read_text())["replications"] == 300
+
+
+def test_force_refuses_to_delete_a_directory_that_is_not_a_run(tmp_path, baseline):
+    (tmp_path / "notes.txt").write_text("precious")
+    with pytest.raises(UserError, match="not a run directory"):
+        run(baseline, replications=100, horizon=12, workers=1, out=tmp_path, force=True)
+    assert (tmp_path / "notes.txt").read_text() == "precious"
+
+
+def test_finished_runs_reload_for_reporting(reference):
+    loaded = load_run(reference)
+    assert loaded.outcomes.replications == SETTINGS["replications"]
+    pd.testing.assert_frame_equal(loaded.survival, pd.read_csv(reference / "survival.csv"))
+
+
+def _interrupted_run(tmp_path, scenario):
+    """A run directory whose manifest says running, as a killed run leaves it."""
+    whole = run(scenario, replications=200, horizon=12, workers=1, out=tmp_path / "whole")
+    out = tmp_path / "partial"
+    run(scenario, replications=200, horizon=12, workers=1, out=out)
+    manifest = json.loads((out / "manifest.json").read_text())
+    manifest["status"] = "running"
+    (out / "manifest.json").write_text(json.dumps(manifest))
+    return whole, out
+
+
+def test_resume_with_an_edited_scenario_says_it_uses_the_stored_one(tmp_path, baseline, ceasefire):
+    whole, out = _interrupted_run(tmp_path, baseline)
+    with pytest.warns(Advisory, match="differs from the one .* stored scenario"):
+        resumed = run(ceasefire, horizon=12, resume=out)
+    assert resumed.scenario.name == "baseline"
+    assert same_outputs(whole.directory, out)
+
+
+@pytest.mark.parametrize(
+    ("given", "named"),
+    [
+        ({"seed": 4}, "seed 4 (the run has"),
+        ({"replications": 300}, "replications 300 (the run has 200)"),
+        ({"chunk_size": 50}, "chunk size 50 (the run has 10000)"),
+        ({"horizon": 24}, "horizon 24 (the run has 12)"),
+    ],
+)
+def test_resume_refuses_settings_that_differ_and_names_them(tmp_path, baseline, given, named):
+    _, out = _interrupted_run(tmp_path, baseline)
+    with pytest.raises(UserError, match=re.escape(named)):
+        run(None, resume=out, **given)
+    sessions = json.loads((out / "manifest.json").read_text())["sessions"]
+    assert len(sessions) == 1, "a refused resume adds no session"
+
+
+def test_a_resumed_run_keeps_every_session(tmp_path, baseline):
+    _, out = _interrupted_run(tmp_path, baseline)
+    run(None, resume=out)
+    sessions = json.loads((out / "manifest.json").read_text())["sessions"]
+    assert len(sessions) == 2
+    assert all(session["finished_utc"] for session in sessions)
+
+
+def test_dask_missing_gives_install_advice(monkeypatch, baseline):
+    monkeypatch.setitem(sys.modules, "dask.distributed", None)
+    with pytest.raises(UserError) as caught:
+        run(baseline, replications=100, horizon=12, executor="dask")
+    assert str(caught.value) == DASK_MISSING
+    assert "pip install 'alliance-sim[dask]'" in DASK_MISSING
+
+
+@pytest.mark.slow
+def test_killed_run_resumes_to_identical_outputs(tmp_path, uninterrupted):
+    out = tmp_path / "killed"
+    process = start_flagship_run(out, "--workers", "1", "--quiet")
+    wait_for_chunks(out, 2, process)
+    os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
+    assert json.loads((out / "manifest.json").read_text())["status"] == "running"
+    resumed = subprocess.run(
+        [sys.executable, "-m", "sim", "run", "--resume", str(out), "--workers", "2", "--quiet"],
+        cwd=ROOT, capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert resumed.returncode == 0, resumed.stderr
+    assert same_outputs(uninterrupted, out)
+
+
+@pytest.mark.slow
+def test_ctrl_c_exits_cleanly_and_says_how_to_resume(tmp_path, uninterrupted):
+    out = tmp_path / "interrupted"
+    process = start_flagship_run(out, "--workers", "2")
+    wait_for_chunks(out, 1, process)
+    os.killpg(process.pid, signal.SIGINT)
+    _, stderr = process.communicate(timeout=120)
+    assert process.returncode == 130
+    assert "Traceback" not in stderr
+    assert f"alliance-sim run --resume {out}" in stderr
+    resumed = run(resume=out, workers=1)
+    assert resumed.directory == out
+    assert same_outputs(uninterrupted, out)
+
+
+def test_progress_bar_reports_replications_per_second(tmp_path):
+    process = start_flagship_run(tmp_path / "progress", "--workers", "1")
+    _, stderr = process.communicate(timeout=600)
+    assert process.returncode == 0
+    assert "rep/s" in stderr
+    quiet = start_flagship_run(tmp_path / "quiet", "--workers", "1", "--quiet")
+    _, stderr = quiet.communicate(timeout=600)
+    assert "rep/s" not in stderr

@@ -1,0 +1,114 @@
+"""The world files: every number documented, every domain of the source present."""
+
+from __future__ import annotations
+
+from fnmatch import fnmatchcase
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from sim.scenario.yamlfile import load_yaml
+from tests.helpers import SCENARIOS
+
+WORLD_FILES = sorted((SCENARIOS / "world").glob("*.yaml"))
+RUN_SETTINGS = {"horizon", "replications", "seed", "report_horizons"}
+TIMING_NUMBERS = {"ramp", "duration", "lag", "month", "window", "triangular"}
+DOCUMENTED_BY = {"source", "reason"}
+# A documented number `{value: x, source|reason: ...}` or a distribution `{dist: ..., reason:
+# ...}` documents the numbers it holds (docs/scenarios.md, "Numbers: plain, documented, or
+# uncertain").
+PARAMETER_KEYS = {"value", "dist"}
+# Rows whose plain numbers the language documents as a whole, by the row's own source or
+# reason: a channel's start state `{intensity, lock_in, reason}` (docs/scenarios.md, "State
+# at the start month"), the termination rule, whose count cannot be a documented number, and
+# a variable with its `range` (sim/schema.py: ChannelState, Termination, Variable).
+ROWS = (("state", "channels", "*"), ("termination",), ("actors", "*", "variables", "*"))
+
+
+def _is_row(path: tuple) -> bool:
+    return any(
+        len(path) == len(row)
+        and all(fnmatchcase(str(p), r) for p, r in zip(path, row, strict=True))
+        for row in ROWS
+    )
+
+
+def undocumented_numbers(node: Any, path: tuple = (), covered: bool = False) -> list[str]:
+    """Key paths of numbers that neither they nor their immediate row document.
+
+    A number is documented by its own ``{value, source|reason}`` mapping (or distribution),
+    or, where it is a plain number (or a list of plain numbers) in one of the :data:`ROWS`,
+    by that row's own source or reason. A source or reason further up (a channel's source
+    on its desire weights, ``state.source`` on every start value) documents nothing below.
+    """
+    found = []
+    if isinstance(node, dict):
+        documents = bool(DOCUMENTED_BY & node.keys()) and (
+            bool(PARAMETER_KEYS & node.keys()) or _is_row(path)
+        )
+        for key, value in node.items():
+            if (key in RUN_SETTINGS and not path) or key in TIMING_NUMBERS:
+                continue
+            found += undocumented_numbers(value, (*path, key), documents)
+    elif isinstance(node, list):
+        # A list of numbers (a variable's range, an empirical sample) is documented by the
+        # mapping that holds it; a mapping in a list documents itself.
+        for index, item in enumerate(node):
+            found += undocumented_numbers(item, (*path, index), covered)
+    elif isinstance(node, int | float) and not isinstance(node, bool) and not covered:
+        found.append(".".join(map(str, path)))
+    return found
+
+
+def test_the_world_files_are_found():
+    # An empty glob would leave the parametrised checks below with nothing to check.
+    assert WORLD_FILES, f"no world files in {SCENARIOS / 'world'}"
+    assert {"russia_dprk.yaml", "state_2025_03.yaml"} <= {f.name for f in WORLD_FILES}
+
+
+@pytest.mark.parametrize("file", WORLD_FILES, ids=lambda f: f.name)
+def test_every_number_in_the_world_has_a_source_or_reason(file: Path):
+    data, _ = load_yaml(file)
+    events = data.pop("events", {})
+    assert undocumented_numbers(data) == []
+    for name, event in events.items():
+        assert DOCUMENTED_BY & event.keys(), f"event {name} has no source or reason"
+
+
+def test_every_variable_and_channel_parameter_has_a_meaning():
+    data, _ = load_yaml(SCENARIOS / "world" / "russia_dprk.yaml")
+    for actor in data["actors"].values():
+        for name, variable in actor["variables"].items():
+            assert variable.get("meaning"), name
+    for name, value in data["channel_defaults"].items():
+        assert value.get("meaning"), name
+    structure = {"meaning", "label", "parties", "source", "desire", "cost", "spillover"}
+    for channel in data["channels"].values():
+        for name, value in channel.items():
+            if name not in structure:
+                assert value.get("meaning"), name
+
+
+def test_a_source_further_up_documents_no_number_below_it():
+    channel = {"meaning": "m", "source": "a channel's source", "decay": 0.03}
+    channel["desire"] = {"russia": {"base": 0.1, "russia.isolation": {"value": 0.2, "reason": "r"}}}
+    state = {"source": "the state's source", "actors": {"russia": {"isolation": 0.85}}}
+    state["channels"] = {
+        "labour": {"intensity": 0.6, "lock_in": 0.2, "reason": "the row's reason"},
+        "tourism": {"intensity": 0.35, "lock_in": 0.15},
+    }
+    world = {
+        "channel_defaults": {"growth": {"value": 0.15, "meaning": "a meaning is no source"}},
+        "channels": {"labour": channel},
+        "state": state,
+        "termination": {"dormancy_months": 6, "reason": "the rule's reason"},
+    }
+    assert undocumented_numbers(world) == [
+        "channel_defaults.growth.value",
+        "channels.labour.decay",
+        "channels.labour.desire.russia.base",
+        "state.actors.russia.isolation",
+        "state.channels.tourism.intensity",
+        "state.channels.tourism.lock_in",
+    ]

@@ -1,0 +1,256 @@
+"""Reports: files a paper needs, their format, rebuilt from a saved run, and make paper."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pytest
+import yaml
+from scipy import stats
+
+from sim.engine.runner import run
+from sim.reports.report import methods_text, write_reports
+from sim.reports.tables import headline_table, latex_escape, markdown_table
+from sim.scenario import load_scenario
+from sim.stats.survival import (
+    LifeTable,
+    Summary,
+    domains_alive,
+    kaplan_meier,
+    median_survival,
+    restricted_mean,
+)
+from sim.studies.paper import PAPER_REPLICATIONS
+from sim.studies.paper import paper as write_paper
+from tests.helpers import ROOT, SCENARIOS, alliance_sim, compile_latex, needs_pdflatex, variant
+
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore")
+    import lifelines
+    from lifelines.utils import median_survival_times, restricted_mean_survival_time
+
+RUN_FILES = {
+    "manifest.json", "outcomes.npz", "survival.csv", "table.md", "table.tex", "table.csv",
+    "relationship.csv", "survival.png", "survival.pdf", "alive.png", "alive.pdf", "methods.md",
+}  # fmt: skip
+CELL = re.compile(r"^\d\.\d\d \[\d\.\d\d, \d\.\d\d\]$")
+
+
+@pytest.fixture(scope="module")
+def saved_run(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("report") / "run"
+    done = alliance_sim(
+        "run", str(SCENARIOS / "ceasefire_plus_deal.yaml"), "--replications", "6000",
+        "--seed", "11", "--out", str(out), "--quiet", "--workers", "1",
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    return out
+
+
+@pytest.fixture(scope="module")
+def fast_run(baseline):
+    """A run whose curves fall below 0.5, so medians are reached."""
+    fast = variant(baseline, channel_defaults={"rupture_hazard": 0.04}, horizon=60,
+                   report_horizons=[12, 60])  # fmt: skip
+    return run(fast, replications=4000, seed=2, workers=1)
+
+
+def test_run_directory_holds_every_report(saved_run):
+    assert {p.name for p in saved_run.iterdir()} == RUN_FILES
+
+
+def test_markdown_table_has_dates_cells_and_provenance(saved_run):
+    text = (saved_run / "table.md").read_text()
+    header = next(line for line in text.splitlines() if line.startswith("| Domain"))
+    assert header.split(" | ")[1:5] == ["Mar 2026", "Mar 2027", "Mar 2030", "Mar 2035"]
+    rows = [line for line in text.splitlines() if line.startswith("| Military")]
+    cells = rows[0].strip("| ").split(" | ")
+    assert all(CELL.match(cell) for cell in cells[1:5])
+    assert "seed 11, 6,000 replications, alliance-sim" in text
+    assert "**Relationship-level measures**" in text
+
+
+def test_latex_table_uses_booktabs_caption_label_and_nr(saved_run):
+    text = (saved_run / "table.tex").read_text()
+    for command in (
+        r"\toprule",
+        r"\midrule",
+        r"\bottomrule",
+        r"\caption{",
+        r"\label{tab:ceasefire-plus-deal}",
+    ):
+        assert command in text
+    assert text.count(r"\\") >= 14
+    assert " NR \\\\" in text
+    assert r"ceasefire\_plus\_deal" in text
+    assert latex_escape("a_b & 5% #1 {x} ~ ^ \\") == (
+        r"a\_b \& 5\% \#1 \{x\} \textasciitilde{} \textasciicircum{} \textbackslash{}"
+    )
+
+
+@needs_pdflatex
+def test_latex_table_compiles_and_fits_a_text_column(saved_run, tmp_path):
+    log = compile_latex(tmp_path, saved_run / "table.tex")
+    assert "Overfull \\hbox" not in log
+
+
+def test_report_rebuilds_identical_files_without_simulating(saved_run, tmp_path):
+    copy = tmp_path / "copy"
+    shutil.copytree(saved_run, copy)
+    originals = {name: (copy / name).read_bytes() for name in RUN_FILES - {"manifest.json"}}
+    for name in (
+        "table.md",
+        "table.tex",
+        "table.csv",
+        "survival.png",
+        "survival.pdf",
+        "methods.md",
+    ):
+        (copy / name).unlink()
+    done = alliance_sim("report", str(copy), "--format", "md,tex,csv,png,pdf")
+    assert done.returncode == 0, done.stderr
+    for name, content in originals.items():
+        assert (copy / name).read_bytes() == content, name
+
+
+def test_report_format_option_is_checked(saved_run):
+    done = alliance_sim("report", str(saved_run), "--format", "md,docx")
+    assert done.returncode == 2
+    assert "unknown format 'docx'; choose from md,tex,csv,png,pdf" in done.stderr
+
+
+def test_figures_are_sized_for_journal_columns(saved_run):
+    from PIL import Image
+
+    with Image.open(saved_run / "survival.png") as image:
+        assert image.size[0] == 7 * 300
+    with Image.open(saved_run / "alive.png") as image:
+        assert image.size[0] == round(3.5 * 300)
+    assert b"/MediaBox [ 0 0 504" in (saved_run / "survival.pdf").read_bytes()
+
+
+def test_methods_states_settings_and_monte_carlo_error(saved_run):
+    text = (saved_run / "methods.md").read_text()
+    for phrase in (
+        "6,000 replications",
+        "seed 11",
+        "Kaplan–Meier",
+        "log-log",
+        "Wilson",
+        "Monte Carlo standard error",
+        "Brookmeyer",
+    ):
+        assert phrase in text.replace("\n", " "), phrase
+
+
+def test_headline_numbers_match_scipy_and_lifelines_on_model_outcomes(fast_run):
+    outcomes = fast_run.outcomes
+    table = headline_table(fast_run)
+    for domain in ("military", "defence_treaty", "resources", "labour"):
+        row = outcomes.channels.index(domain)
+        months, events = outcomes.month[row], outcomes.event[row]
+        ours = kaplan_meier(LifeTable.from_outcomes(months, events, outcomes.horizon))
+        sf = stats.ecdf(stats.CensoredData(uncensored=months[events], right=months[~events])).sf
+        band = sf.confidence_interval(0.95, method="log-log")
+        grid = np.arange(outcomes.horizon + 1)
+        np.testing.assert_allclose(ours.p_survive, sf.evaluate(grid), atol=1e-9)
+        np.testing.assert_allclose(ours.ci_low, band.low.evaluate(grid), atol=1e-9)
+        np.testing.assert_allclose(ours.ci_high, band.high.evaluate(grid), atol=1e-9)
+        fitter = lifelines.KaplanMeierFitter().fit(months, events)
+        if np.isinf(fitter.median_survival_time_):  # not reached: NR in the tables
+            assert np.isnan(table.loc[domain, "median"])
+        else:
+            assert table.loc[domain, "median"] == fitter.median_survival_time_
+        interval = median_survival_times(fitter.confidence_interval_).iloc[0]
+        median = median_survival(ours)
+        expected = [None if np.isinf(v) else v for v in interval]
+        assert [median.low, median.high] == expected
+        rmst = restricted_mean_survival_time(fitter, t=outcomes.horizon)
+        assert table.loc[domain, "rmst"] == pytest.approx(rmst, abs=1e-9)
+        # Every replication is followed to the horizon, so the RMST's standard error is
+        # that of a mean of min(T, horizon).
+        spread = np.minimum(months, outcomes.horizon).std() / np.sqrt(months.size)
+        assert table.loc[domain, "rmst_se"] == pytest.approx(spread, rel=0.01)
+
+
+def test_wilson_intervals_follow_the_closed_form(fast_run):
+    table = headline_table(fast_run)
+    n, z = 4000, stats.norm.ppf(0.975)
+    for h in (12, 60):
+        p = table[f"p_{h}"].to_numpy()
+        centre = (p + z**2 / (2 * n)) / (1 + z**2 / n)
+        half = z / (1 + z**2 / n) * np.sqrt(p * (1 - p) / n + z**2 / (4 * n**2))
+        np.testing.assert_allclose(table[f"low_{h}"], centre - half, atol=1e-9)
+        np.testing.assert_allclose(table[f"high_{h}"], centre + half, atol=1e-9)
+
+
+def test_domains_alive_counts_each_replication(fast_run):
+    outcomes = fast_run.outcomes
+    measures = domains_alive(Summary.from_outcomes(outcomes), [12, 60]).set_index("horizon")
+    for h in (12, 60):
+        alive = ((~outcomes.event) | (outcomes.month > h)).sum(axis=0)
+        assert measures.loc[h, "mean"] == pytest.approx(alive.mean())
+        assert measures.loc[h, "p_at_least_10"] == pytest.approx((alive >= 10).mean())
+        assert measures.loc[h, "p_at_least_1"] == pytest.approx((alive >= 1).mean())
+
+
+def test_restricted_mean_of_a_known_curve():
+    # Half the replications end in month 2, none after: S = 1, 1, 0.5, 0.5, ...
+    table = LifeTable.from_outcomes(np.array([2, 2, 10, 10]), np.array([1, 1, 0, 0], bool), 10)
+    assert restricted_mean(table, 10)[0] == pytest.approx(2 + 0.5 * 8)
+
+
+def test_small_paper_is_reproducible_byte_for_byte(tmp_path):
+    files = [SCENARIOS / "baseline.yaml", SCENARIOS / "ukraine_ceasefire.yaml"]
+    first = write_paper(files, tmp_path / "a", replications=2000, workers=1)
+    second = write_paper(files, tmp_path / "b", replications=2000, workers=2)
+    assert [p.name for p in first] == [p.name for p in second]
+    assert len(first) == 7
+    for a, b in zip(first, second, strict=True):
+        assert a.read_bytes() == b.read_bytes(), a.name
+    assert "`ukraine_ceasefire`" in (tmp_path / "a" / "README.md").read_text()
+
+
+@pytest.mark.slow
+def test_committed_paper_tables_are_what_make_paper_writes(tmp_path):
+    committed = ROOT / "results" / "paper"
+    library = sorted(SCENARIOS.glob("*.yaml"))
+    written = write_paper(library, tmp_path, replications=PAPER_REPLICATIONS)
+    assert sorted(p.name for p in committed.iterdir()) == sorted(p.name for p in written)
+    for path in written:
+        assert path.read_bytes() == (committed / path.name).read_bytes(), (
+            f"results/paper/{path.name} is stale: run `make paper` and commit"
+        )
+
+
+def test_markdown_table_renders_not_reached_medians(fast_run, baseline):
+    slow = run(baseline, replications=500, seed=1, horizon=24, workers=1)
+    assert markdown_table(slow).count("| NR |") == len(baseline.channels)
+    resources = next(
+        line for line in markdown_table(fast_run).splitlines() if line.startswith("| Resources")
+    )
+    assert re.search(r"\| \d+ \[\d+, \d+\] \|$", resources), resources
+    assert methods_text(slow).startswith("# Methods")
+
+
+@pytest.mark.parametrize("channels", [1, 2, 3])
+def test_reports_of_a_world_with_few_domains(channels, tmp_path):
+    example = (SCENARIOS / "examples" / "china_dprk.yaml").read_text()
+    kept = ("trade", "tourism", "party_ties")[:channels]
+    scenario = load_scenario(SCENARIOS / "examples" / "china_dprk.yaml")
+    if channels < 3:
+        # Cut the example down to its first channels, keeping its state consistent.
+        document = yaml.safe_load(example)
+        for section in (document["channels"], document["state"]["channels"]):
+            for name in [n for n in section if n not in kept]:
+                del section[name]
+        (tmp_path / "few.yaml").write_text(yaml.safe_dump(document, allow_unicode=True))
+        scenario = load_scenario(tmp_path / "few.yaml")
+    result = run(scenario, replications=300, workers=1, out=tmp_path / "run")
+    written = {p.name for p in write_reports(result)}
+    assert {"table.md", "survival.png", "survival.pdf", "alive.png"} <= written
+    assert len(result.survival.domain.unique()) == channels
