@@ -13,6 +13,7 @@ The package is layered as the data flows (docs/architecture.md): :mod:`sim.scena
 :mod:`sim.cli` on top.
 """
 
+from sim.engine.options import RunOptions
 from sim.engine.runner import run
 from sim.errors import RunInterrupted, ScenarioError, UserError
 from sim.model import AllianceModel, Outcomes
@@ -28,6 +29,7 @@ __all__ = [
     "AllianceModel",
     "Outcomes",
     "RunInterrupted",
+    "RunOptions",
     "RunResult",
     "Scenario",
     "ScenarioError",

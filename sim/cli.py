@@ -170,10 +170,10 @@ def with_posterior(scenario: Scenario, posterior: Path) -> Scenario:
 def _validate_file(file: str) -> str:
     """Check a scenario or sweep file; the line to print when it is valid."""
     if is_sweep_file(Path(file)):
-        spec, base = load_sweep(file)
+        sweep_file, base = load_sweep(file)
         return (
-            f"ok: {file} (sweep {spec.name}: {design_size(spec):,} points over "
-            f"{len(spec.parameters)} parameters of {base.name})"
+            f"ok: {file} (sweep {sweep_file.name}: {design_size(sweep_file):,} points over "
+            f"{len(sweep_file.parameters)} parameters of {base.name})"
         )
     scenario = load_scenario(file)
     return (

@@ -2,12 +2,24 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 
 from sim.scenario import Scenario, load_scenario
+from sim.engine.options import WORKERS_VARIABLE
 from tests.helpers import SCENARIOS, start_flagship_run
+
+
+def pytest_configure(config) -> None:
+    """Under xdist, runs (and the commands tests start) default to one worker each.
+
+    xdist already runs a test process per core; a run that started a pool of all cores in
+    each would oversubscribe them. Tests that check several workers ask for them.
+    """
+    if os.environ.get("PYTEST_XDIST_WORKER") or getattr(config.option, "numprocesses", None):
+        os.environ.setdefault(WORKERS_VARIABLE, "1")
 
 
 @pytest.fixture(scope="session")

@@ -23,6 +23,9 @@ from sim.results.result import RunSettings
 DEFAULT_CHUNK_SIZE = 10_000
 """Replications per chunk: with the seed, the chunk size fixes every random number."""
 
+WORKERS_VARIABLE = "ALLIANCE_SIM_WORKERS"
+"""Environment variable with the default number of workers (all cores if unset)."""
+
 MAX_WORKERS_PER_CORE = 4
 """Workers beyond this many per core only add memory and start-up time: they are capped."""
 
@@ -47,7 +50,8 @@ class RunOptions:
             scenario or point with one seed: common random numbers.
         chunk_size: Replications per chunk (None: :data:`DEFAULT_CHUNK_SIZE`); with the
             seed it fixes every random number.
-        workers: Worker processes (None: all cores; capped at
+        workers: Worker processes (None: the environment variable
+            ``ALLIANCE_SIM_WORKERS`` if set, else all cores; capped at
             :data:`MAX_WORKERS_PER_CORE` per core).
         executor: ``"local"`` (process pool) or ``"dask"``.
         scheduler: Address of a Dask scheduler (implies the dask executor); without it
@@ -124,7 +128,8 @@ class RunOptions:
         cores = available_cores()
         limit = MAX_WORKERS_PER_CORE * cores
         if self.workers is None:
-            return cores
+            default = os.environ.get(WORKERS_VARIABLE, "")
+            return int(default) if default.isdigit() and int(default) >= 1 else cores
         if self.workers > limit and self.scheduler is None:
             warnings.warn(
                 f"{self.workers} workers asked on {cores} cores: starting {limit} "

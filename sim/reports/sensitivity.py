@@ -16,20 +16,20 @@ from sim.scenario.sweepfile import Sweep
 from sim.storage import write_text
 
 
-def _description(spec: Sweep, base: Scenario, settings: RunSettings) -> str:
-    output = spec.sensitivity.output
+def _description(sweep_file: Sweep, base: Scenario, settings: RunSettings) -> str:
+    output = sweep_file.sensitivity.output
     label = domain_label(base, output.domain)
-    evaluations = spec.sensitivity.samples * (len(spec.parameters) + 2)
+    evaluations = sweep_file.sensitivity.samples * (len(sweep_file.parameters) + 2)
     return (
         f"Sobol' indices of P({label} alive at {output.horizon} months) to the ranges of "
-        f"sweep {spec.name}: {evaluations} points (n = {spec.sensitivity.samples}, "
+        f"sweep {sweep_file.name}: {evaluations} points (n = {sweep_file.sensitivity.samples}, "
         f"Saltelli 2010), {settings.replications:,} replications each on common random numbers; "
-        f"95% bootstrap intervals ({spec.sensitivity.resamples} resamples)."
+        f"95% bootstrap intervals ({sweep_file.sensitivity.resamples} resamples)."
     )
 
 
 def write_sensitivity(
-    table: pd.DataFrame, spec: Sweep, base: Scenario, settings: RunSettings, directory: Path
+    table: pd.DataFrame, sweep_file: Sweep, base: Scenario, settings: RunSettings, directory: Path
 ) -> list[Path]:
     """Write ``sensitivity.csv``, ``sensitivity.md`` and a bar chart (png, pdf)."""
     write_text(directory / "sensitivity.csv", table.to_csv(index=False))
@@ -42,7 +42,7 @@ def write_sensitivity(
         for row in table.itertuples()
     ]
     header = ["Parameter", "First order", "Total order"]
-    grid = markdown_grid(header, rows, title=_description(spec, base, settings))
+    grid = markdown_grid(header, rows, title=_description(sweep_file, base, settings))
     write_text(directory / "sensitivity.md", grid + "\n")
     figure = sensitivity_figure(table)
     written = [directory / "sensitivity.csv", directory / "sensitivity.md"]

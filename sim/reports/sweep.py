@@ -21,11 +21,11 @@ from sim.storage import write_text
 
 
 def write_sweep(
-    table: pd.DataFrame, spec: Sweep, base: Scenario, settings: RunSettings, directory: Path
+    table: pd.DataFrame, sweep_file: Sweep, base: Scenario, settings: RunSettings, directory: Path
 ) -> list[Path]:
     """Write ``sweep.csv`` and ``sweep.png``/``.pdf`` for the outputs of interest."""
     write_text(directory / "sweep.csv", table.to_csv(index=False))
-    figure = sweep_figure(table, spec, base, settings)
+    figure = sweep_figure(table, sweep_file, base, settings)
     written = [directory / "sweep.csv"]
     for kind in ("png", "pdf"):
         figures.save(figure, directory / f"sweep.{kind}")
@@ -33,14 +33,16 @@ def write_sweep(
     return written
 
 
-def sweep_figure(table: pd.DataFrame, spec: Sweep, base: Scenario, settings: RunSettings) -> Figure:
+def sweep_figure(
+    table: pd.DataFrame, sweep_file: Sweep, base: Scenario, settings: RunSettings
+) -> Figure:
     """One panel per output of interest: a line for one parameter, a heatmap for a 2-D grid."""
-    names = list(spec.parameters)
-    labels = {n: spec.parameters[n].label or n.replace("_", " ") for n in names}
-    outputs = spec.outputs
+    names = list(sweep_file.parameters)
+    labels = {n: sweep_file.parameters[n].label or n.replace("_", " ") for n in names}
+    outputs = sweep_file.outputs
     columns = min(len(outputs), 2)
     rows = -(-len(outputs) // columns)
-    heatmap = len(names) == 2 and spec.design.kind == "grid"
+    heatmap = len(names) == 2 and sweep_file.design.kind == "grid"
     with figures.style():
         figure = Figure(figsize=(figures.DOUBLE_COLUMN if columns > 1 else figures.SINGLE_COLUMN,
                                  2.6 * rows + 0.4), layout="constrained")  # fmt: skip
@@ -87,7 +89,8 @@ def sweep_figure(table: pd.DataFrame, spec: Sweep, base: Scenario, settings: Run
             ax.set_visible(False)
         n = settings.replications
         caption = (
-            f"Sweep {spec.name}: {len(table.point.unique())} points ({spec.design.kind}), "
+            f"Sweep {sweep_file.name}: {len(table.point.unique())} points "
+            f"({sweep_file.design.kind}), "
             f"{n:,} replications each on common random numbers; "
             + ("cells: P(alive)." if heatmap else "bands and bars: Wilson 95% intervals.")
         )

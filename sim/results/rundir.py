@@ -26,7 +26,6 @@ from typing import Any
 
 import numpy as np
 
-from sim.engine.provenance import utc_now
 from sim.errors import UserError
 from sim.model.outcomes import FIELDS, OUTCOME_DTYPES, Outcomes
 from sim.storage import NpzWriter, atomic_file, write_json, write_npz
@@ -283,12 +282,6 @@ class RunDirectory:
         for folder in (self.path, *(p for p in self.path.iterdir() if p.is_dir())):
             for stale in folder.glob(".*.tmp-*"):
                 stale.unlink(missing_ok=True)
-
-    def finish(self, manifest: dict[str, Any], written: list[Path]) -> None:
-        """Record a study as complete, with the files it wrote, in its manifest."""
-        manifest.update(status="complete", finished_utc=utc_now())
-        manifest["outputs"] = [Path(p).name for p in written]
-        self.write_manifest(manifest)
 
     def read_manifest(self) -> dict[str, Any]:
         """The run's manifest."""

@@ -20,7 +20,7 @@ from sim.scenario.problems import validate_structure
 from sim.scenario.schema import Closed, Name, Number, PositiveCount, Scenario, Text
 from sim.scenario.yamlfile import Locations, load_yaml, similar_file
 
-Value = float | int | str
+PointValue = float | int | str  # a design value: a number, or a month as YYYY-MM
 
 
 class SweepParameter(Closed):
@@ -188,7 +188,7 @@ def _check(sweep: Sweep, base: Scenario, locations: Locations, sensitivity: bool
     return problems
 
 
-def cast_value(parameter: SweepParameter, value: Value) -> Value:
+def cast_value(parameter: SweepParameter, value: PointValue) -> PointValue:
     """A design value as the scenario takes it: a whole number if the parameter says so."""
     if isinstance(value, str):
         return value

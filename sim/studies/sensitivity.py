@@ -70,20 +70,30 @@ def sensitivity(
     from scipy import stats
 
     options = RunOptions.of(options, **changes)
-    study, spec, base, settings = open_sweep_study("sensitivity", file, options)
+    study, sweep_file, base, settings = open_sweep_study("sensitivity", file, options)
     with study:
-        sobol = spec.sensitivity  # checked when the file was read: it is there, with ranges
-        names = list(spec.parameters)
+        sobol = sweep_file.sensitivity  # checked when the file was read: it is there, with ranges
+        names = list(sweep_file.parameters)
         output = sobol.output
         total = sobol.samples * (len(names) + 2)
 
         def model(x: np.ndarray) -> np.ndarray:
             points = [
-                {name: cast_value(spec.parameters[name], column[i]) for i, name in enumerate(names)}
+                {
+                    name: cast_value(sweep_file.parameters[name], column[i])
+                    for i, name in enumerate(names)
+                }
                 for column in x.T
             ]
             estimates = evaluate_points(
-                study, spec, base, settings, points, options, f"{spec.name} sensitivity", total
+                study,
+                sweep_file,
+                base,
+                settings,
+                points,
+                options,
+                f"{sweep_file.name} sensitivity",
+                total,
             )
             values = []
             for point in points:
@@ -94,7 +104,7 @@ def sensitivity(
 
         dists = [
             stats.uniform(loc=p.range[0], scale=p.range[1] - p.range[0])
-            for p in spec.parameters.values()
+            for p in sweep_file.parameters.values()
         ]
         rng = np.random.default_rng(study_sequence(settings.seed, Stream.SENSITIVITY))
         result = stats.sobol_indices(func=model, n=sobol.samples, dists=dists, rng=rng)
@@ -106,7 +116,7 @@ def sensitivity(
         table = pd.DataFrame(
             {
                 "parameter": names,
-                "label": [spec.parameters[n].label or n for n in names],
+                "label": [sweep_file.parameters[n].label or n for n in names],
                 "first_order": per_parameter(result.first_order),
                 "first_order_low": per_parameter(intervals.first_order.confidence_interval.low),
                 "first_order_high": per_parameter(intervals.first_order.confidence_interval.high),
@@ -116,9 +126,11 @@ def sensitivity(
             }
         )
         _warn_if_noisy(table, sobol.samples)
-        written = write_sensitivity(table, spec, base, settings, study.path) if study.path else []
+        written = (
+            write_sensitivity(table, sweep_file, base, settings, study.path) if study.path else []
+        )
         study.finish(written)
-        return SensitivityResult(table, spec, settings, study.path, study.manifest)
+        return SensitivityResult(table, sweep_file, settings, study.path, study.manifest)
 
 
 def _warn_if_noisy(table: pd.DataFrame, samples: int) -> None:

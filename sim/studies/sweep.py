@@ -30,7 +30,7 @@ from sim.months import iso_month, parse_month
 from sim.reports.sweep import write_sweep
 from sim.results.result import RunSettings
 from sim.scenario import Scenario, scenario_from_dict, scenario_hash, set_value
-from sim.scenario.sweepfile import Sweep, Value, cast_value, load_sweep
+from sim.scenario.sweepfile import PointValue, Sweep, cast_value, load_sweep
 from sim.stats.survival import horizon_estimates
 from sim.storage import write_json
 from sim.studies.study import Study
@@ -77,7 +77,7 @@ def design_size(sweep: Sweep) -> int:
     return size
 
 
-def design_points(sweep: Sweep) -> list[dict[str, Value]]:
+def design_points(sweep: Sweep) -> list[dict[str, PointValue]]:
     """The parameter values of every point of the design, in order."""
     parameters = sweep.parameters
     if sweep.design.kind == "grid":
@@ -107,15 +107,18 @@ def design_points(sweep: Sweep) -> list[dict[str, Value]]:
     ]
 
 
-def point_key(values: dict[str, Value]) -> str:
+def point_key(values: dict[str, PointValue]) -> str:
     """A stable name for a point, from its parameter values."""
     text = json.dumps(values, sort_keys=True)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
-def study_horizons(spec: Sweep, base: Scenario) -> list[int]:
+def study_horizons(sweep_file: Sweep, base: Scenario) -> list[int]:
     """The horizons a study estimates at: the base's report horizons and every output's."""
-    outputs = [*spec.outputs, *([spec.sensitivity.output] if spec.sensitivity else [])]
+    outputs = [
+        *sweep_file.outputs,
+        *([sweep_file.sensitivity.output] if sweep_file.sensitivity else []),
+    ]
     return sorted({*base.report_horizons, *(output.horizon for output in outputs)})
 
 
@@ -138,45 +141,45 @@ def open_sweep_study(
     if options.resume is None:
         if file is None:
             raise UserError(f"give a sweep file, or --resume DIR of an interrupted {kind}")
-        spec, base = load_sweep(file, sensitivity=kind == "sensitivity")
-        size = design_size(spec)
+        sweep_file, base = load_sweep(file, sensitivity=kind == "sensitivity")
+        size = design_size(sweep_file)
         if max_points is not None and size > max_points:
             raise UserError(
                 f"{file}: the design has {size:,} points, more than the limit of "
                 f"{max_points:,}; reduce it, or allow more with --max-points {size}"
             )
         settings = options.replace(
-            replications=options.replications or spec.replications,
-            seed=spec.seed if options.seed is None else options.seed,
+            replications=options.replications or sweep_file.replications,
+            seed=sweep_file.seed if options.seed is None else options.seed,
         ).settings(base.replications, base.seed)
     else:
-        spec, base, settings = None, None, None
+        sweep_file, base, settings = None, None, None
 
     def manifest() -> dict[str, Any]:
         return new_manifest(
             kind,
             settings,
             sweep_file=str(file),
-            sweep=spec.model_dump(mode="json"),
+            sweep=sweep_file.model_dump(mode="json"),
             scenario_sha256=scenario_hash(base),
             scenario=base.model_dump(mode="json"),
         )
 
-    name = f"{kind}-{spec.name}" if spec else kind
+    name = f"{kind}-{sweep_file.name}" if sweep_file else kind
     study = Study.open(kind, options, name, manifest, POINTS)
-    if spec is None:
-        spec = Sweep.model_validate(study.manifest["sweep"])
+    if sweep_file is None:
+        sweep_file = Sweep.model_validate(study.manifest["sweep"])
         base = scenario_from_dict(study.manifest["scenario"])
         settings = RunSettings.from_manifest(study.manifest)
-    return study, spec, base, settings
+    return study, sweep_file, base, settings
 
 
 def evaluate_points(
     study: Study,
-    spec: Sweep,
+    sweep_file: Sweep,
     base: Scenario,
     settings: RunSettings,
-    points: list[dict[str, Value]],
+    points: list[dict[str, PointValue]],
     options: RunOptions,
     description: str,
     total: int | None = None,
@@ -185,7 +188,7 @@ def evaluate_points(
 
     Args:
         study: The study, whose directory keeps a file per finished point.
-        spec: The sweep.
+        sweep_file: The sweep.
         base: Its base scenario.
         settings: Replications, seed and chunk size of every point.
         points: The points to evaluate.
@@ -201,8 +204,8 @@ def evaluate_points(
     Raises:
         RunInterrupted: On Ctrl-C; finished points are saved.
     """
-    paths = {name: parameter.path for name, parameter in spec.parameters.items()}
-    horizons = study_horizons(spec, base)
+    paths = {name: parameter.path for name, parameter in sweep_file.parameters.items()}
+    horizons = study_horizons(sweep_file, base)
     unique = {point_key(values): values for values in points}
     done: dict[str, pd.DataFrame] = {}
     folder = study.path / POINTS if study.path else None
@@ -255,19 +258,19 @@ def sweep(
         UserError: A bad sweep file, a design over ``max_points``, or a directory problem.
     """
     options = RunOptions.of(options, **changes)
-    study, spec, base, settings = open_sweep_study("sweep", file, options, max_points)
+    study, sweep_file, base, settings = open_sweep_study("sweep", file, options, max_points)
     with study:
-        points = design_points(spec)
-        description = f"{spec.name} ({len(points)} points)"
-        estimates = evaluate_points(study, spec, base, settings, points, options, description)
+        points = design_points(sweep_file)
+        description = f"{sweep_file.name} ({len(points)} points)"
+        estimates = evaluate_points(study, sweep_file, base, settings, points, options, description)
         table = sweep_table(base, points, estimates)
-        written = write_sweep(table, spec, base, settings, study.path) if study.path else []
+        written = write_sweep(table, sweep_file, base, settings, study.path) if study.path else []
         study.finish(written)
-        return SweepResult(table, spec, base, settings, study.path, study.manifest)
+        return SweepResult(table, sweep_file, base, settings, study.path, study.manifest)
 
 
 def sweep_table(
-    base: Scenario, points: list[dict[str, Value]], estimates: dict[str, pd.DataFrame]
+    base: Scenario, points: list[dict[str, PointValue]], estimates: dict[str, pd.DataFrame]
 ) -> pd.DataFrame:
     """Join point values and estimates, in design order."""
     start = parse_month(base.start)
