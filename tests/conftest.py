@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from sim.scenario import Scenario, load_scenario
 from sim.engine.options import WORKERS_VARIABLE
+from sim.scenario import Scenario, load_scenario
 from tests.helpers import SCENARIOS, start_flagship_run
 
 

@@ -25,9 +25,10 @@ from sim.errors import UserError
 if TYPE_CHECKING:
     from sim.engine.options import RunOptions
     from sim.model.outcomes import Outcomes
+    from sim.results.result import RunSettings
     from sim.scenario import Scenario
 
-    ChunkFunction = Callable[[Scenario, int, int, int], Outcomes]
+    ChunkFunction = Callable[[Scenario, RunSettings, int, int], Outcomes]
 
 
 @dataclass(frozen=True)
@@ -36,7 +37,7 @@ class ChunkTask:
 
     job: Hashable
     scenario: Scenario
-    seed: int
+    settings: RunSettings
     index: int
     size: int
 
@@ -62,7 +63,7 @@ class InProcess:
     ) -> Iterator[tuple[ChunkTask, Outcomes]]:
         """Yield ``(task, outcomes)`` as chunks finish."""
         for task in tasks:
-            yield task, function(task.scenario, task.seed, task.index, task.size)
+            yield task, function(task.scenario, task.settings, task.index, task.size)
 
     def close(self) -> None:
         """Nothing to release."""
@@ -143,7 +144,7 @@ class LocalPool:
             while waiting and len(running) < 2 * self.workers:
                 task = waiting.pop()
                 future = self._pool.submit(
-                    function, task.scenario, task.seed, task.index, task.size
+                    function, task.scenario, task.settings, task.index, task.size
                 )
                 running[future] = task
             done, _ = wait(running, return_when=FIRST_COMPLETED)
@@ -210,7 +211,7 @@ class DaskCluster:
                 # Ship each scenario to the workers once, not with every chunk.
                 shared[task.job] = self._client.scatter(task.scenario, broadcast=True)
             future = self._client.submit(
-                function, shared[task.job], task.seed, task.index, task.size, pure=False
+                function, shared[task.job], task.settings, task.index, task.size, pure=False
             )
             submitted[future.key] = task
             queue.add(future)

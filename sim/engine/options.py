@@ -61,6 +61,9 @@ class RunOptions:
         resume: A directory of an interrupted run or study to continue.
         force: Replace ``out`` if it holds a finished or interrupted one of the same kind.
         progress: Show a progress bar on stderr.
+        fixed_parameters: Run the point model: judged numbers at their values.
+        joint_draws: Draw judged numbers as a joint sample of this many rows per chunk,
+            so that reports can tell parameter uncertainty from chance.
     """
 
     replications: int | None = None
@@ -73,6 +76,8 @@ class RunOptions:
     resume: str | Path | None = None
     force: bool = False
     progress: bool = False
+    fixed_parameters: bool = False
+    joint_draws: int | None = None
 
     @classmethod
     def of(cls, options: RunOptions | None = None, **changes: Any) -> RunOptions:
@@ -112,6 +117,14 @@ class RunOptions:
             raise UserError(
                 f"unknown executor {self.executor!r}; expected one of: {', '.join(EXECUTORS)}"
             )
+        if self.joint_draws is not None and (
+            not isinstance(self.joint_draws, int) or self.joint_draws < 2
+        ):
+            raise UserError(
+                f"joint_draws must be a whole number of at least 2, got {self.joint_draws!r}"
+            )
+        if self.fixed_parameters and self.joint_draws is not None:
+            raise UserError("fixed parameters draw nothing: give fixed_parameters or joint_draws")
         if self.resume is not None and self.out is not None:
             raise UserError("resume continues in its own directory: give no output directory")
 
@@ -121,6 +134,8 @@ class RunOptions:
             self.replications or replications,
             seed if self.seed is None else self.seed,
             self.chunk_size or DEFAULT_CHUNK_SIZE,
+            self.fixed_parameters,
+            self.joint_draws,
         )
 
     def worker_count(self) -> int:
@@ -152,7 +167,11 @@ class RunOptions:
             "chunk size": self.chunk_size,
             "horizon": horizon,
         }
+        asked["fixed parameters"] = self.fixed_parameters or None
+        asked["joint draws"] = self.joint_draws
         recorded = {
+            "fixed parameters": manifest.get("fixed_parameters") or None,
+            "joint draws": manifest.get("joint_draws"),
             "replications": manifest.get("replications"),
             "seed": manifest.get("seed"),
             "chunk size": manifest.get("chunk_size"),

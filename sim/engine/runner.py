@@ -12,6 +12,7 @@ replications and an interrupted run resumes where it stopped.
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 import threading
 import warnings
@@ -27,10 +28,18 @@ from sim.engine.executors import ChunkTask, Executor, make_executor
 from sim.engine.options import RunOptions, RunSettings
 from sim.engine.provenance import new_manifest, start_session, utc_now
 from sim.errors import Advisory, RunInterrupted, UserError
+from sim.model.model import AllianceModel
 from sim.model.outcomes import Outcomes
 from sim.model.streams import chunk_sizes
 from sim.results.result import RunResult, manifest_scenario
-from sim.results.rundir import OUTCOMES, SURVIVAL, DirectoryLock, RunDirectory, output_path
+from sim.results.rundir import (
+    OUTCOMES,
+    SURVIVAL,
+    DirectoryLock,
+    OutcomeLayout,
+    RunDirectory,
+    output_path,
+)
 from sim.scenario import Scenario, scenario_files, scenario_hash, with_horizon
 from sim.stats.survival import Summary
 from sim.storage import write_text
@@ -38,17 +47,29 @@ from sim.storage import write_text
 RUN = "run"  # the kind of a run directory, in its manifest's format
 
 
-def simulate_chunk(scenario: Scenario, seed: int, chunk_index: int, size: int) -> Outcomes:
+def simulate_chunk(
+    scenario: Scenario, settings: RunSettings, chunk_index: int, size: int
+) -> Outcomes:
     """Run one chunk of replications to the scenario's horizon.
 
     BLAS is held to one thread so a chunk's numbers cannot depend on how many threads
-    a matrix product happens to use in the process that runs it.
+    a matrix product happens to use in the process that runs it. The per-replication
+    parameter draws stay in the worker (they are recomputed from the streams when
+    needed), so that only outcomes travel back.
     """
-    from sim.model.model import AllianceModel
-
     with threadpool_limits(limits=1):
-        model = AllianceModel(scenario, size, seed=seed, chunk_index=chunk_index, collect=False)
-        return model.run()
+        model = AllianceModel(
+            scenario,
+            size,
+            seed=settings.seed,
+            chunk_index=chunk_index,
+            collect=False,
+            fixed_parameters=settings.fixed_parameters,
+            joint_draws=settings.joint_draws,
+            tally=True,
+        )
+        outcomes = model.run()
+    return dataclasses.replace(outcomes, parameters={})
 
 
 class _Background:
@@ -100,6 +121,10 @@ def _run_manifest(scenario: Scenario, settings: RunSettings) -> dict[str, Any]:
         start=scenario.start,
         chunks=len(chunk_sizes(settings.replications, settings.chunk_size)),
         channels=list(scenario.channels),
+        domains=[*scenario.channels, *scenario.treaties],
+        treaties=list(scenario.treaties),
+        events=list(scenario.events),
+        report_horizons=[h for h in scenario.report_horizons if h <= scenario.horizon],
     )
 
 
@@ -184,7 +209,7 @@ def run(
         saved = directory.saved_chunks() if directory else []
         done = set(saved)
         tasks = [
-            ChunkTask(scenario.name, scenario, settings.seed, i, size)
+            ChunkTask(scenario.name, scenario, settings, i, size)
             for i, size in enumerate(sizes)
             if i not in done
         ]
@@ -230,10 +255,10 @@ def _simulate(
     meanwhile: Callable[[RunResult], list[Path]] | None,
 ) -> RunResult:
     """Run the chunks, then write the outputs: the body of :func:`run`."""
-    channels = tuple(scenario.channels)
+    layout = OutcomeLayout.from_manifest(manifest)
     summary: Summary | None = None
     for index in saved:
-        part = Summary.from_outcomes(directory.load_chunk(index, channels, scenario.horizon))
+        part = Summary.from_outcomes(directory.load_chunk(index, layout))
         summary = part if summary is None else summary + part
     # The session is recorded as it starts: one that is killed stays in the manifest,
     # unfinished, beside the session that resumes it.
@@ -270,7 +295,7 @@ def _simulate(
     result.directory = directory.path
     # outcomes.npz is assembled in the background (zlib and file reads release the GIL)
     # while survival.csv and whatever `meanwhile` writes (reports) are produced.
-    writer = _Background(directory.write_outcomes, channels, len(sizes), settings.replications)
+    writer = _Background(directory.write_outcomes, layout, len(sizes), settings.replications)
     result._pending = writer.wait
     try:
         write_text(directory.path / SURVIVAL, result.survival.to_csv(index=False))
@@ -302,7 +327,7 @@ def summarise_jobs(
     every worker busy. Each job's numbers are those :func:`run` would give it.
     """
     tasks = [
-        ChunkTask(job.key, job.scenario, job.settings.seed, index, size)
+        ChunkTask(job.key, job.scenario, job.settings, index, size)
         for job in jobs
         for index, size in enumerate(
             chunk_sizes(job.settings.replications, job.settings.chunk_size)

@@ -1,10 +1,12 @@
 """Actor agents: the states (and institutions) that decide how much they want each channel.
 
-An actor is a Mesa agent whose variables (war intensity, isolation, ...) are rows of the
-model's state matrix, one value per replication, so that its decision for all its
-channels is one matrix product. Each month runs in two phases (simultaneous update): in
-``step`` the actor reads the state of month t and computes its desires and its next
-variables; in ``advance`` it commits them.
+An actor is a Mesa agent whose variables (war intensity, isolation, pressure ...) are rows
+of the model's state matrix, one value per replication. Each month it decides, from the
+state of month t, how much it wants each channel it is a party to (its own part of the
+desire; costs and spillover, which both parties face alike, are the channel's), and
+plans its variables for month t + 1: their values after the scenario's events, plus its
+responses to what it observes (channel intensities, other actors' variables), reached
+at its own speed. ``advance`` commits the plan (simultaneous update).
 """
 
 from __future__ import annotations
@@ -14,35 +16,44 @@ from typing import TYPE_CHECKING
 import mesa
 import numpy as np
 
-from sim.model.events import Effect, apply_effects
-from sim.model.parameters import DTYPE, Value
-from sim.scenario.schema import Actor, Channel
+from sim.model.events import ScheduledEffect, apply_effects
+from sim.model.index import LinearIndex
+from sim.model.parameters import DTYPE, Drawn
+from sim.scenario.schema import Actor
 
 if TYPE_CHECKING:
     from sim.model.model import AllianceModel
 
 
 class ActorAgent(mesa.Agent):
-    """A state actor: its variables (war intensity, isolation, ...) and its decision rule.
+    """A state actor: its variables, its desires for its channels, and its responses.
 
-    The decision rule gives, for every channel the actor is a party to, its desire
-    ``clip(base + Σ w·x − Σ cost·x + Σ spillover·I, 0, 1)``, where x are actor variables
-    and I the intensities of other channels, all at month t. A variable's value is its
-    start value moved by the scenario's event effects, plus any response to channel
-    intensities (third parties reacting to what they see), kept inside its range.
+    Party p's own desire for channel d is ``β⁰ + Σ β·x`` over the variables x of month t
+    (``channels.<d>.desire.<p>``). A variable's value in month t + 1 is its start value
+    moved by the scenario's events, plus ``Σ ρ·s`` over what it responds to (channel
+    intensities or variables of month t), kept in its range and approached at its
+    ``adjustment`` speed: ``x ← x + a·(target − x)``.
+
+    Args:
+        model: The model.
+        name: The actor's key.
+        definition: The actor as the scenario defines it.
     """
 
-    def __init__(self, model: AllianceModel, name: str, spec: Actor) -> None:
+    def __init__(self, model: AllianceModel, name: str, definition: Actor) -> None:
         super().__init__(model)
         self.name = name
-        scenario = model.spec
+        scenario = model.alliance_scenario
         sample = model.sampler
+        self.rows = {v: model.feature_row[f"{name}.{v}"] for v in definition.variables}
+        self._base: dict[str, Drawn] = {}
+        self._effects: dict[str, list[ScheduledEffect]] = {}
         self._ranges: dict[str, tuple[np.float32, np.float32]] = {}
-        self._base: dict[str, Value] = {}
-        self._effects: dict[str, list[Effect]] = {}
-        self._responses: dict[str, list[tuple[int, Value]]] = {}
-        for variable, definition in spec.variables.items():
-            low, high = definition.range
+        self._speed: dict[str, Drawn] = {}
+        responding: list[str] = []
+        for variable, spec in definition.variables.items():
+            path = f"actors.{name}.variables.{variable}"
+            low, high = spec.range
             self._ranges[variable] = (DTYPE(low), DTYPE(high))
             self._base[variable] = sample(
                 scenario.state.actors[name][variable], f"state.actors.{name}.{variable}"
@@ -50,83 +61,88 @@ class ActorAgent(mesa.Agent):
             self._effects[variable] = [
                 e for e in model.schedule.effects if (e.owner, e.attribute) == (name, variable)
             ]
-            self._responses[variable] = [
-                (
-                    model.feature_row[channel],
-                    sample(weight, f"actors.{name}.variables.{variable}.responds_to.{channel}"),
-                )
-                for channel, weight in definition.responds_to.items()
-            ]
-        self.rows = {v: model.feature_row[f"{name}.{v}"] for v in spec.variables}
-        self._changing = [v for v in spec.variables if self._effects[v] or self._responses[v]]
-        self._changing_rows = np.array([self.rows[v] for v in self._changing], dtype=np.intp)
+            self._speed[variable] = sample(spec.adjustment, f"{path}.adjustment")
+            if spec.responds_to:
+                responding.append(variable)
+        self._changing = [v for v in definition.variables if self._effects[v] or v in responding]
+        self._responses = LinearIndex(len(self._changing), model.state.shape[0], model.replications)
+        for index, variable in enumerate(self._changing):
+            spec = definition.variables[variable]
+            for source, weight in spec.responds_to.items():
+                row = model.feature_row[source]
+                key = f"actors.{name}.variables.{variable}.responds_to.{source}"
+                self._responses.add(index, row, model.sampler(weight, key))
+        self._has_responses = bool(responding)
         self._next = np.empty((len(self._changing), model.replications), dtype=DTYPE)
+        self._changing_rows = np.array([self.rows[v] for v in self._changing], dtype=np.intp)
         self.channels = [c for c, spec in scenario.channels.items() if name in spec.parties]
         self.channel_index = {channel: i for i, channel in enumerate(self.channels)}
-        self._weights = np.zeros((len(self.channels), model.state.shape[0]), dtype=DTYPE)
-        self._uncertain_terms: list[tuple[int, int, np.ndarray]] = []
+        self._own = LinearIndex(len(self.channels), model.state.shape[0], model.replications)
         for index, channel in enumerate(self.channels):
-            self._compile_desire(index, channel, scenario.channels[channel])
-        self.desire = np.zeros((len(self.channels), model.replications), dtype=DTYPE)
+            for term, weight in scenario.channels[channel].desire[name].items():
+                row = model.constant_row if term == "base" else model.feature_row[term]
+                key = f"channels.{channel}.desire.{name}.{term}"
+                self._own.add(index, row, model.sampler(weight, key))
+        self.own_desire = self._own.values
+        """Own part of the desire for each channel (rows in ``channels`` order), unclipped."""
 
-    def _compile_desire(self, index: int, channel: str, spec: Channel) -> None:
-        model = self.model
-        terms: list[tuple[str, int, float, object]] = []
-        for term, weight in spec.desire[self.name].items():
-            row = model.constant_row if term == "base" else model.feature_row[term]
-            terms.append((f"channels.{channel}.desire.{self.name}.{term}", row, 1.0, weight))
-        for term, weight in spec.cost.items():
-            terms.append((f"channels.{channel}.cost.{term}", model.feature_row[term], -1.0, weight))
-        for source, weight in spec.spillover.items():
-            row = model.feature_row[source]
-            terms.append((f"channels.{channel}.spillover.{source}", row, 1.0, weight))
-        for key, row, sign, weight in terms:
-            value = model.sampler(weight, key)
-            if np.ndim(value):
-                self._uncertain_terms.append((index, row, DTYPE(sign) * value))
-            else:
-                self._weights[index, row] += DTYPE(sign) * value
-
-    def variable_at(self, variable: str, month: int, out: np.ndarray | None = None) -> np.ndarray:
-        """The variable's value at ``month`` given the channel intensities in the state now.
-
-        Args:
-            variable: The variable's name.
-            month: The month whose effects apply.
-            out: Where to write the value (one row of the replications); a new array if
-                None.
-
-        Returns:
-            The value in every replication (``out`` if given).
-        """
+    def _value_at(self, variable: str, month: int, responses: np.ndarray | None) -> np.ndarray:
+        """The variable's target at ``month``: events' value plus responses, in its range."""
         value = apply_effects(self._base[variable], self._effects[variable], month)
-        for row, weight in self._responses[variable]:
-            value = value + weight * self.model.state[row]
+        if responses is not None:
+            value = value + responses
         low, high = self._ranges[variable]
-        clipped = np.maximum(value, low, out=out)  # clip, cheaply
-        return np.minimum(clipped, high, out=out)
+        return np.clip(value, low, high)
 
     def initialise(self) -> None:
-        """Write the variables' values at month 0 into the model's state."""
+        """Write the variables' start values (with the events of month 0) into the state."""
+        state = self.model.state
         for variable, row in self.rows.items():
-            self.model.state[row] = self.variable_at(variable, 0)
+            state[row] = self._value_at(variable, 0, None)
+
+    def initialise_responses(self) -> None:
+        """Add the responses to the state at month 0 (after every actor has initialised).
+
+        A start value is coded without the response to what the actor sees at the start,
+        which is added here, as every later month adds it.
+        """
+        if not self._has_responses:
+            return
+        state = self.model.state
+        responses = self._responses.compute(state)
+        values = [
+            self._value_at(variable, 0, responses[index])
+            for index, variable in enumerate(self._changing)
+        ]
+        for variable, value in zip(self._changing, values, strict=True):
+            state[self.rows[variable]] = value
 
     def value(self, variable: str) -> np.ndarray:
         """The variable's current value in every replication."""
         return self.model.state[self.rows[variable]]
 
-    def step(self) -> None:
-        """Decide: desires for month t, and the variables' values for month t + 1."""
-        state = self.model.state
+    def decide(self) -> None:
+        """Own desires for month t, from the state of month t."""
         if self.channels:
-            np.matmul(self._weights, state, out=self.desire)
-            for index, row, weight in self._uncertain_terms:
-                self.desire[index] += weight * state[row]
-            np.maximum(self.desire, 0, out=self.desire)  # clip to [0, 1]
-            np.minimum(self.desire, 1, out=self.desire)
+            self._own.compute(self.model.state)
+
+    def plan(self) -> None:
+        """The variables' values for month t + 1 (events of t + 1, responses to month t)."""
+        if not self._changing:
+            return
+        state = self.model.state
         month = self.model.month + 1
-        for variable, following in zip(self._changing, self._next, strict=True):
-            self.variable_at(variable, month, out=following)
+        responses = self._responses.compute(state) if self._has_responses else None
+        for index, variable in enumerate(self._changing):
+            target = self._value_at(
+                variable, month, responses[index] if responses is not None else None
+            )
+            speed = self._speed[variable]
+            if np.ndim(speed) == 0 and speed >= 1:
+                self._next[index] = target
+            else:
+                current = state[self.rows[variable]]
+                self._next[index] = current + speed * (target - current)
 
     def advance(self) -> None:
         """Commit the variables of month t + 1."""

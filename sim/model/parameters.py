@@ -5,6 +5,14 @@ transform: ``value = F⁻¹(u)`` with ``u`` uniform from the parameter's own str
 by its key path). Two scenarios that give the same parameter different distributions
 therefore draw coupled values from the same ``u`` (common random numbers for sweeps).
 
+A documented number with a ``judgement: [low, high]`` range is drawn the same way from
+the triangular distribution on its range with its mode at its value, unless the run
+fixes parameters (``--fixed-parameters``: the point model). With
+``joint_draws`` (``--parameter-uncertainty``) the judged numbers are drawn as a joint
+sample of that many rows per chunk instead, each replication using one row (stream
+``group:judgement``), so that the spread of results over rows (parameters) can be told
+apart from the spread within rows (chance).
+
 The quantile functions of the normal, uniform, beta and triangular distributions are
 scipy.special's, combined as scipy.stats' ``ppf`` combines them, so the numbers are
 scipy.stats' to the last bit (a test checks it) without importing scipy.stats, which takes
@@ -30,7 +38,11 @@ from sim.scenario.schema import (
 )
 
 DTYPE = np.float32
-Value = np.float32 | np.ndarray
+Drawn = np.float32 | np.ndarray
+"""A parameter's value in a chunk: a scalar, or one value per replication."""
+
+JUDGEMENT_GROUP = "judgement"
+"""The joint-sample group of the judged numbers when they are drawn as a joint sample."""
 
 
 def frozen_distribution(param: ParamValue):
@@ -76,8 +88,13 @@ def quantile(param: ParamValue, u: np.ndarray) -> np.ndarray:
 
 
 def is_uncertain(param: ParamValue) -> bool:
-    """Whether the parameter is drawn per replication."""
+    """Whether the parameter is a distribution, drawn per replication in every run."""
     return not isinstance(param, float | int | Documented)
+
+
+def is_judged(param: ParamValue) -> bool:
+    """Whether the parameter is a documented number with a judgement range."""
+    return isinstance(param, Documented) and param.judgement is not None
 
 
 def point_value(param: ParamValue) -> float:
@@ -101,25 +118,63 @@ def point_value(param: ParamValue) -> float:
 
 
 class ParameterSampler:
-    """Turns parameters into float32 scalars or per-replication arrays for one chunk."""
+    """Turns parameters into float32 scalars or per-replication arrays for one chunk.
 
-    def __init__(self, streams: Streams, replications: int) -> None:
+    Args:
+        streams: The chunk's random streams.
+        replications: Replications in the chunk.
+        fixed: Use judged numbers at their values (the point model).
+        joint_draws: Draw judged numbers as a joint sample of this many rows per chunk
+            (None: independently per replication).
+    """
+
+    def __init__(
+        self,
+        streams: Streams,
+        replications: int,
+        *,
+        fixed: bool = False,
+        joint_draws: int | None = None,
+    ) -> None:
         self.streams = streams
         self.replications = replications
+        self.fixed = fixed
+        self.joint_draws = joint_draws
+        self._rows: np.ndarray | None = None
+        self.drawn: dict[str, np.ndarray] = {}
+        """Every per-replication draw of the chunk, by key path (for the results store)."""
 
-    def __call__(self, param: ParamValue, key: str) -> Value:
+    def __call__(self, param: ParamValue, key: str) -> Drawn:
         """The parameter's value: a scalar if fixed, an array of draws if uncertain.
 
         Args:
             param: The parameter as written in the scenario.
             key: Its key path, which names its random stream.
         """
-        if not is_uncertain(param):
+        if is_judged(param) and not self.fixed:
+            low, high = param.judgement
+            if low == high:
+                return DTYPE(param.value)
+            u = self._judged_uniforms(key)
+            values = triangular_quantile(u, low, param.value, high).astype(DTYPE)
+        elif not is_uncertain(param):
             return DTYPE(point_value(param))
-        if isinstance(param, Empirical):
-            return empirical_draws(param, self.streams, self.replications, key)
-        u = self.streams.uniforms(Source.PARAMETERS, key, self.replications)
-        return quantile(param, u).astype(DTYPE)
+        elif isinstance(param, Empirical):
+            values = empirical_draws(param, self.streams, self.replications, key)
+        else:
+            u = self.streams.uniforms(Source.PARAMETERS, key, self.replications)
+            values = quantile(param, u).astype(DTYPE)
+        self.drawn[key] = values
+        return values
+
+    def _judged_uniforms(self, key: str) -> np.ndarray:
+        if self.joint_draws is None:
+            return self.streams.uniforms(Source.PARAMETERS, key, self.replications)
+        if self._rows is None:
+            self._rows = sample_rows(
+                self.streams, self.replications, group_stream(JUDGEMENT_GROUP), self.joint_draws
+            )
+        return self.streams.uniforms(Source.PARAMETERS, key, self.joint_draws)[self._rows]
 
 
 def group_stream(group: str) -> str:

@@ -26,6 +26,7 @@ class Source(IntEnum):
     EVENT_TIMING = 2
     CHANNEL_NOISE = 3
     RUPTURE = 4
+    SHOCK = 5
 
 
 def name_key(name: str) -> int:

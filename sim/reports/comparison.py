@@ -185,7 +185,7 @@ def horizon_rows(table: pd.DataFrame, results: dict[str, RunResult], horizon: in
         header += [name, f"Δ {name}"]
     rows = []
     alive = table[(table.measure == "p_alive") & (table.horizon == horizon)]
-    for domain in base.scenario.channels:
+    for domain in base.outcomes.channels:
         here = alive[alive.domain == domain]
         first = here.iloc[0]
         cells = [domain_label(base.scenario, domain)]
@@ -206,7 +206,7 @@ def horizon_summary_rows(table: pd.DataFrame, results: dict[str, RunResult]):
     for name in names:
         header += [f"ΔRMST {name}", f"Δmedian {name}"]
     rows = []
-    for domain in base.scenario.channels:
+    for domain in base.outcomes.channels:
         here = table[table.domain == domain]
         cells = [domain_label(base.scenario, domain)]
         for name in names:
@@ -268,7 +268,7 @@ def comparison_figure(table: pd.DataFrame, results: dict[str, RunResult]) -> Fig
     baseline = table.baseline.iloc[0]
     base = results[baseline]
     names = [baseline, *dict.fromkeys(table.scenario)]
-    domains = list(base.scenario.channels)
+    domains = list(base.outcomes.channels)
     pairs = paired_tables(results, baseline)
     columns = min(4, len(domains))
     rows = -(-len(domains) // columns)

@@ -76,7 +76,7 @@ def survival_figure(result: RunResult) -> Figure:
     from sim.reports.tables import domain_label
 
     survival = result.survival
-    domains = list(result.scenario.channels)
+    domains = [*result.scenario.channels, *result.scenario.treaties]
     columns = min(4, len(domains))
     rows = -(-len(domains) // columns)
     start = parse_month(result.scenario.start)
@@ -98,7 +98,7 @@ def survival_figure(result: RunResult) -> Figure:
         for ax, domain in zip(axes.flat, domains, strict=False):
             curve = survival[survival.domain == domain]
             step_band(ax, curve.month, curve.p_survive, curve.ci_low, curve.ci_high, OKABE_ITO[0])
-            ax.set_title(domain_label(result, domain))
+            ax.set_title(domain_label(result.scenario, domain))
             ax.grid(axis="y", linewidth=0.3, alpha=0.5)
         for ax in axes.flat[len(domains) :]:
             ax.set_visible(False)

@@ -64,7 +64,7 @@ def _paper_summary(results: list[RunResult]) -> str:
         ]
         rows = [
             [domain_label(first.scenario, domain), *(f"{e[domain]:.2f}" for e in estimates)]
-            for domain in first.scenario.channels
+            for domain in first.summary.life_tables
         ]
         lines += [markdown_grid(["Domain", *(f"`{n}`" for n in names)], rows), ""]
     lines.append("Provenance:")

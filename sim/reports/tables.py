@@ -23,12 +23,10 @@ if TYPE_CHECKING:  # annotations only: sweeps and base rates use this module wit
 
 
 def domain_label(scenario: Scenario, domain: str) -> str:
-    """A domain's display name: its ``label``, or its name with spaces."""
-    # figures.survival_figure still passes its RunResult: drop this line once it passes
-    # result.scenario.
-    scenario = getattr(scenario, "scenario", scenario)
-    channel = scenario.channels[domain]
-    return channel.label or domain.replace("_", " ").capitalize()
+    """A domain's display name: its channel's or treaty's ``label``, or its name with spaces."""
+    found = scenario.channels.get(domain) or scenario.treaties.get(domain)
+    label = found.label if found is not None else None
+    return label or domain.replace("_", " ").capitalize()
 
 
 def _number(value: float, digits: int, signed: bool = False) -> str:

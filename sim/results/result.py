@@ -18,7 +18,7 @@ import pandas as pd
 from sim.errors import UserError
 from sim.model.outcomes import Outcomes
 from sim.months import parse_month
-from sim.results.rundir import RunDirectory
+from sim.results.rundir import OutcomeLayout, RunDirectory
 from sim.scenario import Scenario, scenario_from_dict
 from sim.stats.survival import Summary, survival_frame
 
@@ -31,16 +31,28 @@ class RunSettings:
         replications: Replications run.
         seed: The run's seed (chunk k draws from ``SeedSequence(seed, spawn_key=(k,))``).
         chunk_size: Replications per chunk.
+        fixed_parameters: Judged numbers at their values (the point model) instead of
+            drawn from their ranges.
+        joint_draws: Judged numbers drawn as a joint sample of this many rows per chunk
+            (to tell parameters from chance), instead of per replication.
     """
 
     replications: int
     seed: int
     chunk_size: int
+    fixed_parameters: bool = False
+    joint_draws: int | None = None
 
     @classmethod
     def from_manifest(cls, manifest: dict[str, Any]) -> RunSettings:
         """The settings a manifest records."""
-        return cls(manifest["replications"], manifest["seed"], manifest["chunk_size"])
+        return cls(
+            manifest["replications"],
+            manifest["seed"],
+            manifest["chunk_size"],
+            manifest.get("fixed_parameters", False),
+            manifest.get("joint_draws"),
+        )
 
 
 @dataclass
@@ -79,10 +91,8 @@ class RunResult:
         if self._pending is not None:
             self._pending()  # the run is still writing outcomes.npz: wait for it
         if self._outcomes is None:
-            channels = tuple(self.scenario.channels)
-            self._outcomes = RunDirectory(self.directory).read_outcomes(
-                channels, self.scenario.horizon
-            )
+            layout = OutcomeLayout.from_manifest(self.manifest)
+            self._outcomes = RunDirectory(self.directory).read_outcomes(layout)
         return self._outcomes
 
     @cached_property
@@ -114,7 +124,7 @@ def load_run(path: str | Path) -> RunResult:
             f"{path} holds an unfinished run; continue it with: alliance-sim run --resume {path}"
         )
     scenario = manifest_scenario(manifest)
-    outcomes = directory.read_outcomes(tuple(manifest["channels"]), manifest["horizon"])
+    outcomes = directory.read_outcomes(OutcomeLayout.from_manifest(manifest))
     summary = Summary.from_outcomes(outcomes)
     settings = RunSettings.from_manifest(manifest)
     return RunResult(scenario, settings, manifest, summary, directory.path, outcomes)

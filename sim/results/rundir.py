@@ -21,13 +21,21 @@ import json
 import os
 import re
 import shutil
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from sim.errors import UserError
-from sim.model.outcomes import FIELDS, OUTCOME_DTYPES, Outcomes
+from sim.model.outcomes import (
+    FIELDS,
+    INTENSITY_BINS,
+    OUTCOME_DTYPE,
+    OUTCOME_DTYPES,
+    IntensityTally,
+    Outcomes,
+)
 from sim.storage import NpzWriter, atomic_file, write_json, write_npz
 
 RESULTS = Path("results")
@@ -35,6 +43,8 @@ RESULTS = Path("results")
 MANIFEST = "manifest.json"
 CHUNKS = "chunks"
 OUTCOMES = "outcomes.npz"
+TALLY_COUNTS = "__intensity_counts"  # summed over chunks: a run's monthly intensity histograms
+TALLY_SUMS = "__intensity_sums"
 SURVIVAL = "survival.csv"
 _CHUNK_FILE = re.compile(r"^chunk-(\d{6})\.npz$")
 _OPEN_CHUNKS = 256  # chunk files held open at once while outputs are assembled
@@ -311,42 +321,49 @@ class RunDirectory:
     def save_chunk(self, index: int, outcomes: Outcomes) -> None:
         """Save one chunk's outcomes atomically, in the layout of ``outcomes.npz``."""
         self._chunk_path(index).parent.mkdir(exist_ok=True)
-        write_npz(
-            self._chunk_path(index),
-            {
-                f"{channel}__{field}": getattr(outcomes, field)[row]
-                for row, channel in enumerate(outcomes.channels)
-                for field in FIELDS
-            },
-        )
+        arrays = dict(_per_replication(outcomes))
+        if outcomes.tally is not None:
+            arrays[TALLY_COUNTS] = outcomes.tally.counts.ravel()
+            arrays[TALLY_SUMS] = outcomes.tally.sums.ravel()
+        write_npz(self._chunk_path(index), arrays)
 
-    def load_chunk(self, index: int, channels: tuple[str, ...], horizon: int) -> Outcomes:
+    def load_chunk(self, index: int, layout: OutcomeLayout) -> Outcomes:
         """Read one saved chunk."""
-        return _read_outcomes(self._chunk_path(index), channels, horizon)
+        return _read_outcomes(self._chunk_path(index), layout)
 
-    def write_outcomes(self, channels: tuple[str, ...], chunks: int, replications: int) -> None:
+    def write_outcomes(self, layout: OutcomeLayout, chunks: int, replications: int) -> None:
         """Join the saved chunks into ``outcomes.npz``, one array and one chunk at a time.
 
         With at most ``_OPEN_CHUNKS`` chunks, their files stay open while a domain's arrays
         are written, so each is opened once per domain; with more (to bound the files open
-        at once), each is opened once per array.
+        at once), each is opened once per array. The chunks' intensity tallies are summed.
         """
         keep_open = chunks <= _OPEN_CHUNKS
         with atomic_file(self.path / OUTCOMES) as handle, NpzWriter(handle) as writer:
-            for channel in channels:
+            for group in layout.groups():
                 opened = [self._open_chunk(i) for i in range(chunks)] if keep_open else []
                 try:
-                    for field in FIELDS:
-                        key = f"{channel}__{field}"
+                    for key, dtype in group:
                         pieces = (
                             (chunk[key] for chunk in opened)
                             if keep_open
                             else (self._read_chunk(i, key) for i in range(chunks))
                         )
-                        writer.write(key, OUTCOME_DTYPES[field], replications, pieces)
+                        writer.write(key, dtype, replications, pieces)
                 finally:
                     for chunk in opened:
                         chunk.close()
+            for key, dtype in ((TALLY_COUNTS, np.int64), (TALLY_SUMS, np.float64)):
+                total = None
+                for i in range(chunks):
+                    with self._open_chunk(i) as chunk:
+                        if key not in chunk:
+                            total = None
+                            break
+                        part = chunk[key].astype(dtype)
+                        total = part if total is None else total + part
+                if total is not None:
+                    writer.write(key, dtype, total.size, [total])
 
     def _open_chunk(self, index: int):
         return np.load(self._chunk_path(index), allow_pickle=False)
@@ -355,18 +372,87 @@ class RunDirectory:
         with self._open_chunk(index) as chunk:
             return chunk[key]
 
-    def read_outcomes(self, channels: tuple[str, ...], horizon: int) -> Outcomes:
+    def read_outcomes(self, layout: OutcomeLayout) -> Outcomes:
         """Read ``outcomes.npz``."""
-        return _read_outcomes(self.path / OUTCOMES, channels, horizon)
+        return _read_outcomes(self.path / OUTCOMES, layout)
 
     def remove_chunks(self) -> None:
         """Delete the saved chunks once the outputs are written."""
         shutil.rmtree(self.path / CHUNKS, ignore_errors=True)
 
 
-def _read_outcomes(path: Path, channels: tuple[str, ...], horizon: int) -> Outcomes:
+def _per_replication(outcomes: Outcomes):
+    """The per-replication arrays of outcomes, by their key in ``outcomes.npz``."""
+    for row, domain in enumerate(outcomes.channels):
+        for field in FIELDS:
+            yield f"{domain}__{field}", getattr(outcomes, field)[row]
+        for column, horizon in enumerate(outcomes.report_horizons):
+            yield f"{domain}__intensity_{horizon}", outcomes.intensity_at[row, column]
+    for row, event in enumerate(outcomes.events):
+        yield f"event__{event}", outcomes.event_months[row]
+
+
+@dataclass(frozen=True)
+class OutcomeLayout:
+    """What a run's outcomes hold: its domains, treaties, events and horizons.
+
+    Built from a run's manifest (or its scenario), it names every array of a chunk file
+    and of ``outcomes.npz``.
+    """
+
+    domains: tuple[str, ...]
+    treaties: tuple[str, ...]
+    events: tuple[str, ...]
+    horizon: int
+    report_horizons: tuple[int, ...]
+
+    @classmethod
+    def from_manifest(cls, manifest: dict[str, Any]) -> OutcomeLayout:
+        """The layout a run's manifest records."""
+        return cls(
+            tuple(manifest["domains"]),
+            tuple(manifest.get("treaties", ())),
+            tuple(manifest.get("events", ())),
+            manifest["horizon"],
+            tuple(manifest["report_horizons"]),
+        )
+
+    def groups(self):
+        """The per-replication keys and dtypes, one group per domain, then the events."""
+        for domain in self.domains:
+            group = [(f"{domain}__{field}", OUTCOME_DTYPES[field]) for field in FIELDS]
+            group += [(f"{domain}__intensity_{h}", np.dtype(np.float32))
+                      for h in self.report_horizons]  # fmt: skip
+            yield group
+        if self.events:
+            yield [(f"event__{event}", np.dtype(OUTCOME_DTYPE)) for event in self.events]
+
+
+def _read_outcomes(path: Path, layout: OutcomeLayout) -> Outcomes:
+    domains = layout.domains
     with np.load(path, allow_pickle=False) as archive:
         fields = [
-            np.stack([archive[f"{channel}__{field}"] for channel in channels]) for field in FIELDS
+            np.stack([archive[f"{domain}__{field}"] for domain in domains]) for field in FIELDS
         ]
-    return Outcomes(channels, horizon, *fields)
+        intensity = np.stack(
+            [
+                np.stack([archive[f"{domain}__intensity_{h}"] for h in layout.report_horizons])
+                for domain in domains
+            ]
+        )
+        replications = fields[0].shape[1]
+        events = (
+            np.stack([archive[f"event__{event}"] for event in layout.events])
+            if layout.events
+            else np.zeros((0, replications), dtype=OUTCOME_DTYPE)
+        )
+        tally = None
+        if TALLY_COUNTS in archive:
+            months = layout.horizon + 1
+            counts = archive[TALLY_COUNTS].reshape(len(domains), months, INTENSITY_BINS)
+            sums = archive[TALLY_SUMS].reshape(len(domains), months)
+            tally = IntensityTally(counts, sums)
+    return Outcomes(
+        domains, layout.horizon, *fields, intensity, layout.report_horizons, events,
+        layout.events, tally, layout.treaties,
+    )  # fmt: skip

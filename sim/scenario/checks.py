@@ -52,6 +52,8 @@ class Checker:
         self.channels()
         self.state()
         self.events()
+        self.treaties()
+        self.shocks()
         horizons = self.s.report_horizons
         if horizons != sorted(set(horizons)):
             self.problem(("report_horizons",), "report horizons must increase")
@@ -77,6 +79,11 @@ class Checker:
         """Actors and channels need distinct names; the alliance channel must exist."""
         for name in set(self.s.actors) & set(self.s.channels):
             self.problem(("channels", name), f"'{name}' names both an actor and a channel")
+        for name in set(self.s.treaties) & (set(self.s.actors) | set(self.s.channels)):
+            self.problem(
+                ("treaties", name),
+                f"'{name}' names a treaty and an actor or channel: give the treaty its own name",
+            )
         core = self.s.alliance_channel
         if core is not None and core not in self.s.channels:
             self.unknown(("alliance_channel",), "unknown channel", core, list(self.s.channels))
@@ -138,14 +145,13 @@ class Checker:
                     self.problem((*here, "spillover", source), "a channel cannot feed itself")
         for actor, spec in self.s.actors.items():
             for variable, definition in spec.variables.items():
-                for channel in definition.responds_to:
-                    if channel not in self.s.channels:
-                        self.unknown(
-                            ("actors", actor, "variables", variable, "responds_to", channel),
-                            "unknown channel",
-                            channel,
-                            list(self.s.channels),
-                        )
+                for source in definition.responds_to:
+                    path = ("actors", actor, "variables", variable, "responds_to", source)
+                    if "." in source:
+                        self.variable_reference(path, source)
+                    elif source not in self.s.channels:
+                        known = list(self.s.channels) + list(self.variables)
+                        self.unknown(path, "unknown channel or variable", source, known)
 
     def state(self) -> None:
         """The start state: its month, and a value for every variable and channel."""
@@ -242,12 +248,27 @@ class Checker:
                     self.problem((*here, "unless", index), "an event cannot block itself")
             for index, effect in enumerate(event.effects):
                 self.effect((*here, "effects", index), effect)
+            trigger = getattr(timing, "when", None)
+            if trigger is not None:
+                side = "all" if trigger.all else "any"
+                for index, condition in enumerate(trigger.conditions):
+                    self.value_reference((*here, "timing", "when", side, index, "value"),
+                                         condition.value)  # fmt: skip
         self.event_cycles()
 
     def effect(self, path: KeyPath, effect) -> None:
         """An effect's target exists, and a set value lies in the target's range."""
         target = effect.target
         owner, _, attribute = target.partition(".")
+        if owner in self.s.treaties:
+            if attribute != "in_force":
+                self.problem((*path, "target"), f"a treaty's target is {owner}.in_force")
+            elif not (isinstance(effect, SetEffect) and support(effect.set) == (0.0, 0.0)):
+                self.problem(
+                    (*path, "target"),
+                    f"{target} can only be ended: write set: 0 (the treaty is abrogated)",
+                )
+            return
         if owner in self.s.channels:
             if attribute not in CHANNEL_PARAMETERS:
                 self.unknown(
@@ -259,14 +280,64 @@ class Checker:
                 self.within((*path, "set"), effect.set, low, high, f"{target}'s range")
             return
         if owner not in self.s.actors:
-            known = list(self.s.actors) + list(self.s.channels)
-            self.unknown((*path, "target"), "unknown actor or channel", owner, known)
+            known = list(self.s.actors) + list(self.s.channels) + list(self.s.treaties)
+            self.unknown((*path, "target"), "unknown actor, channel or treaty", owner, known)
             return
         self.variable_reference((*path, "target"), target)
         if isinstance(effect, SetEffect) and target in self.variables:
             self.within(
                 (*path, "set"), effect.set, *self.variables[target].range, f"{target}'s range"
             )
+
+    def value_reference(self, path: KeyPath, reference: str) -> None:
+        """Report a state value a condition or covariate reads that does not exist."""
+        if reference in self.variables or reference in self.s.channels:
+            return
+        if reference in self.s.treaties:
+            return
+        channel, marker, party = reference.partition(".desire")
+        if marker and channel in self.s.channels:
+            parties = self.s.channels[channel].parties
+            if party == "" or party[1:] in parties:
+                return
+            self.unknown(path, f"{channel} has no party", party[1:], list(parties))
+            return
+        if "." in reference and not marker:
+            self.variable_reference(path, reference)
+            return
+        known = list(self.s.channels) + list(self.variables) + list(self.s.treaties)
+        self.unknown(path, "unknown value", reference, known)
+
+    def treaties(self) -> None:
+        """A treaty's channel exists, it was signed by the start, its covariates exist."""
+        for name, treaty in self.s.treaties.items():
+            here = ("treaties", name)
+            if treaty.channel not in self.s.channels:
+                self.unknown(
+                    (*here, "channel"), "unknown channel", treaty.channel, list(self.s.channels)
+                )
+            if month_offset(treaty.signed, self.start) > 0:
+                self.problem((*here, "signed"), f"signed {treaty.signed}, after the start")
+            ages = [step.from_month for step in treaty.baseline]
+            if ages != sorted(set(ages)) or ages[0] != 0:
+                self.problem(
+                    (*here, "baseline"),
+                    "baseline steps start at from_month 0 and increase",
+                )
+            for key, covariate in treaty.covariates.items():
+                self.value_reference((*here, "covariates", key, "value"), covariate.value)
+
+    def shocks(self) -> None:
+        """A shock reaches channels that exist."""
+        for name, shock in self.s.shocks.items():
+            for channel in shock.reach:
+                if channel not in self.s.channels:
+                    self.unknown(
+                        ("shocks", name, "reach", channel),
+                        "unknown channel",
+                        channel,
+                        list(self.s.channels),
+                    )
 
     def within(
         self, path: KeyPath, value, low: float | None, high: float | None, what: str

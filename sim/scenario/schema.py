@@ -60,9 +60,13 @@ CHANNEL_PARAMETERS: dict[str, tuple[float | None, float | None]] = {
     "threshold": (0.0, 1.0),
     "emergence": (0.0, 1.0),
     "growth": (0.0, 1.0),
-    "decay": (0.0, 1.0),
+    "wind_down": (1.0, 600.0),
+    "lock_in_slowdown": (0.0, None),
     "noise": (0.0, None),
-    "rupture_hazard": (0.0, 1.0),
+    "rupture_floor": (0.0, 1.0),
+    "rupture_decision": (0.0, 1.0),
+    "rupture_steepness": (0.0, None),
+    "lock_in_protection": (0.0, 1.0),
     "lock_in_accrual": (0.0, 1.0),
     "lock_in_max": (0.0, 1.0),
     "ceiling": (0.0, 1.0),
@@ -88,9 +92,26 @@ class Provenance(Closed):
 
 
 class Documented(Provenance):
-    """A number with its meaning and its source or reason."""
+    """A number with its meaning and its source or reason, and the range of its uncertainty.
+
+    ``judgement: [low, high]`` is the range a modeller judges the number to lie in (or
+    the range its source gives). Runs draw the number once per replication from the
+    triangular distribution on that range with its mode at ``value``, so forecasts carry
+    the uncertainty of every hand-set number; ``--fixed-parameters`` runs use ``value``.
+    """
 
     value: Number
+    judgement: tuple[Number, Number] | None = Field(
+        None, description="[low, high]: the range of the number's uncertainty."
+    )
+
+    @model_validator(mode="after")
+    def _inside(self) -> Documented:
+        if self.judgement is not None:
+            low, high = self.judgement
+            if not low <= self.value <= high:
+                raise ValueError(f"judgement [{low:g}, {high:g}] must contain the value")
+        return self
 
 
 class Normal(Provenance):
@@ -185,7 +206,7 @@ def support(param: ParamValue) -> tuple[float, float]:
     if isinstance(param, float | int):
         return float(param), float(param)
     if isinstance(param, Documented):
-        return param.value, param.value
+        return param.judgement or (param.value, param.value)
     if isinstance(param, Normal):
         return float("-inf"), float("inf")
     if isinstance(param, Empirical):
@@ -239,6 +260,7 @@ def parameter(low: float | None = None, high: float | None = None) -> Any:
 Param = parameter()
 Unit = parameter(0.0, 1.0)
 NonNegative = parameter(0.0, None)
+WindDown = parameter(1.0, 600.0)
 
 
 class Variable(Provenance):
@@ -248,9 +270,15 @@ class Variable(Provenance):
     range: tuple[Number, Number] = Field(
         (0.0, 1.0), description="Values are kept inside [low, high]."
     )
-    responds_to: dict[Name, Param] = Field(
+    responds_to: dict[str, Param] = Field(
         default_factory=dict,
-        description="Channel name -> weight: the variable moves with the channel's intensity.",
+        description="Channel name or 'actor.variable' -> weight: what the variable responds "
+        "to (a channel's intensity, another variable), added to its value from events.",
+    )
+    adjustment: Unit = Field(
+        1.0,
+        description="Monthly share of the gap to its new value the variable closes (1: at "
+        "once; lower: an actor that reacts over months).",
     )
 
     @model_validator(mode="after")
@@ -271,14 +299,34 @@ class Actor(Closed):
 class ChannelDefaults(Closed):
     """Dynamics shared by every channel unless the channel sets its own."""
 
-    threshold: Unit | None = None
-    emergence: Unit | None = None
-    growth: Unit | None = None
-    decay: Unit | None = None
-    noise: NonNegative | None = None
-    rupture_hazard: Unit | None = None
-    lock_in_accrual: Unit | None = None
-    lock_in_max: Unit | None = None
+    threshold: Unit | None = Field(None, description="Intensity below which it is dormant.")
+    emergence: Unit | None = Field(None, description="Intensity at which it is established.")
+    growth: Unit | None = Field(None, description="Monthly share of the gap closed upward.")
+    wind_down: WindDown | None = Field(
+        None,
+        description="Months an unwanted channel takes from intensity 0.7 to below 0.1, "
+        "without lock-in.",
+    )
+    lock_in_slowdown: NonNegative | None = Field(
+        None, description="Full lock-in multiplies the wind-down time by 1 + this."
+    )
+    noise: NonNegative | None = Field(None, description="Sd of monthly shocks at 0.5.")
+    rupture_floor: Unit | None = Field(
+        None, description="Monthly hazard of an accidental break when both want the channel."
+    )
+    rupture_decision: Unit | None = Field(
+        None, description="Monthly hazard of a decided break at the largest discontent."
+    )
+    rupture_steepness: NonNegative | None = Field(
+        None,
+        description="The decided-break hazard grows as the share of the channel the less "
+        "willing party no longer wants, to this power.",
+    )
+    lock_in_protection: Unit | None = Field(
+        None, description="Share of the rupture hazard full lock-in removes."
+    )
+    lock_in_accrual: Unit | None = Field(None, description="Monthly lock-in gained at 1.")
+    lock_in_max: Unit | None = Field(None, description="Ceiling on lock-in.")
 
 
 # The parameters channel_defaults may set for every channel.
@@ -356,7 +404,54 @@ class TriangularMonths(Closed):
     triangular: tuple[MonthOrOffset, MonthOrOffset, MonthOrOffset]
 
 
-TIMING_KINDS = ("month", "window", "hazard", "triangular")
+class Condition(Closed):
+    """A condition on the state of a month: a value below or above a level."""
+
+    value: Text = Field(
+        description="'actor.variable'; a channel's name (its intensity); '<channel>.desire' "
+        "(the lesser of its parties' desires) or '<channel>.desire.<party>'."
+    )
+    below: Number | None = Field(None, description="Holds while the value is below this.")
+    above: Number | None = Field(None, description="Holds while the value is above this.")
+
+    @model_validator(mode="after")
+    def _one_side(self) -> Condition:
+        if (self.below is None) == (self.above is None):
+            raise ValueError("give exactly one of: below, above")
+        return self
+
+
+class Trigger(Closed):
+    """Conditions on the state, all (or any) of which must hold for some months in a row."""
+
+    all: list[Condition] | None = Field(None, min_length=1, description="Every one holds.")
+    any: list[Condition] | None = Field(None, min_length=1, description="At least one holds.")
+    months: PositiveCount = Field(1, description="Months in a row the conditions must hold.")
+
+    @model_validator(mode="after")
+    def _one_list(self) -> Trigger:
+        if (self.all is None) == (self.any is None):
+            raise ValueError("give exactly one of: all, any")
+        return self
+
+    @property
+    def conditions(self) -> list[Condition]:
+        """The conditions, whichever list holds them."""
+        return self.all or self.any or []
+
+
+class WhenState(Closed):
+    """Timing: the first month in which a trigger has held for its months in a row.
+
+    The event then happens in the following month. Before its anchor (``after``) the
+    trigger is not armed; with a ``probability`` below 1 it is armed in that share of
+    replications only.
+    """
+
+    when: Trigger
+
+
+TIMING_KINDS = ("month", "window", "hazard", "triangular", "when")
 
 
 def _single_key_kind(keys: tuple[str, ...]):
@@ -373,11 +468,12 @@ Timing = Annotated[
     Annotated[AtMonth, Tag("month")]
     | Annotated[InWindow, Tag("window")]
     | Annotated[WithHazard, Tag("hazard")]
-    | Annotated[TriangularMonths, Tag("triangular")],
+    | Annotated[TriangularMonths, Tag("triangular")]
+    | Annotated[WhenState, Tag("when")],
     Discriminator(
         _single_key_kind(TIMING_KINDS),
         custom_error_type="timing",
-        custom_error_message="expected exactly one of: month, window, hazard, triangular",
+        custom_error_message="expected exactly one of: month, window, hazard, triangular, when",
     ),
 ]
 
@@ -446,6 +542,90 @@ class Event(Closed):
         return ([self.after.event] if self.after else []) + self.unless
 
 
+class HazardCovariate(Closed):
+    """A model quantity that multiplies a treaty's termination hazard.
+
+    The hazard is multiplied by ``exp(log_hazard_ratio · z)``, where z is, for an
+    indicator (``above`` or ``below``), 1 while the condition holds and 0 otherwise; for
+    a continuous covariate (``per``), the value divided by ``per``; and with
+    ``since_start: true``, the change of that since the start month.
+    """
+
+    meaning: Text
+    value: Text = Field(description="As in a condition: 'actor.variable', a channel, ...")
+    above: Number | None = None
+    below: Number | None = None
+    per: Number | None = Field(None, gt=0, description="Continuous: the unit of the ratio.")
+    since_start: bool = Field(False, description="Use the change since the start month.")
+    log_hazard_ratio: Param
+    source: Text | None = None
+    reason: Text | None = None
+
+    @model_validator(mode="after")
+    def _one_form(self) -> HazardCovariate:
+        forms = [self.above is not None, self.below is not None, self.per is not None]
+        if sum(forms) != 1:
+            raise ValueError("give exactly one of: above, below (an indicator), per")
+        if self.since_start and self.per is None:
+            raise ValueError("since_start applies to a continuous covariate (per)")
+        return self
+
+
+class HazardStep(Closed):
+    """The baseline hazard from an age on: a monthly hazard until the next step."""
+
+    from_month: Count = Field(description="Age of the treaty in months.")
+    hazard: Unit = Field(description="Monthly hazard at the reference covariates.")
+
+
+class Treaty(Closed):
+    """A formal agreement whose status (in force, or ended) is kept apart from its practice.
+
+    It ends at a proportional hazard ``h0(age) · fixed_ratio · exp(Σ β·z(t))`` with the
+    covariates z of the model's state (see :class:`HazardCovariate`), or when an event
+    sets ``<treaty>.in_force`` to 0 (abrogation by decision). Its operative cooperation is
+    a channel; once the treaty ends, that channel's ceiling falls to ``after_end_ceiling``.
+    """
+
+    meaning: Text
+    label: Text | None = None
+    channel: Name = Field(description="The channel that carries the treaty's practice.")
+    signed: Month = Field(description="When it was concluded (its age counts from here).")
+    source: Text | None = None
+    baseline: list[HazardStep] = Field(
+        min_length=1, description="Baseline hazard by age, steps in increasing age."
+    )
+    fixed_ratio: Param = Field(
+        1.0, description="Hazard ratio of the treaty's fixed characteristics (formed in war...)."
+    )
+    covariates: dict[Name, HazardCovariate] = Field(default_factory=dict)
+    after_end_ceiling: Unit = Field(
+        0.0, description="Ceiling of the operative channel once the treaty has ended."
+    )
+
+
+class Shock(Closed):
+    """A relationship-wide shock (a crisis, a scandal) that hits several channels at once.
+
+    It strikes at a constant monthly hazard, any number of times. Each strike hits each
+    channel with its reach probability; a hit channel loses ``severity`` of its intensity
+    at once, and both parties' desire for it drops by ``desire_drop`` for ``duration``
+    months, so that linked channels fall together.
+    """
+
+    description: Text
+    hazard: Unit = Field(description="Monthly probability of a strike.")
+    reach: dict[Name, Unit] = Field(
+        default_factory=dict, description="Channel -> probability a strike hits it."
+    )
+    default_reach: Unit = Field(0.0, description="Reach of channels not listed.")
+    severity: Unit = Field(description="Share of a hit channel's intensity lost at once.")
+    desire_drop: Unit = Field(0.0, description="Fall in both parties' desire while it lasts.")
+    duration: PositiveCount = Field(12, description="Months the desire drop lasts.")
+    source: Text | None = None
+    reason: Text | None = None
+
+
 class Scenario(Closed):
     """A fully resolved scenario: the world, its state at the start, and what may happen."""
 
@@ -475,6 +655,8 @@ class Scenario(Closed):
     channels: dict[Name, Channel]
     state: State
     events: dict[Name, Event] = Field(default_factory=dict)
+    treaties: dict[Name, Treaty] = Field(default_factory=dict)
+    shocks: dict[Name, Shock] = Field(default_factory=dict)
 
     # The files the scenario was read from, parents first (set by the loader).
     _files: tuple[str, ...] = PrivateAttr(default=())
@@ -491,6 +673,9 @@ MERGEABLE_MODELS = (
     ChannelState,
     State,
     Event,
+    Treaty,
+    HazardCovariate,
+    Shock,
 )
 
 

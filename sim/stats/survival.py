@@ -15,13 +15,13 @@ the per-month counts they reduce to, so it never needs the model. Conventions:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 from scipy.special import ndtri
 
-from sim.model.outcomes import Outcomes
+from sim.model.outcomes import IntensityTally, Outcomes
 from sim.months import iso_month
 
 
@@ -65,23 +65,40 @@ class Summary:
     Attributes:
         life_tables: Per-month terminations and censorings of each domain.
         alive_counts: ``alive_counts[t, k]`` is the number of replications with exactly k
-            domains not terminated at month t (shape horizon + 1 by domains + 1).
+            cooperation domains (channels, not treaties) not terminated at month t (shape
+            horizon + 1 by channels + 1).
+        endings: ``endings[domain]`` counts of how the first spell ended (not by the
+            horizon, lapsed, broken off, formally ended).
+        totals: ``totals[domain]`` sums of spells, months alive and interruptions.
+        event_months: ``event_months[event]`` replications in which the event happened in
+            each month 0..horizon, then those in which it did not (length horizon + 2).
+        intensity: Intensity histograms and sums per domain and month, if kept.
+        treaties: The domains that are treaties' formal status.
     """
 
     life_tables: dict[str, LifeTable]
     alive_counts: np.ndarray
+    endings: dict[str, np.ndarray] = field(default_factory=dict)
+    totals: dict[str, dict[str, int]] = field(default_factory=dict)
+    event_months: dict[str, np.ndarray] = field(default_factory=dict)
+    intensity: IntensityTally | None = None
+    treaties: tuple[str, ...] = ()
 
     @classmethod
     def from_outcomes(cls, outcomes: Outcomes) -> Summary:
         """Summarise the outcomes of one chunk (or a whole run)."""
         horizon = outcomes.horizon
-        domains, replications = outcomes.month.shape
+        names = outcomes.channels
         tables = {
             name: LifeTable.from_outcomes(outcomes.month[i], outcomes.event[i], horizon)
-            for i, name in enumerate(outcomes.channels)
+            for i, name in enumerate(names)
         }
-        # Month from which each domain counts as terminated (horizon + 1: never).
-        ended_from = np.where(outcomes.event, outcomes.month, horizon + 1).astype(np.int64)
+        channels = [i for i, name in enumerate(names) if name not in outcomes.treaties]
+        domains, replications = len(channels), outcomes.month.shape[1]
+        # Month from which each channel counts as terminated (horizon + 1: never).
+        ended_from = np.where(
+            outcomes.event[channels], outcomes.month[channels], horizon + 1
+        ).astype(np.int64)
         rows = np.arange(replications, dtype=np.int64) * (horizon + 2)
         ended = np.bincount(
             (rows + ended_from).ravel(), minlength=replications * (horizon + 2)
@@ -89,11 +106,59 @@ class Summary:
         alive = domains - np.cumsum(ended, axis=1)[:, : horizon + 1]
         months = np.arange(horizon + 1, dtype=np.int64) * (domains + 1)
         counts = np.bincount((months + alive).ravel(), minlength=(horizon + 1) * (domains + 1))
-        return cls(tables, counts.reshape(horizon + 1, domains + 1))
+        endings = {
+            name: np.bincount(outcomes.ending[i].astype(np.int64), minlength=4)
+            for i, name in enumerate(names)
+        }
+        totals = {
+            name: {
+                field: int(getattr(outcomes, field)[i].sum(dtype=np.int64))
+                for field in ("spells", "alive_months", "interruptions")
+            }
+            for i, name in enumerate(names)
+        }
+        event_months = {
+            event: np.bincount(
+                np.where(outcomes.event_months[k] < 0, horizon + 1, outcomes.event_months[k]),
+                minlength=horizon + 2,
+            )
+            for k, event in enumerate(outcomes.events)
+        }
+        return cls(
+            tables,
+            counts.reshape(horizon + 1, domains + 1),
+            endings,
+            totals,
+            event_months,
+            outcomes.tally,
+            outcomes.treaties,
+        )
 
     def __add__(self, other: Summary) -> Summary:
         tables = {name: table + other.life_tables[name] for name, table in self.life_tables.items()}
-        return Summary(tables, self.alive_counts + other.alive_counts)
+        intensity = (
+            self.intensity + other.intensity
+            if self.intensity is not None and other.intensity is not None
+            else None
+        )
+        return Summary(
+            tables,
+            self.alive_counts + other.alive_counts,
+            {name: counts + other.endings[name] for name, counts in self.endings.items()},
+            {
+                name: {key: value + other.totals[name][key] for key, value in fields.items()}
+                for name, fields in self.totals.items()
+            },
+            {name: counts + other.event_months[name] for name, counts in self.event_months.items()},
+            intensity,
+            self.treaties,
+        )
+
+    @property
+    def replications(self) -> int:
+        """Replications summarised."""
+        first = next(iter(self.life_tables.values()))
+        return int(first.events.sum() + first.censored.sum())
 
 
 def kaplan_meier(table: LifeTable, level: float = 0.95) -> pd.DataFrame:

@@ -73,8 +73,10 @@ def _check_comparable(scenarios: list[Scenario]) -> None:
                 f"{scenario.name} starts {scenario.start} but {first.name} starts {first.start}: "
                 "compared scenarios must start in the same month"
             )
-        if set(scenario.channels) != set(first.channels):
-            raise UserError(f"{scenario.name} and {first.name} have different channels")
+        if set(scenario.channels) != set(first.channels) or set(scenario.treaties) != set(
+            first.treaties
+        ):
+            raise UserError(f"{scenario.name} and {first.name} have different domains")
 
 
 def compare(

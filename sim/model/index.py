@@ -1,0 +1,78 @@
+"""Linear indices of the state: the weighted sums that desires and responses are made of.
+
+An index has outputs (a party's desire for each of its channels, say), each a weighted
+sum of rows of the model's state matrix (actor variables, channel intensities and a
+constant row for the base). Weights the same in every replication enter one matrix
+product; weights drawn per replication (uncertain parameters) are kept as arrays and
+summed term by term into their outputs, grouped so that each output is one reduction.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sim.model.parameters import DTYPE, Drawn
+
+
+class LinearIndex:
+    """Weighted sums of state rows, one per output, over a chunk's replications.
+
+    Args:
+        outputs: The number of sums.
+        rows: Rows of the state matrix.
+        replications: Replications in the chunk.
+    """
+
+    def __init__(self, outputs: int, rows: int, replications: int) -> None:
+        self._fixed = np.zeros((outputs, rows), dtype=DTYPE)
+        self._drawn: list[tuple[int, int, np.ndarray]] = []
+        self._replications = replications
+        self.values = np.zeros((outputs, replications), dtype=DTYPE)
+        self._compiled = False
+
+    def add(self, output: int, row: int, weight: Drawn) -> None:
+        """Add ``weight · state[row]`` to output ``output``."""
+        if np.ndim(weight):
+            self._drawn.append((output, row, np.asarray(weight, dtype=DTYPE)))
+        else:
+            self._fixed[output, row] += DTYPE(weight)
+
+    def _compile(self) -> None:
+        """Stack the per-replication weights by output, for one reduction per output."""
+        self._drawn.sort(key=lambda term: term[0])
+        self._outputs = np.array([t[0] for t in self._drawn], dtype=np.intp)
+        self._rows = np.array([t[1] for t in self._drawn], dtype=np.intp)
+        self._weights = (
+            np.stack([t[2] for t in self._drawn])
+            if self._drawn
+            else np.zeros((0, self._replications), dtype=DTYPE)
+        )
+        starts = np.flatnonzero(np.r_[True, self._outputs[1:] != self._outputs[:-1]])
+        starts = starts if self._drawn else np.zeros(0, dtype=np.intp)
+        ends = [*starts[1:], len(self._outputs)]
+        # (output, first term, last term + 1) of each output's run of drawn terms.
+        self._runs = [
+            (int(self._outputs[a]), int(a), int(b)) for a, b in zip(starts, ends, strict=True)
+        ]
+        self._products = np.empty_like(self._weights)
+        self._sum = np.empty(self._replications, dtype=DTYPE)
+        self._any_fixed = bool(np.any(self._fixed))
+        self._drawn.clear()
+        self._compiled = True
+
+    def compute(self, state: np.ndarray) -> np.ndarray:
+        """The outputs for the state now (written into and returned as ``values``)."""
+        if not self._compiled:
+            self._compile()
+        if self._any_fixed:
+            np.matmul(self._fixed, state, out=self.values)
+        else:
+            self.values.fill(0)
+        if self._runs:
+            products = np.multiply(self._weights, state[self._rows], out=self._products)
+            # One reduction per output over its contiguous run of terms (faster than
+            # np.add.reduceat along the first axis).
+            for output, first, last in self._runs:
+                np.add.reduce(products[first:last], axis=0, out=self._sum)
+                self.values[output] += self._sum
+        return self.values
