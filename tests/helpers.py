@@ -122,3 +122,11 @@ def alliance_sim(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[st
     return subprocess.run(
         [sys.executable, "-m", "sim", *args], cwd=cwd, capture_output=True, text=True, timeout=600
     )
+
+
+def chunk_outcomes(scenario: Scenario, seed: int, index: int, size: int, **settings: Any):
+    """One chunk's outcomes, as the engine computes it (settings: fixed_parameters, ...)."""
+    from sim.engine.runner import simulate_chunk
+    from sim.results.result import RunSettings
+
+    return simulate_chunk(scenario, RunSettings(size, seed, size, **settings), index, size)

@@ -194,11 +194,14 @@ def calibrate(
         moments = base_rate_moments(with_parameters(setup, base, values), settings)
         return objective(moments, base_rate_targets)
 
-    blocks = [first, _fit_block(base_rate, base_rate_loss, settings, rng)]
+    blocks = [first]
+    if base_rate:
+        blocks.append(_fit_block(base_rate, base_rate_loss, settings, rng))
     estimates = _estimates(blocks)
     moments = emergence_moments(setup, with_parameters(setup, start_scenario, estimates), settings)
     fitted_base = with_parameters(setup, base, world_values(setup, estimates))
-    moments |= base_rate_moments(fitted_base, settings)
+    if base_rate:
+        moments |= base_rate_moments(fitted_base, settings)
     bands = _moment_bands(setup, start_scenario, base, blocks, settings)
     backtest, months = backtest_table(setup, evidence, fitted_base, rates, settings)
     return Calibration(
@@ -218,8 +221,9 @@ def _moment_bands(
     rows = []
     for values in draws.to_dict("records"):
         moments = emergence_moments(setup, with_parameters(setup, start_scenario, values), settings)
-        world = with_parameters(setup, base, world_values(setup, values))
-        moments |= base_rate_moments(world, settings)
+        if setup.block("base_rate"):
+            world = with_parameters(setup, base, world_values(setup, values))
+            moments |= base_rate_moments(world, settings)
         rows.append(moments)
     frame = pd.DataFrame(rows)
     return {

@@ -118,6 +118,8 @@ def targets(
                 f"coded state of {end} (scenarios/world)",
             )
         )
+    if not setup.block("base_rate"):
+        return found  # nothing is fitted to the base rate
     rates = base_rates.set_index("group").loc[setup.base_rate_group]
     alliance = reference.alliance_channel
     for years, months in ((1, 12), (5, 60), (10, 120)):

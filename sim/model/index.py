@@ -47,13 +47,15 @@ class LinearIndex:
             if self._drawn
             else np.zeros((0, self._replications), dtype=DTYPE)
         )
-        starts = np.flatnonzero(np.r_[True, self._outputs[1:] != self._outputs[:-1]])
-        starts = starts if self._drawn else np.zeros(0, dtype=np.intp)
-        ends = [*starts[1:], len(self._outputs)]
         # (output, first term, last term + 1) of each output's run of drawn terms.
-        self._runs = [
-            (int(self._outputs[a]), int(a), int(b)) for a, b in zip(starts, ends, strict=True)
-        ]
+        self._runs: list[tuple[int, int, int]] = []
+        if self._drawn:
+            starts = np.flatnonzero(np.r_[True, self._outputs[1:] != self._outputs[:-1]])
+            ends = [*starts[1:], len(self._outputs)]
+            self._runs = [
+                (int(self._outputs[a]), int(a), int(b))
+                for a, b in zip(starts, ends, strict=True)
+            ]
         self._products = np.empty_like(self._weights)
         self._sum = np.empty(self._replications, dtype=DTYPE)
         self._any_fixed = bool(np.any(self._fixed))

@@ -235,7 +235,7 @@ class AllianceModel(mesa.Model):
                     np.stack([c.alive_months for c in channels]).astype(OUTCOME_DTYPE),
                     *([np.stack(in_force_months)] if treaties else []),
                 ]
-            ),  # fmt: skip
+            ),
             interruptions=np.concatenate(
                 [np.stack([c.interruptions for c in channels]), zeros]
             ).astype(OUTCOME_DTYPE),

@@ -6,11 +6,11 @@ import mesa
 import numpy as np
 import pytest
 
-from sim.engine.runner import run, simulate_chunk
+from sim.engine.runner import run
 from sim.model.actors import ActorAgent
 from sim.model.channels import ChannelAgent
 from sim.model.model import AllianceModel
-from tests.helpers import LIBRARY_DOMAINS, alive_at, proportion_se, variant
+from tests.helpers import LIBRARY_DOMAINS, alive_at, chunk_outcomes, proportion_se, variant
 
 LIBRARY_ACTORS = {
     "russia",
@@ -50,7 +50,7 @@ def test_every_domain_reported_and_survival_is_a_probability(baseline):
 
 
 def test_outcomes_are_termination_months_or_censored_at_horizon(baseline):
-    outcomes = simulate_chunk(variant(baseline, horizon=36, report_horizons=[12]), 3, 0, 400)
+    outcomes = chunk_outcomes(variant(baseline, horizon=36, report_horizons=[12]), 3, 0, 400)
     assert outcomes.month.shape == (len(LIBRARY_DOMAINS), 400)
     assert np.all(outcomes.month[~outcomes.event] == 36)
     assert np.all((outcomes.month[outcomes.event] >= 1) & (outcomes.month[outcomes.event] <= 36))
@@ -60,9 +60,9 @@ def test_outcomes_are_termination_months_or_censored_at_horizon(baseline):
 
 
 def test_same_seed_same_outcomes_other_seed_other_outcomes(baseline):
-    a = simulate_chunk(baseline, 11, 0, 300)
-    b = simulate_chunk(baseline, 11, 0, 300)
-    c = simulate_chunk(baseline, 12, 0, 300)
+    a = chunk_outcomes(baseline, 11, 0, 300)
+    b = chunk_outcomes(baseline, 11, 0, 300)
+    c = chunk_outcomes(baseline, 12, 0, 300)
     assert np.array_equal(a.month, b.month)
     assert np.array_equal(a.event, b.event)
     assert not np.array_equal(a.month, c.month)
@@ -117,7 +117,7 @@ def test_single_replication_chunks_agree_with_one_batched_chunk(baseline):
         report_horizons=[60],
         channel_defaults={"rupture_hazard": 0.012, "noise": 0.06},
     )
-    batched = simulate_chunk(fast, 21, 0, 10_000)
+    batched = chunk_outcomes(fast, 21, 0, 10_000)
     singles = [AllianceModel(fast, 1, seed=21, chunk_index=k, collect=False) for k in range(300)]
     single = np.concatenate([m.run().event for m in singles], axis=1)
     for index, domain in enumerate(batched.channels):

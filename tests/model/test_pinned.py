@@ -13,10 +13,9 @@ import hashlib
 
 import pytest
 
-from sim.engine.runner import simulate_chunk
 from sim.model.outcomes import FIELDS
 from sim.scenario import load_scenario
-from tests.helpers import SCENARIOS
+from tests.helpers import SCENARIOS, chunk_outcomes
 
 PINNED = {
     "ukraine_ceasefire": "4377c5dcfcf062e2",
@@ -27,6 +26,6 @@ PINNED = {
 
 @pytest.mark.parametrize(("name", "digest"), PINNED.items())
 def test_outcomes_of_a_fixed_seed_are_pinned(name, digest):
-    outcomes = simulate_chunk(load_scenario(SCENARIOS / f"{name}.yaml"), 12345, 3, 4000)
+    outcomes = chunk_outcomes(load_scenario(SCENARIOS / f"{name}.yaml"), 12345, 3, 4000)
     data = b"".join(getattr(outcomes, field).tobytes() for field in FIELDS)
     assert hashlib.sha256(data).hexdigest()[:16] == digest

@@ -43,7 +43,7 @@ def test_library_scenario_validates_runs_and_explains_itself(file: Path):
     assert scenario.name == file.stem
     assert len(scenario.description.split()) >= 25, "describe assumptions and sources"
     result = run(scenario, replications=300, seed=1, horizon=24)
-    assert set(result.survival.domain) == set(scenario.channels)
+    assert set(result.survival.domain) == {*scenario.channels, *scenario.treaties}
 
 
 def test_combination_is_built_with_extends():
