@@ -30,7 +30,7 @@ from sim.errors import Advisory, RunInterrupted, ScenarioError, UserError, did_y
 from sim.paths import CALIBRATION
 from sim.reports import figures
 from sim.reports.report import REPORT_FORMATS, write_reports
-from sim.reports.tables import terminal_table
+from sim.reports.tables import headline_table, terminal_table
 from sim.results import load_run
 from sim.scenario import Scenario, load_scenario, load_yaml, override, scenario_hash
 from sim.scenario.schema import file_schema, resolved_schema
@@ -82,17 +82,17 @@ def _command_run(args: argparse.Namespace) -> int:
         scenario,
         options,
         horizon=args.horizon,
-        meanwhile=lambda finished: _reports(finished, args.format),
+        meanwhile=lambda finished: _reports(finished, args.format, args.intensity),
     )
 
-    print(terminal_table(result))
+    print(terminal_table(result, headline_table(result, intensity=args.intensity)))
     print(f"\nwrote {result.directory}")
     return 0
 
 
-def _reports(result, formats: tuple[str, ...]) -> list[Path]:
+def _reports(result, formats: tuple[str, ...], intensity: bool) -> list[Path]:
 
-    return write_reports(result, formats=formats, record=False)
+    return write_reports(result, formats=formats, record=False, intensity=intensity)
 
 
 def _prepare_figures() -> None:
@@ -103,8 +103,8 @@ def _prepare_figures() -> None:
 def _command_report(args: argparse.Namespace) -> int:
 
     result = load_run(args.directory)
-    written = write_reports(result, formats=args.format)
-    print(terminal_table(result))
+    written = write_reports(result, formats=args.format, intensity=args.intensity)
+    print(terminal_table(result, headline_table(result, intensity=args.intensity)))
     print(f"\nwrote {', '.join(p.name for p in written)} in {args.directory}")
     return 0
 
@@ -315,6 +315,12 @@ def _add_format_option(parser: argparse.ArgumentParser) -> None:
         type=_formats,
         default=REPORT_FORMATS,
         help=f"comma-separated report formats to write (default {','.join(REPORT_FORMATS)})",
+    )
+    parser.add_argument(
+        "--intensity",
+        action="store_true",
+        help="add each domain's expected intensity beside P(alive) at every horizon in the "
+        "headline table (terminal, table.md/.tex/.csv)",
     )
 
 

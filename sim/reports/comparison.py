@@ -10,7 +10,9 @@ than those of independent runs:
   proportions (method 10);
 - the difference of restricted mean survival times (months alive within the horizon),
   a mean of paired differences with a normal interval;
-- the difference of median survival, with a paired bootstrap percentile interval.
+- the difference of median survival, with a paired bootstrap percentile interval;
+- the mean intensity of each domain at each horizon, and the mean of the paired
+  differences of the replications' intensities, with normal intervals.
 """
 
 from __future__ import annotations
@@ -34,6 +36,8 @@ from sim.reports.tables import (
     markdown_grid,
 )
 from sim.results import RunResult
+from sim.results.rundir import safe_name
+from sim.stats.intensity import mean_interval, paired_mean_difference, tally_means
 from sim.stats.survival import PairedTable, newcombe_paired, normal_quantile, wilson_bounds
 from sim.storage import write_text
 
@@ -56,8 +60,8 @@ def paired_differences(results: dict[str, RunResult], baseline: str) -> pd.DataF
     Returns:
         A tidy table with the columns of :data:`COLUMNS`: for each scenario other than the
         baseline, domain and measure (``p_alive`` at each report horizon, ``median`` and
-        ``rmst`` over the run's horizon), the scenario's value, the baseline's, and their
-        difference with its 95% interval.
+        ``rmst`` over the run's horizon, ``mean_intensity`` at each report horizon), the
+        scenario's value, the baseline's, and their difference with its 95% interval.
     """
     base = results[baseline]
     start = parse_month(base.scenario.start)
@@ -69,7 +73,44 @@ def paired_differences(results: dict[str, RunResult], baseline: str) -> pd.DataF
             rows += _alive_rows(table, base.scenario.report_horizons, start, common)
             summaries = (headlines[name].loc[domain], headlines[baseline].loc[domain])
             rows += _summary_rows(table, base, summaries, common)
+            rows += _intensity_rows(results[name], base, domain, start, common)
     return pd.DataFrame(rows, columns=COLUMNS)
+
+
+def _intensity_rows(
+    result: RunResult, base: RunResult, domain: str, start: int, common: dict
+) -> list[dict]:
+    """Mean intensity at each report horizon: each run's, and their paired difference."""
+    ours, theirs = result.outcomes, base.outcomes
+    mine = ours.intensity_at[ours.channels.index(domain)]
+    baseline = theirs.intensity_at[theirs.channels.index(domain)]
+    rows = []
+    for h in base.scenario.report_horizons:
+        value = mine[ours.report_horizons.index(h)]
+        base_value = baseline[theirs.report_horizons.index(h)]
+        estimate, low, high = mean_interval(value)
+        base_estimate, base_low, base_high = mean_interval(base_value)
+        difference, difference_low, difference_high = paired_mean_difference(value, base_value)
+        rows.append(
+            {
+                **common,
+                "measure": "mean_intensity",
+                "horizon": h,
+                "date": iso_month(start + h),
+                "value": estimate,
+                "value_low": low,
+                "value_high": high,
+                "baseline_value": base_estimate,
+                "baseline_low": base_low,
+                "baseline_high": base_high,
+                "difference": difference,
+                "difference_low": difference_low,
+                "difference_high": difference_high,
+                "method": "mean over replications [normal]; paired difference: mean of the "
+                "replications' differences [normal]",
+            }
+        )
+    return rows
 
 
 def paired_tables(
@@ -217,6 +258,29 @@ def horizon_summary_rows(table: pd.DataFrame, results: dict[str, RunResult]):
     return header, rows
 
 
+def intensity_rows(table: pd.DataFrame, results: dict[str, RunResult], scenario: str):
+    """Header and rows of one scenario's paired differences of mean intensity, by horizon.
+
+    Channels only: a treaty's mean "intensity" is the share in force, which the P(alive)
+    tables already give.
+    """
+    baseline = table.baseline.iloc[0]
+    base = results[baseline]
+    start = parse_month(base.scenario.start)
+    horizons = base.scenario.report_horizons
+    header = ["Domain", *(month_label(start + h) for h in horizons)]
+    here = table[(table.measure == "mean_intensity") & (table.scenario == scenario)]
+    here = here.set_index(["domain", "horizon"])
+    rows = []
+    for domain in base.outcomes.channels:
+        if domain in base.scenario.treaties:
+            continue
+        cells = [domain_label(base.scenario, domain)]
+        cells += [_difference(here.loc[(domain, h)], digits=2) for h in horizons]
+        rows.append(cells)
+    return header, rows
+
+
 def write_comparison(
     table: pd.DataFrame, results: dict[str, RunResult], directory: Path
 ) -> list[Path]:
@@ -249,17 +313,32 @@ def write_comparison(
     header, rows = horizon_summary_rows(table, results)
     end = month_label(parse_month(base.scenario.start) + base.scenario.horizon)
     title = f"Differences from {baseline} over the horizon (to {end}), in months"
-    markdown += [markdown_grid(header, rows, title), "", f"_{note}_", ""]
+    markdown += [markdown_grid(header, rows, title), ""]
     groups = [("", 1), *((name, 2) for name in names)]
     columns = ["Domain", *(["ΔRMST", "Δmedian"] * len(names))]
     latex.append(latex_float(title, "tab:compare-horizon", columns, rows, note, groups, size))
+    intensity_note = (
+        f"Common random numbers: seed {base.seed}, {n:,} replications per scenario. Cells: "
+        f"paired difference of mean intensity (0 to 1) from {baseline} [normal 95%]."
+    )
+    for name in names:
+        header, rows = intensity_rows(table, results, name)
+        title = f"Mean intensity, {name} − {baseline}"
+        markdown += [markdown_grid(header, rows, title), ""]
+        label = f"tab:compare-intensity-{safe_name(name).replace('_', '-')}"
+        latex.append(latex_float(title, label, header, rows, intensity_note))
+    markdown += [f"_{note} Mean intensity: {intensity_note.split('Cells: ')[1]}_", ""]
     write_text(directory / "comparison.md", "\n".join(markdown))
     write_text(directory / "comparison.tex", "\n".join(latex))
     written += [directory / "comparison.md", directory / "comparison.tex"]
-    figure = comparison_figure(table, results)
-    for kind in ("png", "pdf"):
-        figures.save(figure, directory / f"comparison.{kind}")
-        written.append(directory / f"comparison.{kind}")
+    for name, build in (
+        ("comparison", comparison_figure),
+        ("comparison-intensity", intensity_comparison_figure),
+    ):
+        figure = build(table, results)
+        for kind in ("png", "pdf"):
+            figures.save(figure, directory / f"{name}.{kind}")
+            written.append(directory / f"{name}.{kind}")
     return written
 
 
@@ -306,6 +385,66 @@ def comparison_figure(table: pd.DataFrame, results: dict[str, RunResult]) -> Fig
             f"each, seed {base.seed}): P(alive) with pointwise 95% log-log bands (upper panels) "
             f"and the paired difference from {baseline} with pointwise Newcombe 95% bands "
             "(lower panels)."
+        )
+        figure.supxlabel("\n".join(textwrap.wrap(caption, 150)), fontsize=6, x=0.0, ha="left")
+    return figure
+
+
+def intensity_comparison_figure(table: pd.DataFrame, results: dict[str, RunResult]) -> Figure:
+    """Mean intensity of every scenario by month, and below it the paired difference.
+
+    One pair of panels per channel: above, each scenario's mean intensity month by month
+    (from its tally); below, the paired difference of mean intensity from the baseline at
+    each report horizon, with its 95% interval.
+    """
+    baseline = table.baseline.iloc[0]
+    base = results[baseline]
+    names = [baseline, *dict.fromkeys(table.scenario)]
+    domains = [d for d in base.outcomes.channels if d not in base.scenario.treaties]
+    columns = min(4, len(domains))
+    rows = -(-len(domains) // columns)
+    start = parse_month(base.scenario.start)
+    horizon = base.scenario.horizon
+    months = np.arange(horizon + 1)
+    means = {name: tally_means(results[name].summary.intensity) for name in names}
+    intensity = table[table.measure == "mean_intensity"]
+    with figures.style():
+        figure = Figure(figsize=(figures.DOUBLE_COLUMN, 2.3 * rows + 0.6), layout="constrained")
+        grid = figure.add_gridspec(2 * rows, columns, height_ratios=[2, 1] * rows)
+        for index, domain in enumerate(domains):
+            row, column = divmod(index, columns)
+            top = figure.add_subplot(grid[2 * row, column])
+            bottom = figure.add_subplot(grid[2 * row + 1, column], sharex=top)
+            for colour, name in zip(figures.OKABE_ITO, names, strict=False):
+                line = results[name].outcomes.channels.index(domain)
+                top.plot(months, means[name][line], color=colour, label=name)
+            for offset, (colour, name) in enumerate(
+                zip(figures.OKABE_ITO[1:], names[1:], strict=False)
+            ):
+                here = intensity[(intensity.scenario == name) & (intensity.domain == domain)]
+                shift = (offset - (len(names) - 2) / 2) * min(2.0, horizon / 60)
+                bottom.errorbar(
+                    here.horizon + shift, here.difference,
+                    yerr=[here.difference - here.difference_low,
+                          here.difference_high - here.difference],
+                    color=colour, fmt="o", markersize=2, linewidth=0.8, capsize=1.5,
+                )  # fmt: skip
+            bottom.axhline(0, color="grey", linewidth=0.5)
+            top.set_title(domain_label(base.scenario, domain))
+            top.set_ylim(0, 1.02)
+            top.tick_params(labelbottom=False)
+            figures.year_ticks(bottom, start, horizon)
+            bottom.set_xlim(-2, horizon + 3)  # room for the markers at the last horizon
+            if column == 0:
+                top.set_ylabel("mean intensity")
+                bottom.set_ylabel("Δ vs base")
+        handles, labels = top.get_legend_handles_labels()
+        figure.legend(handles, labels, loc="outside upper center", ncols=len(names), frameon=False)
+        caption = (
+            f"Scenarios on common random numbers ({base.replications:,} replications "
+            f"each, seed {base.seed}): mean intensity of each channel by month (upper panels) "
+            f"and the paired difference from {baseline} at the report horizons with 95% "
+            "normal intervals (lower panels)."
         )
         figure.supxlabel("\n".join(textwrap.wrap(caption, 150)), fontsize=6, x=0.0, ha="left")
     return figure

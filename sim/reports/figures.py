@@ -13,6 +13,7 @@ from pathlib import Path
 
 import matplotlib
 import numpy as np
+import pandas as pd
 from matplotlib.figure import Figure
 
 from sim.months import parse_month
@@ -71,45 +72,103 @@ def caption(result: RunResult) -> str:
     )
 
 
+def panel_grid(count: int, start: int, horizon: int, caption_text: str, ylabel: str):
+    """A full-width figure of ``count`` small multiples sharing both axes, with a caption.
+
+    Panels run four to a row on a fixed layout (in inches) rather than a solver: the same
+    look, drawn in a fraction of the time, for any number of rows. The lowest panel of
+    each column carries the year labels, the first of each row the y label.
+
+    Returns:
+        The figure and the panels in use (the unused ones are hidden).
+    """
+    columns = min(4, count)
+    rows = -(-count // columns)
+    height = 1.45 * rows + 0.55
+    figure = Figure(figsize=(DOUBLE_COLUMN, height))
+    figure.subplots_adjust(
+        left=0.07, right=0.975, top=1 - 0.22 / height, bottom=0.55 / height,
+        wspace=0.12, hspace=0.42,
+    )  # fmt: skip
+    axes = figure.subplots(rows, columns, sharex=True, sharey=True, squeeze=False)
+    # The axes share both scales: ticks and limits set once apply to every panel
+    # (set per panel, each setting is repeated across all of them).
+    axes[0, 0].set_ylim(0, 1.02)
+    axes[0, 0].set_yticks([0, 0.5, 1])
+    year_ticks(axes[0, 0], start, horizon)
+    for ax in axes.flat[count:]:
+        ax.set_visible(False)
+    for column in range(columns):
+        last = max(r for r in range(rows) if r * columns + column < count)
+        axes[last, column].xaxis.set_tick_params(labelbottom=True)
+    for ax in axes[:, 0]:
+        ax.set_ylabel(ylabel)
+    figure.text(0.01, 0.08 / height, "\n".join(textwrap.wrap(caption_text, 150)),
+                fontsize=6, ha="left", va="bottom")  # fmt: skip
+    return figure, list(axes.flat[:count])
+
+
 def survival_figure(result: RunResult) -> Figure:
     """Small multiples: one panel per domain, survival with its 95% band."""
     from sim.reports.tables import domain_label
 
     survival = result.survival
     domains = [*result.scenario.channels, *result.scenario.treaties]
-    columns = min(4, len(domains))
-    rows = -(-len(domains) // columns)
     start = parse_month(result.scenario.start)
-    height = 1.45 * rows + 0.55
     with style():
-        # A fixed layout (in inches) rather than a solver: the same look, drawn in a fraction
-        # of the time, for any number of rows.
-        figure = Figure(figsize=(DOUBLE_COLUMN, height))
-        figure.subplots_adjust(
-            left=0.07, right=0.975, top=1 - 0.22 / height, bottom=0.55 / height,
-            wspace=0.12, hspace=0.42,
-        )  # fmt: skip
-        axes = figure.subplots(rows, columns, sharex=True, sharey=True, squeeze=False)
-        # The axes share both scales: ticks and limits set once apply to every panel
-        # (set per panel, each setting is repeated across all of them).
-        axes[0, 0].set_ylim(0, 1.02)
-        axes[0, 0].set_yticks([0, 0.5, 1])
-        year_ticks(axes[0, 0], start, result.scenario.horizon)
-        for ax, domain in zip(axes.flat, domains, strict=False):
+        figure, axes = panel_grid(
+            len(domains), start, result.scenario.horizon, caption(result), "P(alive)"
+        )
+        for ax, domain in zip(axes, domains, strict=True):
             curve = survival[survival.domain == domain]
             step_band(ax, curve.month, curve.p_survive, curve.ci_low, curve.ci_high, OKABE_ITO[0])
             ax.set_title(domain_label(result.scenario, domain))
             ax.grid(axis="y", linewidth=0.3, alpha=0.5)
-        for ax in axes.flat[len(domains) :]:
-            ax.set_visible(False)
-        for column in range(columns):
-            # The lowest panel of each column carries the year labels.
-            last = max(r for r in range(rows) if r * columns + column < len(domains))
-            axes[last, column].xaxis.set_tick_params(labelbottom=True)
-        for ax in axes[:, 0]:
-            ax.set_ylabel("P(alive)")
-        figure.text(0.01, 0.08 / height, "\n".join(textwrap.wrap(caption(result), 150)),
-                    fontsize=6, ha="left", va="bottom")  # fmt: skip
+    return figure
+
+
+def intensity_caption(result: RunResult) -> str:
+    """The intensity figure's caption."""
+    return (
+        f"Intensity of cooperation per domain, scenario {result.scenario.name}, "
+        f"{result.replications:,} replications (seed {result.seed}): median (line), 50% and "
+        "90% of replications (bands), mean (dashed); an ended channel counts at its "
+        "intensity after it ended. Treaty: share of replications in force."
+    )
+
+
+def intensity_figure(result: RunResult, frame: pd.DataFrame) -> Figure:
+    """Fan charts: one panel per domain, the median intensity with its 50% and 90% ranges.
+
+    Args:
+        result: The run.
+        frame: Its :func:`sim.stats.intensity.intensity_frame` (``mean, q05 … q95``).
+    """
+    from sim.reports.tables import domain_label
+
+    domains = [*result.scenario.channels, *result.scenario.treaties]
+    start = parse_month(result.scenario.start)
+    colour = OKABE_ITO[0]
+    with style():
+        figure, axes = panel_grid(
+            len(domains), start, result.scenario.horizon, intensity_caption(result), "intensity"
+        )
+        for ax, domain in zip(axes, domains, strict=True):
+            here = frame[frame.domain == domain]
+            months = here.month.to_numpy()
+            if domain in result.scenario.treaties:
+                ax.plot(months, here["mean"], color=colour, label="share in force")
+            else:
+                ax.fill_between(months, here.q05, here.q95, color=colour, alpha=0.15,
+                                linewidth=0, label="90%")  # fmt: skip
+                ax.fill_between(months, here.q25, here.q75, color=colour, alpha=0.3,
+                                linewidth=0, label="50%")  # fmt: skip
+                ax.plot(months, here.q50, color=colour, label="median")
+                ax.plot(months, here["mean"], color=OKABE_ITO[7], linewidth=0.6,
+                        linestyle=(0, (3, 2)), label="mean")  # fmt: skip
+            ax.set_title(domain_label(result.scenario, domain))
+            ax.grid(axis="y", linewidth=0.3, alpha=0.5)
+        axes[0].legend(frameon=False, loc="upper right", ncols=2, fontsize=5)
     return figure
 
 

@@ -2,10 +2,12 @@
 
 ``write_reports`` turns a finished run into the files a paper needs, in its run
 directory: ``table.md``, ``table.tex``, ``table.csv``, ``relationship.csv``,
-``survival.png``/``.pdf``, ``alive.png``/``.pdf``, ``methods.md`` and, for a run that
-draws parameters from a joint sample, ``uncertainty-<group>.csv``/``.md``. It works
-from the run's saved results (its statistics, and its outcomes for the uncertainty
-tables), so ``alliance-sim report DIR`` rebuilds them without simulating.
+``intensity.csv``, ``spells.csv``, ``co_failure.csv``, ``events.csv``,
+``survival.png``/``.pdf``, ``alive.png``/``.pdf``, ``intensity.png``/``.pdf``,
+``methods.md`` and, for a run that draws parameters from a joint sample,
+``uncertainty-<group>.csv``/``.md``. It works from the run's saved results (its
+statistics, and its outcomes for the uncertainty tables), so ``alliance-sim report
+DIR`` rebuilds them without simulating.
 """
 
 from __future__ import annotations
@@ -18,6 +20,15 @@ import pandas as pd
 
 from sim.months import iso_month, month_label, parse_month
 from sim.reports import figures
+from sim.reports.measures import (
+    INTENSITY_FORMAT,
+    measures_methods,
+    run_co_failure,
+    run_events,
+    run_intensity,
+    run_spells,
+    spells_markdown,
+)
 from sim.reports.tables import (
     csv_table,
     domain_label,
@@ -78,8 +89,21 @@ def _relationship_markdown(result: RunResult, table: pd.DataFrame) -> str:
     return markdown_grid(header, rows, title="Relationship-level measures") + "\n"
 
 
-def methods_text(result: RunResult, table: pd.DataFrame | None = None) -> str:
-    """A methods paragraph a paper can adapt, with the run's settings and error margins."""
+def methods_text(
+    result: RunResult,
+    table: pd.DataFrame | None = None,
+    co_failures: pd.DataFrame | None = None,
+    events: pd.DataFrame | None = None,
+) -> str:
+    """A methods paragraph a paper can adapt, with the run's settings and error margins.
+
+    Args:
+        result: A finished run.
+        table: Its headline table, if the caller has it already.
+        co_failures: Its co-failure table (:func:`sim.reports.measures.run_co_failure`),
+            if the caller has it already.
+        events: Its events table (:func:`sim.reports.measures.run_events`), likewise.
+    """
     manifest = result.manifest
     scenario = result.scenario
     table = headline_table(result) if table is None else table
@@ -122,6 +146,10 @@ def methods_text(result: RunResult, table: pd.DataFrame | None = None) -> str:
         "distributions.",
     ]
     body = "\n\n".join(textwrap.fill(p, 88) for p in paragraphs)
+    if result.summary.co_ended is not None:
+        co_failures = run_co_failure(result) if co_failures is None else co_failures
+        events = run_events(result) if events is None else events
+        body += "\n\n" + "\n\n".join(measures_methods(result, co_failures, events))
     return f"# Methods\n\n{body}\n\n{provenance_line(result)}\n"
 
 
@@ -135,6 +163,7 @@ def write_reports(
     formats=REPORT_FORMATS,
     *,
     record: bool = True,
+    intensity: bool = False,
 ) -> list[Path]:
     """Write tables, figures and ``methods.md`` for a run.
 
@@ -144,6 +173,8 @@ def write_reports(
         formats: Any of ``md``, ``tex``, ``csv``, ``png``, ``pdf``.
         record: List the files in the run's manifest (off while the run itself is
             finishing, which records them).
+        intensity: Add the expected intensity beside P(alive) at each horizon in the
+            headline table (``table.md``, ``.tex``, ``.csv``).
 
     Returns:
         The files written.
@@ -158,19 +189,34 @@ def write_reports(
         write_text(target / name, content)
         written.append(target / name)
 
-    headline = headline_table(result)
+    headline = headline_table(result, intensity=intensity)
     relationship = relationship_table(result, headline)
+    # Runs of the engine keep what these need; a summary made by hand may not.
+    kept = result.summary.intensity is not None and result.summary.co_ended is not None
+    spells = run_spells(result)
+    co_failures = run_co_failure(result) if kept else None
+    events = run_events(result)
+    trend = run_intensity(result) if kept else None
     if "md" in formats:
         markdown = markdown_table(result, headline) + "\n"
-        text("table.md", markdown + _relationship_markdown(result, relationship))
+        markdown += _relationship_markdown(result, relationship) + "\n"
+        text("table.md", markdown + spells_markdown(result, spells))
     if "tex" in formats:
         text("table.tex", latex_table(result, headline))
     if "csv" in formats:
         text("table.csv", csv_table(result, headline))
         text("relationship.csv", relationship.to_csv(index=False))
+        text("spells.csv", spells.to_csv(index=False))
+        text("events.csv", events.to_csv(index=False))
+        if kept:
+            text("intensity.csv", trend.to_csv(index=False, float_format=INTENSITY_FORMAT))
+            text("co_failure.csv", co_failures.to_csv(index=False))
     kinds = [kind for kind in ("png", "pdf") if kind in formats]
     if kinds:
-        for name, build in (("survival", figures.survival_figure), ("alive", figures.alive_figure)):
+        builds = [("survival", figures.survival_figure), ("alive", figures.alive_figure)]
+        if kept:
+            builds.append(("intensity", lambda run: figures.intensity_figure(run, trend)))
+        for name, build in builds:
             figure = build(result)
             for kind in kinds:
                 figures.save(figure, target / f"{name}.{kind}")
@@ -181,7 +227,7 @@ def write_reports(
             text(f"uncertainty-{group}.csv", table.to_csv(index=False))
         if "md" in formats:
             text(f"uncertainty-{group}.md", uncertainty_markdown(table, group))
-    text("methods.md", methods_text(result, headline))
+    text("methods.md", methods_text(result, headline, co_failures, events))
     if record and result.directory is not None and target == Path(result.directory):
         run_directory = RunDirectory(target)
         manifest = run_directory.read_manifest()

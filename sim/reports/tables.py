@@ -2,8 +2,10 @@
 
 Rows are domains; columns are the report horizons, shown as dates, with cells like
 ``0.83 [0.82, 0.84]`` (P(alive) and its Wilson 95% interval), then the median survival
-in months with its interval (``NR``: not reached within the horizon). Every table
-carries a provenance line: scenario, hash, seed, replications, version.
+in months with its interval (``NR``: not reached within the horizon). A table built
+with ``intensity=True`` has, beside each P(alive), the expected intensity of the
+domain at that horizon. Every table carries a provenance line: scenario, hash, seed,
+replications, version.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import pandas as pd
 
 from sim.months import month_label, parse_month
 from sim.results.rundir import safe_name
+from sim.stats.intensity import horizon_intensity
 from sim.stats.survival import horizon_estimates, median_survival, restricted_mean
 
 if TYPE_CHECKING:  # annotations only: sweeps and base rates use this module without a run
@@ -72,14 +75,26 @@ def markdown_grid(
     return "\n".join(lines)
 
 
-def headline_table(result: RunResult) -> pd.DataFrame:
+INTENSITY_DIGITS = 6
+"""Decimals kept of intensity means: sums of floats depend in their last bits on the order
+in which chunks finished, and a run must give the same bytes however its chunks ran."""
+
+
+def headline_table(result: RunResult, intensity: bool = False) -> pd.DataFrame:
     """The numbers of the headline table, one row per domain.
+
+    Args:
+        result: A finished run.
+        intensity: Add the expected intensity at each report horizon (the run must have
+            kept its intensity tally, as every run of the engine does).
 
     Returns:
         Indexed by domain: ``p_<h>``, ``low_<h>``, ``high_<h>``, ``se_<h>`` for each report
         horizon h (Wilson 95% intervals); ``median``, ``median_low``, ``median_high``
         (months, NaN where not reached); ``rmst`` and ``rmst_se`` (mean months alive
-        within the horizon).
+        within the horizon); with ``intensity``, ``intensity_<h>`` and
+        ``intensity_se_<h>`` (mean intensity over replications at h and its Monte Carlo
+        standard error) after the median and RMST columns.
     """
     scenario = result.scenario
     horizons = scenario.report_horizons
@@ -99,7 +114,26 @@ def headline_table(result: RunResult) -> pd.DataFrame:
         row.update(median=median.estimate, median_low=median.low, median_high=median.high)
         row["rmst"], row["rmst_se"] = restricted_mean(table, scenario.horizon, curves[domain])
         rows[domain] = row
-    return pd.DataFrame.from_dict(rows, orient="index").rename_axis("domain")
+    table = pd.DataFrame.from_dict(rows, orient="index").rename_axis("domain")
+    if intensity:
+        if result.summary.intensity is None:
+            raise ValueError("the run kept no intensity tally")
+        expected = horizon_intensity(
+            result.summary.intensity, list(result.summary.life_tables), horizons
+        ).set_index(["domain", "horizon"])
+        for h in horizons:
+            table[f"intensity_{h}"] = [
+                round(expected.loc[(d, h), "mean"], INTENSITY_DIGITS) for d in table.index
+            ]
+            table[f"intensity_se_{h}"] = [
+                round(expected.loc[(d, h), "se"], INTENSITY_DIGITS) for d in table.index
+            ]
+    return table
+
+
+def has_intensity(table: pd.DataFrame, horizons: list[int]) -> bool:
+    """Whether a headline table carries the expected intensity (built with ``intensity``)."""
+    return all(f"intensity_{h}" in table for h in horizons)
 
 
 def provenance_line(result: RunResult) -> str:
@@ -113,27 +147,44 @@ def provenance_line(result: RunResult) -> str:
     )
 
 
+INTENSITY_HEADING = "intensity"
+"""The heading of a column of expected intensity, beside its horizon's P(alive)."""
+
+
 def _cells(result: RunResult, table: pd.DataFrame | None) -> tuple[list[str], list[list[str]]]:
     scenario = result.scenario
     start = parse_month(scenario.start)
     horizons = scenario.report_horizons
-    header = ["Domain"] + [month_label(start + h) for h in horizons] + ["Median (months)"]
-    rows = []
     table = headline_table(result) if table is None else table
+    intensity = has_intensity(table, horizons)
+    header = ["Domain"]
+    for h in horizons:
+        header += [month_label(start + h), *([INTENSITY_HEADING] if intensity else [])]
+    header.append("Median (months)")
+    rows = []
     for domain, row in table.iterrows():
         cells = [domain_label(scenario, str(domain))]
-        cells += [interval_cell(row[f"p_{h}"], row[f"low_{h}"], row[f"high_{h}"]) for h in horizons]
+        for h in horizons:
+            cells.append(interval_cell(row[f"p_{h}"], row[f"low_{h}"], row[f"high_{h}"]))
+            if intensity:
+                cells.append(_number(row[f"intensity_{h}"], 2))
         cells.append(interval_cell(row["median"], row["median_low"], row["median_high"], digits=0))
         rows.append(cells)
     return header, rows
 
 
-def _title(result: RunResult) -> str:
+def _title(result: RunResult, intensity: bool = False) -> str:
     start = month_label(parse_month(result.scenario.start))
+    beside = "; beside each, the mean intensity of the domain" if intensity else ""
     return (
         f"P(channel alive) from {start} under scenario {result.scenario.name}, "
-        "with Wilson 95% intervals; median survival in months (NR: not reached)"
+        f"with Wilson 95% intervals{beside}; median survival in months (NR: not reached)"
     )
+
+
+def _table_title(result: RunResult, table: pd.DataFrame | None) -> str:
+    intensity = table is not None and has_intensity(table, result.scenario.report_horizons)
+    return _title(result, intensity)
 
 
 def terminal_table(result: RunResult, table: pd.DataFrame | None = None) -> str:
@@ -147,14 +198,14 @@ def terminal_table(result: RunResult, table: pd.DataFrame | None = None) -> str:
         return "  ".join([first, *rest])
 
     rule = "-" * len(render(header))
-    lines = [_title(result), rule, render(header), rule, *map(render, rows), rule]
+    lines = [_table_title(result, table), rule, render(header), rule, *map(render, rows), rule]
     return "\n".join([*lines, provenance_line(result)])
 
 
 def markdown_table(result: RunResult, table: pd.DataFrame | None = None) -> str:
     """The headline table as a Markdown (GitHub) table with its title and provenance."""
     header, rows = _cells(result, table)
-    grid = markdown_grid(header, rows, title=_title(result))
+    grid = markdown_grid(header, rows, title=_table_title(result, table))
     return f"{grid}\n\n_{provenance_line(result)}_\n"
 
 
@@ -207,6 +258,7 @@ def latex_float(
     note: str | None = None,
     groups: list[tuple[str, int]] | None = None,
     size: str = r"\small",
+    beneath: list[list[str]] | None = None,
 ) -> str:
     """A ``table`` float with booktabs rules; each ``estimate [low, high]`` cell is stacked.
 
@@ -223,9 +275,11 @@ def latex_float(
         groups: Headings above ``header``, each spanning a number of columns, with a rule
             beneath each one that has text.
         size: The type size of the table.
+        beneath: Per row, cells set in italics on a third line, beneath the intervals
+            (empty strings leave a cell blank).
     """
 
-    def stacked(row: list[str]) -> list[str]:
+    def stacked(row: list[str], third: list[str] | None) -> list[str]:
         estimates = [latex_escape(cell.split(" [")[0]) for cell in row]
         intervals = [
             r"{\footnotesize [" + latex_escape(cell.split(" [", 1)[1]) + "}" if " [" in cell else ""
@@ -233,10 +287,14 @@ def latex_float(
         ]
         lines = [" & ".join(estimates) + r" \\"]
         if any(intervals):
-            lines.append(" & ".join(intervals) + r" \\[2pt]")
+            lines.append(" & ".join(intervals) + (r" \\" if third else r" \\[2pt]"))
+        if third:
+            cells = [r"{\footnotesize\itshape " + latex_escape(c) + "}" if c else "" for c in third]
+            lines.append(" & ".join(cells) + r" \\[2pt]")
         return lines
 
-    body = [line for row in rows for line in stacked(row)]
+    thirds = beneath or [None] * len(rows)
+    body = [line for row, third in zip(rows, thirds, strict=True) for line in stacked(row, third)]
     heading = [" & ".join(map(_latex_heading, header)) + r" \\"]
     if groups:
         spans, rules, first = [], [], 1
@@ -278,10 +336,22 @@ def latex_table(result: RunResult, table: pd.DataFrame | None = None) -> str:
     header[-1] = "Median"  # the caption gives the unit; a short header keeps the table narrow
     label = "tab:" + safe_name(result.scenario.name).replace("_", "-")
     caption = (
-        _title(result).replace("P(channel alive)", "Probability that each channel is alive")
+        _table_title(result, table).replace(
+            "P(channel alive)", "Probability that each channel is alive"
+        )
         + f". {result.manifest['replications']:,} replications."
     )
-    return latex_float(caption, label, header, rows, provenance_line(result))
+    horizons = result.scenario.report_horizons
+    if table is None or not has_intensity(table, horizons):
+        return latex_float(caption, label, header, rows, provenance_line(result))
+    # A column of intensity beside each horizon would not fit a text column: the mean
+    # intensity goes on a third line of the P(alive) cell, in italics.
+    keep = [0, *range(1, len(header) - 1, 2), len(header) - 1]
+    header = [header[i] for i in keep]
+    beneath = [["", *row[2:-1:2], ""] for row in rows]
+    rows = [[row[i] for i in keep] for row in rows]
+    caption = caption.replace("beside each", "beneath each, in italics")
+    return latex_float(caption, label, header, rows, provenance_line(result), beneath=beneath)
 
 
 def csv_table(result: RunResult, table: pd.DataFrame | None = None) -> str:

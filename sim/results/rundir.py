@@ -4,7 +4,9 @@ Layout (documented for users in docs/outputs.md):
 
     manifest.json    settings, resolved scenario and its hash, provenance, status
     chunks/          finished chunks while the run is under way (removed when complete)
-    outcomes.npz     <domain>__month, <domain>__event (and __emerged, __revived) per replication
+    outcomes.npz     per replication <domain>__<field> (month, event, ending, emerged, revived,
+                     spells, alive_months, interruptions), <domain>__intensity_<h>,
+                     event__<name>; the summed tally __intensity_counts, __intensity_sums
     survival.csv     tidy Kaplan–Meier survival per domain and month
 
 A run directory is created only when the run can start; an existing one is never

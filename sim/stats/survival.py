@@ -69,11 +69,17 @@ class Summary:
             horizon + 1 by channels + 1).
         endings: ``endings[domain]`` counts of how the first spell ended (not by the
             horizon, lapsed, broken off, formally ended).
-        totals: ``totals[domain]`` sums of spells, months alive and interruptions.
+        totals: ``totals[domain]`` sums of spells, months alive and interruptions, and
+            ``established``: replications in which the domain was established by the
+            horizon (it had a first spell).
         event_months: ``event_months[event]`` replications in which the event happened in
             each month 0..horizon, then those in which it did not (length horizon + 2).
         intensity: Intensity histograms and sums per domain and month, if kept.
         treaties: The domains that are treaties' formal status.
+        report_horizons: The horizons of ``co_ended``.
+        co_ended: ``co_ended[k, a, b]`` replications in which domains a and b had both
+            ended (their first spell) by report horizon k; the diagonal counts each
+            domain's endings (shape horizons by domains by domains).
     """
 
     life_tables: dict[str, LifeTable]
@@ -83,6 +89,8 @@ class Summary:
     event_months: dict[str, np.ndarray] = field(default_factory=dict)
     intensity: IntensityTally | None = None
     treaties: tuple[str, ...] = ()
+    report_horizons: tuple[int, ...] = ()
+    co_ended: np.ndarray | None = None
 
     @classmethod
     def from_outcomes(cls, outcomes: Outcomes) -> Summary:
@@ -115,8 +123,10 @@ class Summary:
                 field: int(getattr(outcomes, field)[i].sum(dtype=np.int64))
                 for field in ("spells", "alive_months", "interruptions")
             }
+            | {"established": int(np.count_nonzero(outcomes.emerged[i] >= 0))}
             for i, name in enumerate(names)
         }
+        co_ended = _co_ended(outcomes)
         event_months = {
             event: np.bincount(
                 np.where(outcomes.event_months[k] < 0, horizon + 1, outcomes.event_months[k]),
@@ -132,6 +142,8 @@ class Summary:
             event_months,
             outcomes.tally,
             outcomes.treaties,
+            tuple(outcomes.report_horizons),
+            co_ended,
         )
 
     def __add__(self, other: Summary) -> Summary:
@@ -152,6 +164,10 @@ class Summary:
             {name: counts + other.event_months[name] for name, counts in self.event_months.items()},
             intensity,
             self.treaties,
+            self.report_horizons,
+            self.co_ended + other.co_ended
+            if self.co_ended is not None and other.co_ended is not None
+            else None,
         )
 
     @property
@@ -159,6 +175,24 @@ class Summary:
         """Replications summarised."""
         first = next(iter(self.life_tables.values()))
         return int(first.events.sum() + first.censored.sum())
+
+
+_BLOCK = 1 << 16  # replications per block of co-ending counts: float32 sums stay exact
+
+
+def _co_ended(outcomes: Outcomes) -> np.ndarray:
+    """Replications in which each pair of domains had both ended, at each report horizon."""
+    domains, replications = outcomes.month.shape
+    counts = np.zeros((len(outcomes.report_horizons), domains, domains), dtype=np.int64)
+    for k, horizon in enumerate(outcomes.report_horizons):
+        for start in range(0, replications, _BLOCK):
+            block = slice(start, start + _BLOCK)
+            ended = (outcomes.event[:, block] & (outcomes.month[:, block] <= horizon)).astype(
+                np.float32
+            )
+            # A matrix product (BLAS) of 0/1 values: exact, as no sum exceeds 2**24.
+            counts[k] += np.rint(ended @ ended.T).astype(np.int64)
+    return counts
 
 
 def kaplan_meier(table: LifeTable, level: float = 0.95) -> pd.DataFrame:

@@ -57,7 +57,7 @@ class Comparison:
     manifest: dict[str, Any] = field(repr=False)
 
     def differences(self, measure: str = "p_alive") -> pd.DataFrame:
-        """The rows of one measure (``p_alive``, ``median``, ``rmst``)."""
+        """The rows of one measure (``p_alive``, ``median``, ``rmst``, ``mean_intensity``)."""
         return self.table[self.table.measure == measure].reset_index(drop=True)
 
 

@@ -36,6 +36,8 @@ with warnings.catch_warnings():
 RUN_FILES = {
     "manifest.json", "outcomes.npz", "survival.csv", "table.md", "table.tex", "table.csv",
     "relationship.csv", "survival.png", "survival.pdf", "alive.png", "alive.pdf", "methods.md",
+    "intensity.csv", "intensity.png", "intensity.pdf", "spells.csv", "co_failure.csv",
+    "events.csv",
 }  # fmt: skip
 CELL = re.compile(r"^\d\.\d\d \[\d\.\d\d, \d\.\d\d\]$")
 

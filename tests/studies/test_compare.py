@@ -51,7 +51,7 @@ def test_common_random_numbers_narrow_the_interval_of_a_difference(runs):
 def test_paired_table_is_tidy_and_consistent(runs):
     table = paired_differences({k: runs[k] for k in ("baseline", "ukraine_ceasefire")}, "baseline")
     assert list(table.columns) == COLUMNS
-    assert set(table.measure) == {"p_alive", "median", "rmst"}
+    assert set(table.measure) == {"p_alive", "median", "rmst", "mean_intensity"}
     alive = table[table.measure == "p_alive"]
     np.testing.assert_allclose(alive.difference, alive.value - alive.baseline_value, atol=1e-12)
     assert (alive.difference_low <= alive.difference + 1e-12).all()
