@@ -40,6 +40,9 @@ LIBRARY_DOMAINS = {
     "labour",
     "people_flows",
 }
+LIBRARY_TREATIES = {"mutual_defence_treaty"}
+LIBRARY_OUTCOMES = LIBRARY_DOMAINS | LIBRARY_TREATIES
+"""Every outcome row of the library's runs: its domains, then its treaties' formal status."""
 
 
 def variant(scenario: Scenario, **changes: Any) -> Scenario:

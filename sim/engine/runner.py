@@ -94,6 +94,28 @@ class _Background:
             raise self._error
 
 
+class _InOrder:
+    """Adds up chunk summaries in chunk order, whatever order the chunks finish in.
+
+    Summaries hold floating-point sums (of intensities), whose last bits depend on the
+    order of addition; folding them in chunk order keeps a run's outputs the same bit for
+    bit on any number of workers. A summary that finishes early waits for those before it.
+    """
+
+    def __init__(self) -> None:
+        self.total: Summary | None = None
+        self._next = 0
+        self._waiting: dict[int, Summary] = {}
+
+    def add(self, index: int, part: Summary) -> None:
+        """Take chunk ``index``'s summary; fold every summary now in order."""
+        self._waiting[index] = part
+        while self._next in self._waiting:
+            ready = self._waiting.pop(self._next)
+            self.total = ready if self.total is None else self.total + ready
+            self._next += 1
+
+
 def progress_bar(total: int, description: str, shown: bool, initial: int = 0) -> tqdm:
     """Replications done, on stderr; it appears only for work that lasts over a second."""
     return tqdm(
@@ -256,10 +278,9 @@ def _simulate(
 ) -> RunResult:
     """Run the chunks, then write the outputs: the body of :func:`run`."""
     layout = OutcomeLayout.from_manifest(manifest)
-    summary: Summary | None = None
+    summary = _InOrder()
     for index in saved:
-        part = Summary.from_outcomes(directory.load_chunk(index, layout))
-        summary = part if summary is None else summary + part
+        summary.add(index, Summary.from_outcomes(directory.load_chunk(index, layout)))
     # The session is recorded as it starts: one that is killed stays in the manifest,
     # unfinished, beside the session that resumes it.
     start_session(manifest, pool)
@@ -275,8 +296,7 @@ def _simulate(
                 directory.save_chunk(task.index, outcomes)
             else:
                 parts[task.index] = outcomes
-            part = Summary.from_outcomes(outcomes)
-            summary = part if summary is None else summary + part
+            summary.add(task.index, Summary.from_outcomes(outcomes))
             done += 1
             bar.update(task.size)
     except KeyboardInterrupt:
@@ -288,7 +308,7 @@ def _simulate(
     manifest["sessions"][-1]["finished_utc"] = finished
     manifest["finished_utc"] = finished
     manifest["status"] = "complete"
-    result = RunResult(scenario, settings, manifest, summary)
+    result = RunResult(scenario, settings, manifest, summary.total)
     if directory is None:
         result._outcomes = Outcomes.concatenate([parts[i] for i in range(len(sizes))])
         return result
@@ -336,17 +356,16 @@ def summarise_jobs(
     remaining = {job.key: 0 for job in jobs}
     for task in tasks:
         remaining[task.job] += 1
-    partial: dict[Hashable, Summary] = {}
+    partial: dict[Hashable, _InOrder] = {job.key: _InOrder() for job in jobs}
     pool = make_executor(options, len(tasks))
     bar = progress_bar(sum(task.size for task in tasks), description, options.progress)
     try:
         for task, outcomes in pool.map_unordered(simulate_chunk, tasks):
-            part = Summary.from_outcomes(outcomes)
-            partial[task.job] = part + partial[task.job] if task.job in partial else part
+            partial[task.job].add(task.index, Summary.from_outcomes(outcomes))
             remaining[task.job] -= 1
             bar.update(task.size)
             if remaining[task.job] == 0:
-                yield task.job, partial.pop(task.job)
+                yield task.job, partial.pop(task.job).total
     finally:
         bar.close()
         pool.close()

@@ -118,12 +118,9 @@ def with_horizon(scenario: Scenario, horizon: int) -> Scenario:
 
 def _strip_documentation(value: Any) -> Any:
     if isinstance(value, dict):
-        if (
-            "value" in value
-            and "dist" not in value
-            and set(value) <= {"value", *DOCUMENTATION_KEYS}
-        ):
-            return value["value"]  # a documented number is its value
+        given = {key for key, item in value.items() if item is not None}
+        if "value" in given and given <= {"value", *DOCUMENTATION_KEYS}:
+            return value["value"]  # a documented number without a judged range is its value
         return {
             key: _strip_documentation(item)
             for key, item in value.items()

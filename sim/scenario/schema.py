@@ -576,6 +576,8 @@ class HazardStep(Closed):
 
     from_month: Count = Field(description="Age of the treaty in months.")
     hazard: Unit = Field(description="Monthly hazard at the reference covariates.")
+    source: Text | None = None
+    reason: Text | None = None
 
 
 class Treaty(Closed):

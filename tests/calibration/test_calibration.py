@@ -74,10 +74,7 @@ def test_fitted_world_uses_the_calibration():
     fitted = yaml.safe_load((CALIBRATION / "fitted.yaml").read_text())
     assert scenario.channel_defaults.growth.value == fitted["channel_defaults"]["growth"]["value"]
     treaty = fitted["channels"]["defence_treaty"]
-    assert (
-        scenario.channels["defence_treaty"].rupture_hazard.value
-        == treaty["rupture_hazard"]["value"]
-    )
+    assert scenario.channels["defence_treaty"].growth.value == treaty["growth"]["value"]
 
 
 def test_calibration_is_reproducible(tmp_path):
@@ -90,7 +87,7 @@ def test_calibration_is_reproducible(tmp_path):
     for name in ("fitted.yaml", "posterior.yaml", "targets.csv", "report.md", "calibration.png"):
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes(), name
     targets = pd.read_csv(tmp_path / "a" / "targets.csv")
-    assert set(targets.block) == {"emergence", "base_rate"}
+    assert set(targets.block) == {"emergence"}  # the treaty's hazard comes from hazards.md
     assert targets.target.str.startswith("emergence.").sum() >= 8
     for name, parameter in first.setup.free_parameters.items():
         assert parameter.low <= first.estimates[name] <= parameter.high
@@ -148,9 +145,9 @@ def test_groups_need_samples_of_one_size(baseline):
         variant(
             baseline,
             channels={
-                "military": {"decay": {"dist": "empirical", "values": [0.05, 0.06], "group": "g"}},
+                "military": {"growth": {"dist": "empirical", "values": [0.05, 0.06], "group": "g"}},
                 "labour": {
-                    "decay": {"dist": "empirical", "values": [0.05, 0.06, 0.07], "group": "g"}
+                    "growth": {"dist": "empirical", "values": [0.05, 0.06, 0.07], "group": "g"}
                 },
             },
         )

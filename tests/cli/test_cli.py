@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from sim.scenario import load_scenario
-from tests.helpers import LIBRARY_DOMAINS, SCENARIOS, alliance_sim
+from tests.helpers import LIBRARY_OUTCOMES, SCENARIOS, alliance_sim
 
 
 def test_run_prints_every_domain_with_intervals_and_median(tmp_path):
@@ -18,11 +18,10 @@ def test_run_prints_every_domain_with_intervals_and_median(tmp_path):
     assert header.split()[1:] == [
         "Mar", "2026", "Mar", "2027", "Mar", "2030", "Mar", "2035", "Median", "(months)",
     ]  # fmt: skip
-    labels = {
-        channel.label for channel in load_scenario(SCENARIOS / "baseline.yaml").channels.values()
-    }
+    baseline = load_scenario(SCENARIOS / "baseline.yaml")
+    labels = {item.label for item in [*baseline.channels.values(), *baseline.treaties.values()]}
     rows = [line for line in lines if any(line.startswith(f"{label} ") for label in labels)]
-    assert len(rows) == len(LIBRARY_DOMAINS)
+    assert len(rows) == len(LIBRARY_OUTCOMES)
     assert all(row.count("[") == 4 for row in rows)
     assert any("seed 3, 2,000 replications" in line for line in lines)
     assert lines[-1] == f"wrote {tmp_path / 'run'}"
@@ -43,12 +42,12 @@ def test_run_horizon_option_limits_columns(tmp_path):
 def test_misspelt_key_exits_2_with_line_and_suggestion(tmp_path):
     bad = tmp_path / "bad.yaml"
     parent = SCENARIOS / "baseline.yaml"
-    bad.write_text(f"extends: {parent}\nname: bad\nchannels:\n  military:\n    decya: 0.1\n")
+    bad.write_text(f"extends: {parent}\nname: bad\nchannels:\n  military:\n    groth: 0.1\n")
     done = alliance_sim("run", str(bad), cwd=tmp_path)
     assert done.returncode == 2
     assert "Traceback" not in done.stderr
-    assert "bad.yaml:5:5: channels.military.decya: unknown key 'decya'" in done.stderr
-    assert "(did you mean 'decay'?)" in done.stderr
+    assert "bad.yaml:5:5: channels.military.groth: unknown key 'groth'" in done.stderr
+    assert "(did you mean 'growth'?)" in done.stderr
     assert done.stdout == ""
     assert list(tmp_path.iterdir()) == [bad], "a bad scenario writes nothing"
 

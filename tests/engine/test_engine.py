@@ -77,7 +77,7 @@ def test_survival_csv_is_tidy(reference):
     assert list(table.columns) == [
         "domain", "month", "date", "p_survive", "ci_low", "ci_high", "at_risk", "events",
     ]  # fmt: skip
-    assert len(table) == 13 * (SETTINGS["horizon"] + 1)
+    assert len(table) == 14 * (SETTINGS["horizon"] + 1)  # 13 domains and the treaty in force
     assert table.date.iloc[0] == "2025-03"
     assert table.at_risk.iloc[0] == SETTINGS["replications"]
 
@@ -107,10 +107,9 @@ def test_scenario_hash_changes_with_the_scenario_and_only_then(ceasefire):
     # Run settings travel beside the scenario: they are not part of what it is.
     assert scenario_hash(variant(ceasefire, seed=ceasefire.seed + 1, replications=7)) == base
     # A documented number is its value.
-    military = ceasefire.channels["military"]
-    documented = {"value": military.decay or 0.06, "reason": "a reason"}
-    bare = variant(ceasefire, channels={"military": {"decay": documented["value"]}})
-    assert scenario_hash(variant(bare, channels={"military": {"decay": documented}})) == (
+    documented = {"value": 7.0, "reason": "a reason"}
+    bare = variant(ceasefire, channels={"military": {"wind_down": documented["value"]}})
+    assert scenario_hash(variant(bare, channels={"military": {"wind_down": documented}})) == (
         scenario_hash(bare)
     )
 

@@ -10,7 +10,14 @@ from sim.engine.runner import run
 from sim.model.actors import ActorAgent
 from sim.model.channels import ChannelAgent
 from sim.model.model import AllianceModel
-from tests.helpers import LIBRARY_DOMAINS, alive_at, chunk_outcomes, proportion_se, variant
+from tests.helpers import (
+    LIBRARY_DOMAINS,
+    LIBRARY_OUTCOMES,
+    alive_at,
+    chunk_outcomes,
+    proportion_se,
+    variant,
+)
 
 LIBRARY_ACTORS = {
     "russia",
@@ -40,7 +47,7 @@ def test_agents_are_mesa_agents_in_agentsets(baseline):
 def test_every_domain_reported_and_survival_is_a_probability(baseline):
     result = run(baseline, replications=500, seed=1, horizon=60)
     curve = result.survival
-    assert set(curve.domain) == LIBRARY_DOMAINS
+    assert set(curve.domain) == LIBRARY_OUTCOMES
     assert curve.p_survive.between(0, 1).all()
     assert (curve.ci_low <= curve.p_survive + 1e-12).all()
     assert (curve.p_survive <= curve.ci_high + 1e-12).all()
@@ -51,7 +58,7 @@ def test_every_domain_reported_and_survival_is_a_probability(baseline):
 
 def test_outcomes_are_termination_months_or_censored_at_horizon(baseline):
     outcomes = chunk_outcomes(variant(baseline, horizon=36, report_horizons=[12]), 3, 0, 400)
-    assert outcomes.month.shape == (len(LIBRARY_DOMAINS), 400)
+    assert outcomes.month.shape == (len(LIBRARY_OUTCOMES), 400)
     assert np.all(outcomes.month[~outcomes.event] == 36)
     assert np.all((outcomes.month[outcomes.event] >= 1) & (outcomes.month[outcomes.event] <= 36))
     revived = outcomes.revived >= 0
@@ -110,12 +117,20 @@ def test_more_isolation_raises_survival_of_domains_it_feeds(baseline, domain):
 
 
 def test_single_replication_chunks_agree_with_one_batched_chunk(baseline):
-    # Faster dynamics so that survival at 60 months is far from 0 and 1.
+    # Russia cools at once, so that survival at 60 months is far from 0 and 1.
+    cooling = {
+        "timing": {"month": 0},
+        "effects": [
+            {"target": "russia.isolation", "set": 0.3},
+            {"target": "russia.leader_commitment", "set": 0.5},
+        ],
+    }
     fast = variant(
         baseline,
         horizon=60,
         report_horizons=[60],
-        channel_defaults={"rupture_hazard": 0.012, "noise": 0.06},
+        events={"cooling": cooling},
+        channel_defaults={"noise": 0.06},
     )
     batched = chunk_outcomes(fast, 21, 0, 10_000)
     singles = [AllianceModel(fast, 1, seed=21, chunk_index=k, collect=False) for k in range(300)]

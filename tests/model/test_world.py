@@ -23,7 +23,15 @@ PARAMETER_KEYS = {"value", "dist"}
 # reason: a channel's start state `{intensity, lock_in, reason}` (docs/scenarios.md, "State
 # at the start month"), the termination rule, whose count cannot be a documented number, and
 # a variable with its `range` (sim/schema.py: ChannelState, Termination, Variable).
-ROWS = (("state", "channels", "*"), ("termination",), ("actors", "*", "variables", "*"))
+ROWS = (
+    ("state", "channels", "*"),
+    ("termination",),
+    ("actors", "*", "variables", "*"),
+    ("treaties", "*"),
+    ("treaties", "*", "covariates", "*"),
+    ("treaties", "*", "baseline", "*"),
+    ("shocks", "*"),
+)
 
 
 def _is_row(path: tuple) -> bool:
@@ -91,7 +99,7 @@ def test_every_variable_and_channel_parameter_has_a_meaning():
 
 
 def test_a_source_further_up_documents_no_number_below_it():
-    channel = {"meaning": "m", "source": "a channel's source", "decay": 0.03}
+    channel = {"meaning": "m", "source": "a channel's source", "wind_down": 12}
     channel["desire"] = {"russia": {"base": 0.1, "russia.isolation": {"value": 0.2, "reason": "r"}}}
     state = {"source": "the state's source", "actors": {"russia": {"isolation": 0.85}}}
     state["channels"] = {
@@ -106,9 +114,40 @@ def test_a_source_further_up_documents_no_number_below_it():
     }
     assert undocumented_numbers(world) == [
         "channel_defaults.growth.value",
-        "channels.labour.decay",
+        "channels.labour.wind_down",
         "channels.labour.desire.russia.base",
         "state.actors.russia.isolation",
         "state.channels.tourism.intensity",
         "state.channels.tourism.lock_in",
     ]
+
+
+# Numbers that are definitions of the outcome, or solved from the start state, not
+# uncertain quantities: they carry a reason but no range (docs/model.md, 6.10).
+UNJUDGED = {"threshold", "emergence", "base", "dormancy_months", "duration", "from_month"}
+
+
+def unjudged_numbers(node: Any, path: tuple = ()) -> list[str]:
+    """Key paths of documented numbers with neither a judged range nor a source.
+
+    Every weight, response, speed, channel parameter, hazard ratio and shock parameter of
+    the world is drawn from its range (or stated by its source): issue "Model v2", item 8.
+    """
+    found = []
+    if isinstance(node, dict):
+        number = isinstance(node.get("value"), int | float) and not isinstance(node["value"], bool)
+        judged = {"judgement", "source"} & node.keys()
+        if number and not judged and path[-1] not in UNJUDGED:
+            found.append(".".join(map(str, path)))
+        for key, value in node.items():
+            if key not in ("state", "value"):
+                found += unjudged_numbers(value, (*path, key))
+    elif isinstance(node, list):
+        for index, item in enumerate(node):
+            found += unjudged_numbers(item, (*path, index))
+    return found
+
+
+def test_every_weight_of_the_world_has_a_source_or_a_judged_range():
+    data, _ = load_yaml(SCENARIOS / "world" / "russia_dprk.yaml")
+    assert unjudged_numbers(data) == []

@@ -98,7 +98,8 @@ def test_sweep_is_reproducible_resumable_and_equals_direct_runs(tmp_path, ceasef
     file = write(tmp_path, SMALL)
     first = sweep(file, out=tmp_path / "a", workers=2)
     assert first.points == 4
-    assert len(first.table) == 4 * len(ceasefire.channels) * len(ceasefire.report_horizons)
+    domains = len(ceasefire.channels) + len(ceasefire.treaties)
+    assert len(first.table) == 4 * domains * len(ceasefire.report_horizons)
     again = tmp_path / "b"
     shutil.copytree(tmp_path / "a", again)
     for point in sorted((again / "points").glob("*.json"))[:2]:
