@@ -16,7 +16,7 @@ from typing import Any
 
 from sim.errors import Location, Problem, ScenarioError, UserError, did_you_mean
 from sim.scenario.checks import check_scenario
-from sim.scenario.merge import merge, resolve
+from sim.scenario.merge import merge, resolve, resolved
 from sim.scenario.problems import validate_structure
 from sim.scenario.schema import TIMING_KINDS, Scenario
 from sim.scenario.yamlfile import Locations
@@ -43,7 +43,10 @@ def load_scenario(path: str | Path) -> Scenario:
     Raises:
         ScenarioError: With every problem found, each with file, line and key path.
     """
-    file = Path(path).resolve()
+    file = resolved(Path(path))
+    if file is None:
+        message = f"cannot read {path}: its symbolic links form a loop"
+        raise ScenarioError([Problem(None, (), message)])
     try:
         data, locations, files = resolve(file)
     except ScenarioError as error:

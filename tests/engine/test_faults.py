@@ -171,7 +171,7 @@ def test_a_dask_worker_killed_mid_run_changes_nothing(tmp_path, ceasefire):
 def test_output_under_a_file_is_a_clear_error(tmp_path, baseline):
     blocker = tmp_path / "a-file"
     blocker.write_text("not a directory")
-    with pytest.raises(UserError, match="cannot create the directory .*a-file is a file"):
+    with pytest.raises(UserError, match=r"cannot create the directory .*a-file is a file"):
         run(baseline, replications=100, horizon=12, out=blocker / "run")
     assert blocker.read_text() == "not a directory"
 
