@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+import warnings
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from sim.errors import Location, Problem, ScenarioError, UserError, did_you_mean
-from sim.scenario.checks import check_scenario
+from sim.errors import Advisory, Location, Problem, ScenarioError, UserError, did_you_mean
+from sim.scenario.checks import check_scenario, likely_mistakes
 from sim.scenario.merge import merge, resolve, resolved
 from sim.scenario.problems import validate_structure
 from sim.scenario.schema import TIMING_KINDS, Scenario
@@ -39,6 +40,9 @@ def load_scenario(path: str | Path) -> Scenario:
 
     Returns:
         The fully resolved scenario. ``scenario_files(scenario)`` lists the files read.
+        What is valid but almost surely a mistake (see
+        :func:`sim.scenario.checks.likely_mistakes`) comes as an
+        :class:`~sim.errors.Advisory` warning, located like an error.
 
     Raises:
         ScenarioError: With every problem found, each with file, line and key path.
@@ -51,8 +55,11 @@ def load_scenario(path: str | Path) -> Scenario:
         data, locations, files = resolve(file)
     except ScenarioError as error:
         raise ScenarioError([_relative_problem(p) for p in error.problems]) from None
-    scenario = _validate(data, {path: _relative_location(w) for path, w in locations.items()})
+    shown = {path: _relative_location(where) for path, where in locations.items()}
+    scenario = _validate(data, shown)
     scenario._files = tuple(_display(f) for f in files)
+    for problem in likely_mistakes(scenario, shown):
+        warnings.warn(str(problem), Advisory, stacklevel=2)
     return scenario
 
 
