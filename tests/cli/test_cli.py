@@ -85,3 +85,22 @@ def test_validating_a_part_of_the_world_says_to_validate_what_extends_it():
     assert done.returncode == 2
     assert "missing required key 'start'" in done.stderr
     assert "if this file is a part that complete scenarios extend" in done.stderr
+
+
+def test_validate_recognises_sweep_files_and_schema_refuses_resolved_sweep(tmp_path):
+    sweeps = sorted((SCENARIOS / "sweeps").glob("*.yaml"))
+    bad = tmp_path / "bad_sweep.yaml"
+    text = (SCENARIOS / "sweeps" / "ceasefire_timing_vs_deal.yaml").read_text()
+    bad.write_text(text.replace("base: ../", f"base: {SCENARIOS}/").replace("kind: grid", "kind: gird"))
+    done = alliance_sim("validate", *map(str, sweeps), str(bad))
+    assert done.returncode == 2
+    ok = done.stdout.splitlines()
+    assert len(ok) == len(sweeps)
+    assert all(line.startswith("ok: ") and "(sweep " in line and " points over " in line
+               for line in ok)  # fmt: skip
+    assert "unknown key" not in done.stderr  # read as a sweep, not as a scenario
+    assert "bad_sweep.yaml:" in done.stderr and "design.kind" in done.stderr
+    done = alliance_sim("schema", "--resolved", "--sweep")
+    assert done.returncode == 2
+    assert "--resolved applies to scenario files" in done.stderr
+    assert done.stdout == ""
