@@ -91,7 +91,9 @@ def test_validate_recognises_sweep_files_and_schema_refuses_resolved_sweep(tmp_p
     sweeps = sorted((SCENARIOS / "sweeps").glob("*.yaml"))
     bad = tmp_path / "bad_sweep.yaml"
     text = (SCENARIOS / "sweeps" / "ceasefire_timing_vs_deal.yaml").read_text()
-    bad.write_text(text.replace("base: ../", f"base: {SCENARIOS}/").replace("kind: grid", "kind: gird"))
+    bad.write_text(
+        text.replace("base: ../", f"base: {SCENARIOS}/").replace("kind: grid", "kind: gird")
+    )
     done = alliance_sim("validate", *map(str, sweeps), str(bad))
     assert done.returncode == 2
     ok = done.stdout.splitlines()
@@ -99,7 +101,8 @@ def test_validate_recognises_sweep_files_and_schema_refuses_resolved_sweep(tmp_p
     assert all(line.startswith("ok: ") and "(sweep " in line and " points over " in line
                for line in ok)  # fmt: skip
     assert "unknown key" not in done.stderr  # read as a sweep, not as a scenario
-    assert "bad_sweep.yaml:" in done.stderr and "design.kind" in done.stderr
+    assert "bad_sweep.yaml:" in done.stderr
+    assert "design.kind" in done.stderr
     done = alliance_sim("schema", "--resolved", "--sweep")
     assert done.returncode == 2
     assert "--resolved applies to scenario files" in done.stderr

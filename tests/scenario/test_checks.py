@@ -38,7 +38,7 @@ def test_effect_settings_are_located_at_their_own_key_and_column(tmp_path):
 def test_a_value_that_is_not_finite_is_worded_plainly(tmp_path):
     file = tmp_path / "nan.yaml"
     file.write_text(f"extends: {BASELINE}\nchannel_defaults: {{decay: .inf}}\n")
-    with pytest.raises(ScenarioError, match="channel_defaults.decay: expected a finite number"):
+    with pytest.raises(ScenarioError, match=r"channel_defaults\.decay: expected a finite number"):
         load_scenario(file)
 
 
