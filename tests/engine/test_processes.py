@@ -1,0 +1,97 @@
+"""Real processes: Ctrl-C at any moment, killed parents, two processes on one directory.
+
+Each test starts ``alliance-sim`` in its own process group (as a shell starts a job), so
+that Ctrl-C can be sent as a terminal sends it, to the whole group, and so that whatever
+the command starts (fork server, workers, resource tracker) can be found and counted.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import time
+
+import psutil
+import pytest
+
+from tests.helpers import SCENARIOS, start_flagship_run
+
+FLAGSHIP = SCENARIOS / "ukraine_ceasefire.yaml"
+
+
+def group_members(group: int) -> list[psutil.Process]:
+    """The live processes of a process group (zombies are dead: they are left out)."""
+    members = []
+    for process in psutil.process_iter(["pid", "status"]):
+        try:
+            if os.getpgid(process.pid) == group and process.status() != psutil.STATUS_ZOMBIE:
+                members.append(process)
+        except (ProcessLookupError, psutil.NoSuchProcess):
+            continue
+    return members
+
+
+def wait_until_gone(group: int, seconds: float) -> list[psutil.Process]:
+    """Wait until no process of ``group`` is left; return those left after ``seconds``."""
+    deadline = time.monotonic() + seconds
+    while True:
+        left = group_members(group)
+        if not left or time.monotonic() > deadline:
+            return left
+        time.sleep(0.1)
+
+
+def descendants(process: subprocess.Popen) -> list[str]:
+    """The command lines of a process's descendants."""
+    try:
+        children = psutil.Process(process.pid).children(recursive=True)
+    except psutil.NoSuchProcess:
+        return []
+    lines = []
+    for child in children:
+        try:
+            lines.append(" ".join(child.cmdline()))
+        except psutil.NoSuchProcess:
+            continue
+    return lines
+
+
+def wait_for(condition, process: subprocess.Popen, seconds: float = 60) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if process.poll() is not None or time.monotonic() > deadline:
+            pytest.fail("the command ended or stalled before the moment to interrupt it")
+        time.sleep(0.01)
+
+
+def forkserver_started(process: subprocess.Popen) -> bool:
+    return any("forkserver" in line for line in descendants(process))
+
+
+def workers_started(process: subprocess.Popen) -> bool:
+    # The fork server's children: a worker is forked from it, not from the run.
+    return sum("forkserver" in line for line in descendants(process)) >= 2
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "moment",
+    [0.3, 1.0, 1.8, 2.6, "fork server starting", "workers starting"],
+    ids=lambda m: f"{m}s" if isinstance(m, float) else m.replace(" ", "-"),
+)
+def test_ctrl_c_at_an_early_moment_exits_cleanly(tmp_path, moment):
+    out = tmp_path / "run"
+    process = start_flagship_run(out, "--workers", "2")
+    if moment == "fork server starting":
+        wait_for(lambda: forkserver_started(process), process)
+    elif moment == "workers starting":
+        wait_for(lambda: workers_started(process), process)
+    else:
+        time.sleep(moment)
+    os.killpg(process.pid, signal.SIGINT)
+    _, stderr = process.communicate(timeout=120)
+    assert "Traceback" not in stderr, stderr
+    assert process.returncode == 130, stderr
+    assert stderr.strip().splitlines()[-1].startswith("alliance-sim: interrupted"), stderr
+    assert wait_until_gone(process.pid, 10) == []
