@@ -7,15 +7,18 @@ the command starts (fork server, workers, resource tracker) can be found and cou
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
+import sys
 import time
+from pathlib import Path
 
 import psutil
 import pytest
 
-from tests.helpers import SCENARIOS, start_flagship_run
+from tests.helpers import ROOT, SCENARIOS, same_outputs, start_flagship_run, wait_for_chunks
 
 FLAGSHIP = SCENARIOS / "ukraine_ceasefire.yaml"
 
@@ -95,3 +98,72 @@ def test_ctrl_c_at_an_early_moment_exits_cleanly(tmp_path, moment):
     assert process.returncode == 130, stderr
     assert stderr.strip().splitlines()[-1].startswith("alliance-sim: interrupted"), stderr
     assert wait_until_gone(process.pid, 10) == []
+
+
+@pytest.mark.slow
+def test_killing_the_parent_of_a_local_pool_leaves_no_process(tmp_path):
+    out = tmp_path / "run"
+    process = start_flagship_run(out, "--workers", "2", "--quiet")
+    wait_for_chunks(out, 1, process)
+    started = descendants(process)
+    assert sum("forkserver" in line for line in started) >= 3, started  # server, 2 workers
+    assert any("resource_tracker" in line for line in started), started
+    os.kill(process.pid, signal.SIGKILL)  # the parent alone, as the OOM killer would
+    process.wait()
+    left = wait_until_gone(process.pid, 10)
+    assert left == [], [" ".join(p.cmdline()) for p in left]
+
+
+def lock_holder(directory: Path) -> str:
+    """The pid written in a directory's lock file, or '' if there is none."""
+    try:
+        return (directory.parent / f".{directory.name}.lock").read_text()
+    except FileNotFoundError:
+        return ""
+
+
+def alliance_sim_process(*args: str) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-m", "sim", *args], cwd=ROOT, stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE, text=True, start_new_session=True,
+    )  # fmt: skip
+
+
+@pytest.mark.slow
+def test_a_second_run_into_a_directory_in_use_is_refused(tmp_path, uninterrupted):
+    out = tmp_path / "run"
+    first = start_flagship_run(out, "--workers", "1", "--quiet")
+    wait_for(lambda: lock_holder(out) == str(first.pid) and (out / "manifest.json").exists(),
+             first)  # fmt: skip
+    second = alliance_sim_process(
+        "run", str(FLAGSHIP), "--seed", "8", "--replications", "60000", "--horizon", "60",
+        "--chunk-size", "5000", "--out", str(out), "--force", "--workers", "1", "--quiet",
+    )  # fmt: skip
+    _, stderr = second.communicate(timeout=120)
+    assert second.returncode == 2, stderr
+    assert "Traceback" not in stderr
+    assert f"{out} is in use by another alliance-sim process (pid {first.pid})" in stderr
+    assert first.wait(600) == 0, first.stderr.read()
+    assert json.loads((out / "manifest.json").read_text())["seed"] == 7
+    assert same_outputs(uninterrupted, out)
+    assert lock_holder(out) == "", "the lock file goes with the run that held it"
+
+
+@pytest.mark.slow
+def test_two_resumes_of_one_run_do_not_both_proceed(tmp_path, uninterrupted):
+    out = tmp_path / "run"
+    killed = start_flagship_run(out, "--workers", "1", "--quiet")
+    wait_for_chunks(out, 1, killed)
+    os.killpg(killed.pid, signal.SIGKILL)
+    killed.wait()
+    first = alliance_sim_process("run", "--resume", str(out), "--workers", "1", "--quiet")
+    wait_for(lambda: lock_holder(out) == str(first.pid), first)
+    second = alliance_sim_process("run", "--resume", str(out), "--workers", "1", "--quiet")
+    _, stderr = second.communicate(timeout=120)
+    assert second.returncode == 2, stderr
+    assert "Traceback" not in stderr
+    assert f"is in use by another alliance-sim process (pid {first.pid})" in stderr
+    assert first.wait(600) == 0, first.stderr.read()
+    assert same_outputs(uninterrupted, out)
+    sessions = json.loads((out / "manifest.json").read_text())["sessions"]
+    assert len(sessions) == 2, "the refused resume adds no session"
