@@ -167,3 +167,49 @@ def test_two_resumes_of_one_run_do_not_both_proceed(tmp_path, uninterrupted):
     assert same_outputs(uninterrupted, out)
     sessions = json.loads((out / "manifest.json").read_text())["sessions"]
     assert len(sessions) == 2, "the refused resume adds no session"
+
+
+STUDY = """name: interrupted
+description: a study to interrupt
+base: {base}
+replications: 3000
+design: {{kind: lhs, points: 6}}
+parameters:
+  deal_probability: {{path: events.ceasefire.probability, range: [0.0, 1.0]}}
+  treaty_noise: {{path: channels.defence_treaty.noise, range: [0.02, 0.03]}}
+outputs:
+  - {{domain: military, horizon: 60}}
+sensitivity:
+  output: {{domain: military, horizon: 60}}
+  samples: 8
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("kind", ["compare", "sweep", "sensitivity"])
+def test_ctrl_c_of_a_study_says_how_much_is_saved_and_how_to_resume(tmp_path, kind):
+    out = tmp_path / kind
+    common = ["--out", str(out), "--workers", "2", "--quiet"]
+    if kind == "compare":
+        scenarios = [str(SCENARIOS / "baseline.yaml"), str(FLAGSHIP)]
+        process = alliance_sim_process(
+            "compare", *scenarios, "--replications", "60000", "--chunk-size", "5000",
+            "--horizon", "60", *common,
+        )  # fmt: skip
+        saved = lambda: list(out.glob("runs/*/chunks/chunk-*.npz"))  # noqa: E731
+        total, unit = 2, "scenarios"
+    else:
+        file = tmp_path / "study.yaml"
+        file.write_text(STUDY.format(base=FLAGSHIP))
+        process = alliance_sim_process(kind, str(file), *common)
+        saved = lambda: list(out.glob("points/*.json"))  # noqa: E731
+        total, unit = (6 if kind == "sweep" else 8 * (2 + 2)), "points"
+    wait_for(lambda: len(saved()) >= 1, process, 300)
+    os.killpg(process.pid, signal.SIGINT)
+    _, stderr = process.communicate(timeout=120)
+    assert process.returncode == 130, stderr
+    assert "Traceback" not in stderr
+    done = len(list(out.glob("points/*.json"))) if unit == "points" else 0
+    assert f"interrupted: {done} of {total} {unit} are saved in {out}" in stderr, stderr
+    assert f"continue with: alliance-sim {kind} --resume {out}" in stderr
+    assert wait_until_gone(process.pid, 10) == []
