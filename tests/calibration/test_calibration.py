@@ -109,10 +109,11 @@ def test_calibration_is_reproducible(tmp_path):
 
 @pytest.mark.slow
 def test_committed_calibration_is_what_calibrate_writes(tmp_path):
-    done = alliance_sim("calibrate", "--out", str(tmp_path))
+    out = tmp_path / "new" / "calibration"  # --out creates what does not exist yet
+    done = alliance_sim("calibrate", "--out", str(out))
     assert done.returncode == 0, done.stderr
     for name in ("fitted.yaml", "posterior.yaml", "targets.csv", "report.md"):
-        assert (tmp_path / name).read_bytes() == (CALIBRATION / name).read_bytes(), (
+        assert (out / name).read_bytes() == (CALIBRATION / name).read_bytes(), (
             f"calibration/{name} is stale: run `alliance-sim calibrate` and commit"
         )
 
@@ -124,6 +125,16 @@ def test_base_rates_command_recomputes_the_committed_figures(tmp_path):
     assert (tmp_path / "base_rates.csv").read_bytes() == (
         CALIBRATION / "base_rates.csv"
     ).read_bytes()
+
+
+def test_calibrate_refuses_an_output_it_cannot_create_before_fitting(tmp_path):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a directory")
+    done = alliance_sim("calibrate", "--out", str(blocker / "out"), "--replications", "1")
+    assert done.returncode == 2
+    assert "Traceback" not in done.stderr
+    assert f"cannot create {blocker / 'out'}" in done.stderr
+    assert done.stdout == "", "nothing was fitted"
 
 
 def test_base_rates_command_needs_the_data_directory(tmp_path):
