@@ -1,8 +1,9 @@
 """Tables of a run: the headline survival table in the terminal, CSV, Markdown and LaTeX.
 
 Rows are domains; columns are the report horizons, shown as dates, with cells like
-``0.83 [0.82, 0.84]`` (P(alive) and its Wilson 95% interval), then the median survival
-in months with its interval (``NR``: not reached within the horizon). Every table
+``0.83 [0.82, 0.84]`` (P(alive) and its Wilson 95% interval; more decimals where two would
+hide the interval's width), then the median survival in months with its interval
+(``NR``: not reached within the horizon). Every table
 carries a provenance line: scenario, hash, seed, replications, version.
 """
 
@@ -36,16 +37,31 @@ def _number(value: float, digits: int, signed: bool = False) -> str:
     return f"{rounded:{'+' if signed else ''}.{digits}f}"
 
 
+EXTRA_DIGITS = 3
+"""Decimals :func:`interval_cell` may add to show an interval's width (p = 0.996 of 50,000)."""
+
+
+def _reached(value) -> bool:
+    return value is not None and not pd.isna(value)
+
+
 def interval_cell(value, low, high, digits: int = 2, signed: bool = False) -> str:
     """``value [low, high]`` rounded to ``digits``; NR for a value or bound not reached.
 
-    A value not reached (None or NaN, as a median beyond the horizon) is the cell ``NR``
-    alone; ``signed`` marks a gain with ``+`` (differences).
+    An interval of some width that would round to none (``1.00 [1.00, 1.00]`` for
+    p = 0.996 [0.995, 0.997]) is given as many more decimals as it takes to show, at most
+    :data:`EXTRA_DIGITS` more (``0.996 [0.995, 0.997]``); value and bounds always share
+    their decimals, in every format. A value not reached (None or NaN, as a median beyond
+    the horizon) is the cell ``NR`` alone; ``signed`` marks a gain with ``+`` (differences).
     """
-    if value is None or pd.isna(value):
+    if not _reached(value):
         return "NR"
-    bounds = [("NR" if b is None or pd.isna(b) else _number(b, digits)) for b in (low, high)]
-    return f"{_number(value, digits, signed)} [{bounds[0]}, {bounds[1]}]"
+    shown = digits
+    if _reached(low) and _reached(high) and low < high:
+        while shown < digits + EXTRA_DIGITS and _number(low, shown) == _number(high, shown):
+            shown += 1
+    bounds = [_number(b, shown) if _reached(b) else "NR" for b in (low, high)]
+    return f"{_number(value, shown, signed)} [{bounds[0]}, {bounds[1]}]"
 
 
 _ALIGN = {"l": ":---", "r": "---:", "-": "---"}
@@ -201,6 +217,13 @@ def _latex_heading(text: str, width: int = 14) -> str:
     return r"\begin{tabular}[b]{@{}c@{}}" + r"\\".join(lines) + r"\end{tabular}"
 
 
+_SMALLER = {
+    r"\normalsize": r"\small",
+    r"\small": r"\footnotesize",
+    r"\footnotesize": r"\scriptsize",
+}
+
+
 def latex_float(
     caption: str,
     label: str,
@@ -224,13 +247,16 @@ def latex_float(
         note: A line set beneath the table (the provenance).
         groups: Headings above ``header``, each spanning a number of columns, with a rule
             beneath each one that has text.
-        size: The type size of the table.
+        size: The type size of the table; intervals are set one size smaller.
     """
+    smaller = _SMALLER.get(size, r"\footnotesize")
 
     def stacked(row: list[str]) -> list[str]:
         estimates = [latex_escape(cell.split(" [")[0]) for cell in row]
         intervals = [
-            r"{\footnotesize [" + latex_escape(cell.split(" [", 1)[1]) + "}" if " [" in cell else ""
+            "{" + smaller + " [" + latex_escape(cell.split(" [", 1)[1]) + "}"
+            if " [" in cell
+            else ""
             for cell in row
         ]
         lines = [" & ".join(estimates) + r" \\"]
@@ -283,7 +309,10 @@ def latex_table(result: RunResult, table: pd.DataFrame | None = None) -> str:
         _title(result).replace("P(channel alive)", "Probability that each channel is alive")
         + f". {result.manifest['replications']:,} replications."
     )
-    return latex_float(caption, label, header, rows, provenance_line(result))
+    # Cells with more than two decimals (narrow intervals) need a smaller type to fit.
+    wide = any(len(cell) > len("0.00 [0.00, 0.00]") for row in rows for cell in row[1:])
+    size = r"\footnotesize" if wide else r"\small"
+    return latex_float(caption, label, header, rows, provenance_line(result), size=size)
 
 
 def csv_table(result: RunResult, table: pd.DataFrame | None = None) -> str:

@@ -14,7 +14,15 @@ from scipy import stats
 
 from sim.engine.runner import run
 from sim.reports.report import methods_text, write_reports
-from sim.reports.tables import headline_table, latex_escape, markdown_table
+from sim.reports.tables import (
+    headline_table,
+    interval_cell,
+    latex_escape,
+    latex_table,
+    markdown_table,
+    terminal_table,
+)
+from sim.results import load_run
 from sim.scenario import load_scenario
 from sim.stats.survival import (
     LifeTable,
@@ -254,3 +262,43 @@ def test_reports_of_a_world_with_few_domains(channels, tmp_path):
     written = {p.name for p in write_reports(result)}
     assert {"table.md", "survival.png", "survival.pdf", "alive.png"} <= written
     assert len(result.survival.domain.unique()) == channels
+
+
+@pytest.mark.parametrize(
+    ("cell", "expected"),
+    [
+        ((0.996, 0.9954, 0.9966), "0.996 [0.995, 0.997]"),
+        ((0.996, 0.995, 0.997), "1.00 [0.99, 1.00]"),  # two decimals show the width
+        ((0.83, 0.82, 0.84), "0.83 [0.82, 0.84]"),
+        ((0.999, 0.9986, 0.9993), "0.9990 [0.9986, 0.9993]"),
+        ((1.0, 0.99962, 1.0), "1.0000 [0.9996, 1.0000]"),
+        ((0.004, 0.0031, 0.0047), "0.004 [0.003, 0.005]"),
+        ((0.0, 0.0, 0.0), "0.00 [0.00, 0.00]"),  # no width to show
+        ((0.5, 0.5 - 1e-12, 0.5 + 1e-12), "0.50000 [0.50000, 0.50000]"),  # at most 3 more
+        ((24.0, 24.0, 24.0, 0), "24 [24, 24]"),
+        ((30.0, 24.0, float("nan"), 0), "30 [24, NR]"),
+        ((None, 24.0, None, 0), "NR"),
+        ((0.0012, 0.0008, 0.0016, 2, True), "+0.001 [0.001, 0.002]"),
+        ((-0.0, -0.04, 0.04, 1, True), "+0.00 [-0.04, 0.04]"),
+    ],
+)
+def test_interval_cells_show_the_width_of_every_interval(cell, expected):
+    assert interval_cell(*cell) == expected
+
+
+def test_terminal_markdown_and_latex_tables_print_the_same_cells(saved_run, tmp_path):
+    result = load_run(saved_run)
+    table = headline_table(result)
+    for h in result.scenario.report_horizons:  # every cell as a 50,000-replication run has it
+        table[f"p_{h}"], table[f"low_{h}"], table[f"high_{h}"] = 0.996, 0.9954, 0.9966
+    terminal, markdown = terminal_table(result, table), markdown_table(result, table)
+    latex = latex_table(result, table)
+    cells = len(result.scenario.channels) * len(result.scenario.report_horizons)
+    assert terminal.count("0.996 [0.995, 0.997]") == cells
+    assert markdown.count("| 0.996 [0.995, 0.997] ") == cells
+    assert latex.count("0.996") == cells
+    assert latex.count(r"{\scriptsize [0.995, 0.997]}") == cells  # one size below the table
+    assert "1.00 [1.00, 1.00]" not in terminal + markdown + latex
+    if shutil.which("pdflatex"):
+        (tmp_path / "table.tex").write_text(latex)
+        assert "Overfull \\hbox" not in compile_latex(tmp_path, tmp_path / "table.tex")
