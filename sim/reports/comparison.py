@@ -37,6 +37,11 @@ from sim.results import RunResult
 from sim.stats.survival import PairedTable, newcombe_paired, normal_quantile, wilson_bounds
 from sim.storage import write_text
 
+NO_DIFFERENCE = 0.01
+"""Differences of P(alive) smaller than this are shaded as no difference in the figure."""
+MIN_DIFFERENCE_AXIS = 0.05
+"""The difference panels span at least ±this, so that noise of ±0.001 looks like noise."""
+
 COLUMNS = [
     "scenario", "baseline", "domain", "measure", "horizon", "date",
     "value", "value_low", "value_high",
@@ -275,6 +280,17 @@ def comparison_figure(table: pd.DataFrame, results: dict[str, RunResult]) -> Fig
     start = parse_month(base.scenario.start)
     horizon = base.scenario.horizon
     months = np.arange(horizon + 1)
+    differences = {
+        name: {domain: newcombe_paired(*pairs[name][domain].two_by_two()) for domain in domains}
+        for name in names[1:]
+    }
+    widest = max(
+        float(np.nanmax(np.abs(bound)))
+        for by_domain in differences.values()
+        for _, low, high in by_domain.values()
+        for bound in (low, high)
+    )
+    limit = max(MIN_DIFFERENCE_AXIS, np.ceil(widest * 1.1 / 0.05) * 0.05)
     with figures.style():
         figure = Figure(figsize=(figures.DOUBLE_COLUMN, 2.3 * rows + 0.6), layout="constrained")
         grid = figure.add_gridspec(2 * rows, columns, height_ratios=[2, 1] * rows)
@@ -288,10 +304,14 @@ def comparison_figure(table: pd.DataFrame, results: dict[str, RunResult]) -> Fig
                 figures.step_band(
                     top, months, curve.p_survive, curve.ci_low, curve.ci_high, colour, name
                 )
-            for colour, name in zip(figures.OKABE_ITO[1:], names[1:], strict=False):
-                difference, low, high = newcombe_paired(*pairs[name][domain].two_by_two())
-                figures.step_band(bottom, months, difference, low, high, colour)
+            # Differences share one axis across domains, wide enough that Monte Carlo noise
+            # (a few thousandths) looks as small as it is, with the band of no difference.
+            bottom.axhspan(-NO_DIFFERENCE, NO_DIFFERENCE, color="0.9", linewidth=0)
             bottom.axhline(0, color="grey", linewidth=0.5)
+            for colour, name in zip(figures.OKABE_ITO[1:], names[1:], strict=False):
+                difference, low, high = differences[name][domain]
+                figures.step_band(bottom, months, difference, low, high, colour)
+            bottom.set_ylim(-limit, limit)
             top.set_title(domain_label(base.scenario, domain))
             top.set_ylim(0, 1.02)
             top.tick_params(labelbottom=False)
@@ -305,7 +325,7 @@ def comparison_figure(table: pd.DataFrame, results: dict[str, RunResult]) -> Fig
             f"Scenarios on common random numbers ({base.replications:,} replications "
             f"each, seed {base.seed}): P(alive) with pointwise 95% log-log bands (upper panels) "
             f"and the paired difference from {baseline} with pointwise Newcombe 95% bands "
-            "(lower panels)."
+            f"(lower panels, on one scale for all domains; grey band: |Δ| < {NO_DIFFERENCE:g})."
         )
         figure.supxlabel("\n".join(textwrap.wrap(caption, 150)), fontsize=6, x=0.0, ha="left")
     return figure

@@ -302,3 +302,41 @@ def test_terminal_markdown_and_latex_tables_print_the_same_cells(saved_run, tmp_
     if shutil.which("pdflatex"):
         (tmp_path / "table.tex").write_text(latex)
         assert "Overfull \\hbox" not in compile_latex(tmp_path, tmp_path / "table.tex")
+
+
+def test_survival_bands_are_drawn_to_be_seen_and_their_width_is_stated(saved_run):
+    from sim.reports import figures
+
+    result = load_run(saved_run)
+    figure = figures.survival_figure(result)
+    for ax in figure.axes[: len(result.scenario.channels)]:
+        (band,) = ax.collections
+        assert band.get_alpha() >= 0.4  # a tint of 0.25 was lost at the figure's size
+        widths = sorted(line.get_linewidth() for line in ax.get_lines())
+        assert widths == [figures.BOUND_WIDTH, figures.BOUND_WIDTH, figures.CURVE_WIDTH]
+        assert figures.CURVE_WIDTH < 1.0  # thinner than before, so a narrow band shows
+    survival = result.survival
+    widest = ((survival.ci_high - survival.ci_low) / 2).max()
+    text = " ".join(t.get_text() for t in figure.texts).replace("\n", " ")
+    assert f"at most ±{widest:.3f} wide; where narrower than the curve they cannot be seen" in text
+
+
+def test_difference_panels_share_one_scale_and_mark_no_difference(baseline, ceasefire):
+    from sim.reports.comparison import NO_DIFFERENCE, comparison_figure, paired_differences
+
+    results = {
+        s.name: run(s, replications=2000, horizon=60, workers=1) for s in (baseline, ceasefire)
+    }
+    figure = comparison_figure(paired_differences(results, "baseline"), results)
+    differences = figure.axes[1::2]  # each domain: P(alive) above, the difference below
+    assert len(differences) == len(baseline.channels)
+    limits = {ax.get_ylim() for ax in differences}
+    assert len(limits) == 1, "one scale for every domain"
+    ((low, high),) = limits
+    assert low == -high
+    assert high >= 0.05 - 1e-12  # noise of ±0.001 no longer fills a panel
+    for ax in differences:
+        (span,) = [p for p in ax.patches if p.get_facecolor()[:3] == (0.9, 0.9, 0.9)]
+        bottom, top = span.get_y(), span.get_y() + span.get_height()
+        assert (bottom, top) == pytest.approx((-NO_DIFFERENCE, NO_DIFFERENCE))
+    assert "grey band: |Δ| < 0.01" in figure.get_supxlabel().replace("\n", " ")
