@@ -340,3 +340,28 @@ def test_difference_panels_share_one_scale_and_mark_no_difference(baseline, ceas
         bottom, top = span.get_y(), span.get_y() + span.get_height()
         assert (bottom, top) == pytest.approx((-NO_DIFFERENCE, NO_DIFFERENCE))
     assert "grey band: |Δ| < 0.01" in figure.get_supxlabel().replace("\n", " ")
+
+
+@pytest.mark.parametrize("outputs", [1, 2])
+def test_sweep_figure_caption_fits_the_figure(tmp_path, outputs):
+    from sim.reports.sweep import sweep_figure
+    from sim.studies.sweep import sweep
+
+    file = tmp_path / "sweep.yaml"
+    lines = ["  - {domain: military, horizon: 60}", "  - {domain: labour, horizon: 60}"]
+    file.write_text(
+        f"name: a_sweep_with_a_long_name\ndescription: d\nbase: {SCENARIOS / 'baseline.yaml'}\n"
+        "replications: 200\ndesign: {kind: grid}\nparameters:\n  decay: {path: "
+        "channels.military.decay, values: [0.04, 0.08], label: military decay}\n"
+        "outputs:\n" + "\n".join(lines[:outputs]) + "\n"
+    )
+    result = sweep(file, workers=1)
+    figure = sweep_figure(result.table, result.sweep, result.base, result.settings)
+    figure.canvas.draw()
+    caption = figure._supxlabel
+    assert "common random numbers; bands and bars: Wilson 95% intervals." in (
+        caption.get_text().replace("\n", " ")
+    )
+    box, page = caption.get_window_extent(), figure.bbox
+    assert page.x0 <= box.x0, (box, page)
+    assert box.x1 <= page.x1, (box, page)
