@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -11,7 +12,7 @@ import pandas as pd
 import pytest
 
 from sim.engine.runner import run
-from sim.errors import ScenarioError, UserError
+from sim.errors import Advisory, ScenarioError, UserError
 from sim.scenario.sweepfile import load_sweep, set_value
 from sim.studies.sensitivity import sensitivity
 from sim.studies.sweep import design_points, sweep
@@ -292,3 +293,49 @@ def test_a_design_over_the_point_limit_is_refused_before_it_is_built(tmp_path, m
     with pytest.raises(UserError, match="4 points, more than the limit of 3"):
         sweep(write(tmp_path, SMALL), out=tmp_path / "out", max_points=3)
     assert not (tmp_path / "out").exists()
+
+
+def test_noisy_sobol_indices_are_named_in_a_warning():
+    from sim.studies.sensitivity import _warn_if_noisy
+
+    def table(first, low, high):
+        return pd.DataFrame({
+            "parameter": ["deal_probability"], "first_order": [first],
+            "first_order_low": [low], "first_order_high": [high], "total_order": [0.5],
+            "total_order_low": [0.45], "total_order_high": [0.55],
+        })  # fmt: skip
+
+    with pytest.warns(Advisory, match=r"deal_probability first-order 1\.27\b.*\(now 8\)"):
+        _warn_if_noisy(table(1.27, 0.28, 2.40), 8)  # outside [0, 1], and wide
+    with pytest.warns(Advisory, match=r"deal_probability first-order 0\.50"):
+        _warn_if_noisy(table(0.5, 0.1, 0.9), 8)  # inside, but an interval wider than 0.5
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", Advisory)
+        _warn_if_noisy(table(0.5, 0.4, 0.6), 64)
+
+
+@pytest.mark.filterwarnings("ignore::scipy.stats.DegenerateDataWarning")
+@pytest.mark.filterwarnings("ignore:invalid value encountered:RuntimeWarning")
+def test_a_sensitivity_analysis_with_few_samples_warns(tmp_path):
+    file = write(
+        tmp_path,
+        """name: noisy
+description: eight samples are too few
+replications: 200
+design: {kind: lhs, points: 2}
+parameters:
+  deal_probability: {path: events.ceasefire.probability, range: [0.0, 1.0]}
+  treaty_noise: {path: channels.defence_treaty.noise, range: [0.02, 0.03]}
+outputs:
+  - {domain: military, horizon: 120}
+sensitivity:
+  output: {domain: military, horizon: 120}
+  samples: 8
+  resamples: 100
+""",
+    )
+    with pytest.warns(Advisory, match="Sobol' indices dominated by noise") as caught:
+        result = sensitivity(file, workers=1)
+    (note,) = [str(w.message) for w in caught if issubclass(w.category, Advisory)]
+    assert "raise sensitivity.samples (now 8) or the replications" in note
+    assert len(result.table) == 2
