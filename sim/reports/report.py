@@ -180,7 +180,7 @@ def write_reports(
         if "csv" in formats:
             text(f"uncertainty-{group}.csv", table.to_csv(index=False))
         if "md" in formats:
-            text(f"uncertainty-{group}.md", uncertainty_markdown(table, group))
+            text(f"uncertainty-{group}.md", uncertainty_markdown(table, group, result.scenario))
     text("methods.md", methods_text(result, headline))
     if record and result.directory is not None and target == Path(result.directory):
         run_directory = RunDirectory(target)

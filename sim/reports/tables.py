@@ -56,12 +56,18 @@ def interval_cell(value, low, high, digits: int = 2, signed: bool = False) -> st
     """
     if not _reached(value):
         return "NR"
+    shown = interval_digits(low, high, digits)
+    bounds = [_number(b, shown) if _reached(b) else "NR" for b in (low, high)]
+    return f"{_number(value, shown, signed)} [{bounds[0]}, {bounds[1]}]"
+
+
+def interval_digits(low, high, digits: int = 2) -> int:
+    """The decimals that show an interval's width: ``digits``, or up to three more."""
     shown = digits
     if _reached(low) and _reached(high) and low < high:
         while shown < digits + EXTRA_DIGITS and _number(low, shown) == _number(high, shown):
             shown += 1
-    bounds = [_number(b, shown) if _reached(b) else "NR" for b in (low, high)]
-    return f"{_number(value, shown, signed)} [{bounds[0]}, {bounds[1]}]"
+    return shown
 
 
 _ALIGN = {"l": ":---", "r": "---:", "-": "---"}

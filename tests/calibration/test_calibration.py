@@ -237,6 +237,14 @@ def test_run_with_parameter_uncertainty_writes_the_decomposition(tmp_path):
     assert done.returncode == 0, done.stderr
     table = pd.read_csv(tmp_path / "run" / "uncertainty-posterior.csv")
     assert set(table.domain) == set(DOMAINS)
+    assert list(table.date.unique()) == ["2026-03", "2027-03"]
+    # The Markdown table reads like the other tables: domain labels and dates.
+    markdown = (tmp_path / "run" / "uncertainty-posterior.md").read_text()
+    header, *rows = [line for line in markdown.splitlines() if line.startswith("| ")]
+    assert header == "| Domain | Date | P(alive) [chance] | Parameters | Parameter sd |"
+    assert rows[0].startswith("| Military | Mar 2026 | ")
+    assert "defence_treaty" not in markdown
+    assert "Defence treaty" in markdown
     manifest = json.loads((tmp_path / "run" / "manifest.json").read_text())
     assert (
         manifest["scenario"]["channels"]["defence_treaty"]["rupture_hazard"]["dist"] == "empirical"
