@@ -49,23 +49,30 @@ class _DepthLoader(yaml.SafeLoader):
 
     The composer calls itself once per level of nesting; counting the levels there stops a
     flood of ``[`` or of indented keys at :data:`MAX_DEPTH` with the place it went too deep,
-    before the interpreter's recursion limit is near.
+    before the interpreter's recursion limit is near. It also counts the nodes it makes,
+    so that a file of a million empty lists is refused before they fill the memory.
     """
 
     def __init__(self, stream: str, file: Path) -> None:
         super().__init__(stream)
         self._file = file
         self._depth = 0
+        self._nodes = 0
+
+    def _refuse(self, message: str) -> ScenarioError:
+        mark = self.peek_event().start_mark
+        where = Location(self._file, mark.line + 1, mark.column + 1)
+        return ScenarioError([Problem(where, (), message)])
 
     def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node:
         self._depth += 1
+        self._nodes += 1
         try:
             # The document is level 1; a value at key path p is at level len(p) + 1.
             if self._depth > MAX_DEPTH + 1:
-                mark = self.peek_event().start_mark
-                where = Location(self._file, mark.line + 1, mark.column + 1)
-                message = f"nested more than {MAX_DEPTH} levels deep"
-                raise ScenarioError([Problem(where, (), message)])
+                raise self._refuse(f"nested more than {MAX_DEPTH} levels deep")
+            if self._nodes > _MAX_VALUES:  # before a million empty lists fill the memory
+                raise self._refuse(f"document too large (over {_MAX_VALUES} values)")
             return super().compose_node(parent, index)
         finally:
             self._depth -= 1

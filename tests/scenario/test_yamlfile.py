@@ -12,7 +12,7 @@ import sys
 import pytest
 
 from sim.errors import ScenarioError
-from sim.scenario import load_scenario
+from sim.scenario import load_scenario, load_yaml
 from sim.scenario.sweepfile import load_sweep
 from tests.helpers import SCENARIOS, alliance_sim
 
@@ -46,6 +46,14 @@ def test_hostile_files_are_located_errors(tmp_path):
         assert problem.location.line == line, (file.name, str(caught.value))
         with pytest.raises(ScenarioError):
             load_sweep(file)
+
+
+@pytest.mark.slow
+def test_a_flood_of_values_is_refused_as_it_is_read(tmp_path):
+    file = tmp_path / "lists.yaml"
+    file.write_text("[" + "[], " * 300_000 + "]\n")  # 1.2 MB: 300,000 empty lists
+    with pytest.raises(ScenarioError, match=r"lists\.yaml:1:\d+: .*document too large"):
+        load_yaml(file)
 
 
 def test_control_characters_are_named_at_their_column(tmp_path):
