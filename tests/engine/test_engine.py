@@ -204,6 +204,10 @@ def test_killed_run_resumes_to_identical_outputs(tmp_path, uninterrupted):
     )  # fmt: skip
     assert resumed.returncode == 0, resumed.stderr
     assert same_outputs(uninterrupted, out)
+    # The killed session is recorded (unfinished) beside the one that resumed it.
+    sessions = json.loads((out / "manifest.json").read_text())["sessions"]
+    assert [session["finished_utc"] is None for session in sessions] == [True, False]
+    assert [session["workers"] for session in sessions] == [1, 2]
 
 
 @pytest.mark.slow
