@@ -30,8 +30,11 @@ from sim.reports.tables import (
     domain_label,
     headline_table,
     interval_cell,
+    interval_digits,
     latex_float,
     markdown_grid,
+    smaller,
+    smaller_if_widened,
 )
 from sim.results import RunResult
 from sim.stats.survival import PairedTable, newcombe_paired, normal_quantile, wilson_bounds
@@ -248,8 +251,15 @@ def write_comparison(
         markdown += [markdown_grid(header, rows, title), ""]
         groups = [("", 1), (baseline, 1), *((name, 2) for name in names)]
         columns = ["Domain", "P(alive)", *(["P(alive)", "Δ"] * len(names))]
+        here = table[(table.measure == "p_alive") & (table.horizon == horizon)]
+        bounds = [
+            pair
+            for prefix in ("value", "baseline", "difference")
+            for pair in zip(here[f"{prefix}_low"], here[f"{prefix}_high"], strict=True)
+        ]
+        fitted = smaller_if_widened(size, bounds)
         latex.append(
-            latex_float(title, f"tab:compare-{horizon}", columns, rows, note, groups, size)
+            latex_float(title, f"tab:compare-{horizon}", columns, rows, note, groups, fitted)
         )
     header, rows = horizon_summary_rows(table, results)
     end = month_label(parse_month(base.scenario.start) + base.scenario.horizon)
@@ -257,7 +267,13 @@ def write_comparison(
     markdown += [markdown_grid(header, rows, title), "", f"_{note}_", ""]
     groups = [("", 1), *((name, 2) for name in names)]
     columns = ["Domain", *(["ΔRMST", "Δmedian"] * len(names))]
-    latex.append(latex_float(title, "tab:compare-horizon", columns, rows, note, groups, size))
+    widened = any(
+        interval_digits(row.difference_low, row.difference_high, digits) > digits
+        for measure, digits in (("rmst", 1), ("median", 0))
+        for row in table[table.measure == measure].itertuples()
+    )
+    fitted = smaller(size) if widened else size
+    latex.append(latex_float(title, "tab:compare-horizon", columns, rows, note, groups, fitted))
     write_text(directory / "comparison.md", "\n".join(markdown))
     write_text(directory / "comparison.tex", "\n".join(latex))
     written += [directory / "comparison.md", directory / "comparison.tex"]

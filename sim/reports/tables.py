@@ -227,6 +227,7 @@ _SMALLER = {
     r"\normalsize": r"\small",
     r"\small": r"\footnotesize",
     r"\footnotesize": r"\scriptsize",
+    r"\scriptsize": r"\tiny",
 }
 
 
@@ -255,14 +256,12 @@ def latex_float(
             beneath each one that has text.
         size: The type size of the table; intervals are set one size smaller.
     """
-    smaller = _SMALLER.get(size, r"\footnotesize")
+    below = smaller(size)
 
     def stacked(row: list[str]) -> list[str]:
         estimates = [latex_escape(cell.split(" [")[0]) for cell in row]
         intervals = [
-            "{" + smaller + " [" + latex_escape(cell.split(" [", 1)[1]) + "}"
-            if " [" in cell
-            else ""
+            "{" + below + " [" + latex_escape(cell.split(" [", 1)[1]) + "}" if " [" in cell else ""
             for cell in row
         ]
         lines = [" & ".join(estimates) + r" \\"]
@@ -315,10 +314,26 @@ def latex_table(result: RunResult, table: pd.DataFrame | None = None) -> str:
         _title(result).replace("P(channel alive)", "Probability that each channel is alive")
         + f". {result.manifest['replications']:,} replications."
     )
-    # Cells with more than two decimals (narrow intervals) need a smaller type to fit.
-    wide = any(len(cell) > len("0.00 [0.00, 0.00]") for row in rows for cell in row[1:])
-    size = r"\footnotesize" if wide else r"\small"
+    table = headline_table(result) if table is None else table
+    bounds = [(row[f"low_{h}"], row[f"high_{h}"]) for _, row in table.iterrows()
+              for h in result.scenario.report_horizons]  # fmt: skip
+    size = smaller_if_widened(r"\small", bounds)
     return latex_float(caption, label, header, rows, provenance_line(result), size=size)
+
+
+def smaller_if_widened(size: str, bounds, digits: int = 2) -> str:
+    """``size``, or one size smaller if any interval needs more than ``digits`` decimals.
+
+    Cells with extra decimals (see :func:`interval_cell`) are wider: a table of them is set
+    a size smaller, so that it still fits a text column.
+    """
+    widened = any(interval_digits(low, high, digits) > digits for low, high in bounds)
+    return smaller(size) if widened else size
+
+
+def smaller(size: str) -> str:
+    r"""The LaTeX type size one step below ``size`` (``\tiny`` at the smallest)."""
+    return _SMALLER.get(size, r"\tiny")
 
 
 def csv_table(result: RunResult, table: pd.DataFrame | None = None) -> str:
