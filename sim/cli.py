@@ -4,7 +4,8 @@ Every command parses its arguments, calls :mod:`sim`, and prints. Errors in what
 user asked for are printed without a traceback and exit with status 2. Commands import
 what they need when they run, inside :func:`main`'s handling of errors and of Ctrl-C (an
 interrupt while libraries load ends the command as quietly as one while it simulates),
-and simulating commands start their worker pool while the model's libraries load.
+and simulating commands start their worker pool as soon as their options are read, so
+that it loads the model while the command reads its scenario.
 """
 
 from __future__ import annotations
