@@ -11,19 +11,50 @@ The package is layered as the data flows (docs/architecture.md): :mod:`sim.scena
 :mod:`sim.model` → :mod:`sim.engine` → :mod:`sim.results` → :mod:`sim.stats` →
 :mod:`sim.reports`, with :mod:`sim.studies` and :mod:`sim.calibration` above and
 :mod:`sim.cli` on top.
+
+Names are imported on first use (``sim.run``, ``from sim import run``): ``import sim`` is
+instant, so that the command line has its Ctrl-C handling in place before it spends
+seconds loading NumPy, pandas and Mesa, and worker processes load only what they run.
 """
 
-from sim.engine.options import RunOptions
-from sim.engine.runner import run
-from sim.errors import RunInterrupted, ScenarioError, UserError
-from sim.model import AllianceModel, Outcomes
-from sim.reports.report import write_reports
-from sim.reports.tables import headline_table
-from sim.results import RunResult, load_run
-from sim.scenario import Scenario, load_scenario, override, scenario_hash
-from sim.studies.compare import compare
-from sim.studies.sensitivity import sensitivity
-from sim.studies.sweep import sweep
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # for type checkers and editors: the same names, imported eagerly
+    from sim.engine.options import RunOptions
+    from sim.engine.runner import run
+    from sim.errors import RunInterrupted, ScenarioError, UserError
+    from sim.model import AllianceModel, Outcomes
+    from sim.reports.report import write_reports
+    from sim.reports.tables import headline_table
+    from sim.results import RunResult, load_run
+    from sim.scenario import Scenario, load_scenario, override, scenario_hash
+    from sim.studies.compare import compare
+    from sim.studies.sensitivity import sensitivity
+    from sim.studies.sweep import sweep
+
+_EXPORTS = {
+    "AllianceModel": "sim.model",
+    "Outcomes": "sim.model",
+    "RunInterrupted": "sim.errors",
+    "RunOptions": "sim.engine.options",
+    "RunResult": "sim.results",
+    "Scenario": "sim.scenario",
+    "ScenarioError": "sim.errors",
+    "UserError": "sim.errors",
+    "compare": "sim.studies.compare",
+    "headline_table": "sim.reports.tables",
+    "load_run": "sim.results",
+    "load_scenario": "sim.scenario",
+    "override": "sim.scenario",
+    "run": "sim.engine.runner",
+    "scenario_hash": "sim.scenario",
+    "sensitivity": "sim.studies.sensitivity",
+    "sweep": "sim.studies.sweep",
+    "write_reports": "sim.reports.report",
+}
 
 __all__ = [
     "AllianceModel",
@@ -45,3 +76,15 @@ __all__ = [
     "sweep",
     "write_reports",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _EXPORTS:
+        raise AttributeError(f"module 'sim' has no attribute {name!r}")
+    value = getattr(importlib.import_module(_EXPORTS[name]), name)
+    globals()[name] = value  # once imported, an ordinary attribute
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

@@ -2,8 +2,10 @@
 
 Every command parses its arguments, calls :mod:`sim`, and prints. Errors in what the
 user asked for are printed without a traceback and exit with status 2. Commands import
-what they need when they run: ``validate`` starts at once, and simulating commands start
-their worker pool while the model's libraries load.
+what they need when they run, inside :func:`main`'s handling of errors and of Ctrl-C (an
+interrupt while libraries load ends the command as quietly as one while it simulates),
+and simulating commands start their worker pool as soon as their options are read, so
+that it loads the model while the command reads its scenario.
 """
 
 from __future__ import annotations
@@ -17,29 +19,18 @@ import threading
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
-from sim.calibration.baserates import base_rates, write_base_rates
-from sim.calibration.documents import write_calibration
-from sim.calibration.fit import calibrate
-from sim.calibration.moments import Settings
 from sim.engine.executors import warm_up
-from sim.engine.options import DEFAULT_CHUNK_SIZE, RunOptions
-from sim.engine.runner import run
 from sim.errors import Advisory, RunInterrupted, ScenarioError, UserError, did_you_mean
 from sim.paths import CALIBRATION
-from sim.reports import figures
-from sim.reports.report import REPORT_FORMATS, write_reports
-from sim.reports.tables import headline_table, terminal_table
-from sim.results import load_run
-from sim.scenario import Scenario, load_scenario, load_yaml, override, scenario_hash
-from sim.scenario.schema import file_schema, resolved_schema
-from sim.scenario.sweepfile import Sweep, is_sweep_file, load_sweep
-from sim.studies.compare import compare
-from sim.studies.paper import PAPER_REPLICATIONS, paper
-from sim.studies.sensitivity import sensitivity
-from sim.studies.sweep import MAX_POINTS, design_size, sweep
 
+if TYPE_CHECKING:
+    from sim.engine.options import RunOptions
+    from sim.scenario import Scenario
+
+JOINT_DRAWS = 200
+"""Rows of the joint sample of judged numbers in a run with --parameter-uncertainty."""
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
 
@@ -66,6 +57,9 @@ def _seed(text: str) -> int:
 
 def _command_run(args: argparse.Namespace) -> int:
     _warm_up(args)
+    from sim.engine.runner import run
+    from sim.reports.tables import headline_table, terminal_table
+    from sim.scenario import load_scenario
 
     options = _run_options(args)
     if args.scenario is None and args.resume is None:
@@ -75,6 +69,9 @@ def _command_run(args: argparse.Namespace) -> int:
         if scenario is None:
             raise UserError("--parameter-uncertainty applies to a scenario, not to --resume")
         scenario = with_posterior(scenario, Path(args.parameter_uncertainty))
+        options = options.replace(joint_draws=JOINT_DRAWS)
+    if args.fixed_parameters:
+        options = options.replace(fixed_parameters=True)
     if {"png", "pdf"} & set(args.format):
         # Plotting libraries load in the background while the workers simulate.
         threading.Thread(target=_prepare_figures, daemon=True).start()
@@ -91,16 +88,21 @@ def _command_run(args: argparse.Namespace) -> int:
 
 
 def _reports(result, formats: tuple[str, ...], intensity: bool) -> list[Path]:
+    from sim.reports.report import write_reports
 
     return write_reports(result, formats=formats, record=False, intensity=intensity)
 
 
 def _prepare_figures() -> None:
+    from sim.reports import figures
 
     figures.prepare()
 
 
 def _command_report(args: argparse.Namespace) -> int:
+    from sim.reports.report import write_reports
+    from sim.reports.tables import headline_table, terminal_table
+    from sim.results import load_run
 
     result = load_run(args.directory)
     written = write_reports(result, formats=args.format, intensity=args.intensity)
@@ -111,6 +113,8 @@ def _command_report(args: argparse.Namespace) -> int:
 
 def _command_paper(args: argparse.Namespace) -> int:
     _warm_up(args)
+    from sim.engine.options import RunOptions
+    from sim.studies.paper import PAPER_REPLICATIONS, paper
 
     files = args.scenarios or sorted(Path("scenarios").glob("*.yaml"))
     options = RunOptions.of(
@@ -124,6 +128,10 @@ def _command_paper(args: argparse.Namespace) -> int:
 
 
 def _command_calibrate(args: argparse.Namespace) -> int:
+    from sim.calibration.baserates import base_rates, write_base_rates
+    from sim.calibration.documents import write_calibration
+    from sim.calibration.fit import calibrate
+    from sim.calibration.moments import Settings
 
     out = Path(args.out)
     try:
@@ -150,6 +158,8 @@ def _command_calibrate(args: argparse.Namespace) -> int:
 
 
 def _formats(text: str) -> tuple[str, ...]:
+    from sim.reports.report import REPORT_FORMATS
+
     formats = tuple(part.strip() for part in text.split(",") if part.strip())
     unknown = [f for f in formats if f not in REPORT_FORMATS]
     if unknown or not formats:
@@ -161,6 +171,8 @@ def _formats(text: str) -> tuple[str, ...]:
 
 def with_posterior(scenario: Scenario, posterior: Path) -> Scenario:
     """The scenario with parameters drawn from a posterior sample file (a scenario fragment)."""
+    from sim.scenario import load_yaml, override
+
     data, _ = load_yaml(posterior)
     if not isinstance(data, dict):
         raise UserError(f"{posterior}: expected a scenario fragment of empirical samples")
@@ -169,6 +181,10 @@ def with_posterior(scenario: Scenario, posterior: Path) -> Scenario:
 
 def _validate_file(file: str) -> str:
     """Check a scenario or sweep file; the line to print when it is valid."""
+    from sim.scenario import load_scenario, scenario_hash
+    from sim.scenario.sweepfile import is_sweep_file, load_sweep
+    from sim.studies.sweep import design_size
+
     if is_sweep_file(Path(file)):
         sweep_file, base = load_sweep(file)
         return (
@@ -205,6 +221,9 @@ def _command_validate(args: argparse.Namespace) -> int:
 
 
 def _command_schema(args: argparse.Namespace) -> int:
+    from sim.scenario.schema import file_schema, resolved_schema
+    from sim.scenario.sweepfile import Sweep
+
     if args.sweep and args.resolved:
         raise UserError("--resolved applies to scenario files; a sweep file has one schema")
     if args.sweep:
@@ -226,6 +245,8 @@ def _add_run_options(
     parser: argparse.ArgumentParser, thing: str, default_out: str, horizon: bool = False
 ) -> None:
     """The options every simulating command shares, with the same meaning."""
+    from sim.engine.options import DEFAULT_CHUNK_SIZE
+
     parser.add_argument("--replications", type=_positive, help="replications (default: file's)")
     parser.add_argument("--seed", type=_seed, help="seed (default: file's)")
     if horizon:
@@ -257,6 +278,8 @@ def _add_run_options(
 
 def _run_options(args: argparse.Namespace) -> RunOptions:
     """The run options of a simulating command's arguments."""
+    from sim.engine.options import RunOptions
+
     if args.resume and args.out:
         raise UserError("--resume continues in its own directory: drop --out")
     return RunOptions.of(
@@ -275,6 +298,8 @@ def _run_options(args: argparse.Namespace) -> RunOptions:
 
 def _command_compare(args: argparse.Namespace) -> int:
     _warm_up(args)
+    from sim.scenario import load_scenario
+    from sim.studies.compare import compare
 
     if args.resume is None and len(args.scenarios) + bool(args.baseline) < 2:
         raise UserError("give at least two scenario files to compare")
@@ -288,6 +313,7 @@ def _command_compare(args: argparse.Namespace) -> int:
 
 def _command_sweep(args: argparse.Namespace) -> int:
     _warm_up(args)
+    from sim.studies.sweep import sweep
 
     result = sweep(args.sweep, _run_options(args), max_points=args.max_points)
     table = result.table
@@ -302,6 +328,7 @@ def _command_sweep(args: argparse.Namespace) -> int:
 
 def _command_sensitivity(args: argparse.Namespace) -> int:
     _warm_up(args)
+    from sim.studies.sensitivity import sensitivity
 
     result = sensitivity(args.sweep, _run_options(args))
     print((result.directory / "sensitivity.md").read_text())
@@ -310,6 +337,8 @@ def _command_sensitivity(args: argparse.Namespace) -> int:
 
 
 def _add_format_option(parser: argparse.ArgumentParser) -> None:
+    from sim.reports.report import REPORT_FORMATS
+
     parser.add_argument(
         "--format",
         type=_formats,
@@ -326,6 +355,8 @@ def _add_format_option(parser: argparse.ArgumentParser) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every command."""
+    from sim.studies.sweep import MAX_POINTS
+
     parser = argparse.ArgumentParser(
         prog="alliance-sim",
         description="Monte Carlo forecasts of alliance durability from scenario files.",
@@ -347,9 +378,15 @@ def build_parser() -> argparse.ArgumentParser:
         nargs="?",
         const=str(CALIBRATION / "posterior.yaml"),
         metavar="POSTERIOR",
-        help="draw the fitted parameters per replication from the calibration's posterior "
-        "sample (default calibration/posterior.yaml) and report chance against parameter "
-        "uncertainty",
+        help="report parameter uncertainty against chance: draw the judged numbers as a "
+        f"joint sample ({JOINT_DRAWS} rows per chunk) and the fitted parameters from the "
+        "calibration's posterior sample (default calibration/posterior.yaml)",
+    )
+    run_parser.add_argument(
+        "--fixed-parameters",
+        action="store_true",
+        help="run the point model: every judged number at its value instead of drawn from "
+        "its range",
     )
     _add_format_option(run_parser)
     run_parser.set_defaults(handler=_command_run)
@@ -515,13 +552,15 @@ _show_warning = warnings.showwarning
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit status."""
-    parser = build_parser()
-    args, unknown = parser.parse_known_args(argv)
-    if unknown:
-        _refuse_unknown(args.command_parser, unknown)
     warnings.showwarning = _print_advisory
     warnings.simplefilter("always", Advisory)
     try:
+        # Building the parser loads the libraries whose defaults it shows: inside the try,
+        # so that Ctrl-C while they load is an interrupt like any other.
+        parser = build_parser()
+        args, unknown = parser.parse_known_args(argv)
+        if unknown:
+            _refuse_unknown(args.command_parser, unknown)
         return args.handler(args)
     except RunInterrupted as stopped:
         print(f"alliance-sim: {stopped}", file=sys.stderr)

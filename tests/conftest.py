@@ -1,4 +1,12 @@
-"""Shared fixtures: the library scenarios, and the uninterrupted flagship run."""
+"""Shared fixtures: the library scenarios, and the uninterrupted flagship run.
+
+Hypothesis runs under a profile. ``ci``, the default, is deterministic: the same examples
+on every run and machine (``derandomize``), a fixed number of them, no deadline (a slow
+example on a loaded machine is not a failure) and no example database, so a test that
+passes once passes every time. ``dev`` explores at random, with many more examples, and
+keeps failures in ``.hypothesis/`` to replay: run it on purpose with
+``HYPOTHESIS_PROFILE=dev make test`` (docs/running.md).
+"""
 
 from __future__ import annotations
 
@@ -6,10 +14,17 @@ import os
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 from sim.engine.options import WORKERS_VARIABLE
 from sim.scenario import Scenario, load_scenario
 from tests.helpers import SCENARIOS, start_flagship_run
+
+settings.register_profile(
+    "ci", derandomize=True, deadline=None, max_examples=60, database=None, print_blob=True
+)
+settings.register_profile("dev", derandomize=False, deadline=None, max_examples=600)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 
 def pytest_configure(config) -> None:

@@ -7,6 +7,7 @@ the scenario, the seed and its index, so every executor gives the same results.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import multiprocessing
 import os
@@ -99,20 +100,58 @@ def _start_worker(parent: int) -> None:
     threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
 
 
+@contextlib.contextmanager
+def _ctrl_c_deferred() -> Iterator[None]:
+    """Hold a Ctrl-C that arrives inside the block until it ends (then raise it as usual).
+
+    A worker is started inside ``submit``: interrupted between asking the fork server for
+    it and recording it, the pool would not know the worker, would not wait for it as it
+    shuts down, and the worker, starting after the run had gone, would print a traceback
+    (the pool's semaphores no longer exist). Only the main thread handles signals; the
+    block is a no-op elsewhere.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    held: list[int] = []
+    previous = signal.signal(signal.SIGINT, lambda signum, frame: held.append(signum))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        if held:
+            signal.raise_signal(signal.SIGINT)
+
+
+_started_by: int | None = None  # the process whose warm_up started the servers
+
+
 def warm_up() -> None:
     """Start the server that forks local workers before they are needed.
 
     It then loads the model's libraries while this process loads its own, which saves a
-    second or two on every run with a local pool. The server is started with Ctrl-C
-    ignored (a disposition a new program inherits), so that an interrupt while it starts
-    stops only the run, which handles it, and never the server half-way.
+    second or two on every run with a local pool. The server (and the resource tracker)
+    are started with Ctrl-C ignored, a disposition a new program inherits, so that an
+    interrupt while they start stops only the run, which handles it, and never a server
+    half-way. Meanwhile Ctrl-C is also blocked in this thread: an interrupt that arrives
+    then stays pending (blocked signals are not discarded) and is raised here as the
+    servers are up, instead of being lost. Once started, later calls only check that the
+    server still runs.
     """
+    global _started_by
     _forkserver()
+    main = threading.current_thread() is threading.main_thread()
+    if _started_by == os.getpid() or not main:  # only the main thread may set handlers
+        forkserver.ensure_running()
+        return
+    blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
     previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
         forkserver.ensure_running()
+        _started_by = os.getpid()
     finally:
         signal.signal(signal.SIGINT, previous)
+        signal.pthread_sigmask(signal.SIG_SETMASK, blocked)  # a held Ctrl-C is raised now
 
 
 def _forkserver() -> multiprocessing.context.BaseContext:
@@ -143,9 +182,10 @@ class LocalPool:
         while waiting or running:
             while waiting and len(running) < 2 * self.workers:
                 task = waiting.pop()
-                future = self._pool.submit(
-                    function, task.scenario, task.settings, task.index, task.size
-                )
+                with _ctrl_c_deferred():  # submit may start a worker: see _ctrl_c_deferred
+                    future = self._pool.submit(
+                        function, task.scenario, task.settings, task.index, task.size
+                    )
                 running[future] = task
             done, _ = wait(running, return_when=FIRST_COMPLETED)
             for future in done:

@@ -53,8 +53,7 @@ class LinearIndex:
             starts = np.flatnonzero(np.r_[True, self._outputs[1:] != self._outputs[:-1]])
             ends = [*starts[1:], len(self._outputs)]
             self._runs = [
-                (int(self._outputs[a]), int(a), int(b))
-                for a, b in zip(starts, ends, strict=True)
+                (int(self._outputs[a]), int(a), int(b)) for a, b in zip(starts, ends, strict=True)
             ]
         self._products = np.empty_like(self._weights)
         self._sum = np.empty(self._replications, dtype=DTYPE)

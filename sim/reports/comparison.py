@@ -32,14 +32,22 @@ from sim.reports.tables import (
     domain_label,
     headline_table,
     interval_cell,
+    interval_digits,
     latex_float,
     markdown_grid,
+    smaller,
+    smaller_if_widened,
 )
 from sim.results import RunResult
 from sim.results.rundir import safe_name
 from sim.stats.intensity import mean_interval, paired_mean_difference, tally_means
 from sim.stats.survival import PairedTable, newcombe_paired, normal_quantile, wilson_bounds
 from sim.storage import write_text
+
+NO_DIFFERENCE = 0.01
+"""Differences of P(alive) smaller than this are shaded as no difference in the figure."""
+MIN_DIFFERENCE_AXIS = 0.05
+"""The difference panels span at least ±this, so that noise of ±0.001 looks like noise."""
 
 COLUMNS = [
     "scenario", "baseline", "domain", "measure", "horizon", "date",
@@ -307,8 +315,15 @@ def write_comparison(
         markdown += [markdown_grid(header, rows, title), ""]
         groups = [("", 1), (baseline, 1), *((name, 2) for name in names)]
         columns = ["Domain", "P(alive)", *(["P(alive)", "Δ"] * len(names))]
+        here = table[(table.measure == "p_alive") & (table.horizon == horizon)]
+        bounds = [
+            pair
+            for prefix in ("value", "baseline", "difference")
+            for pair in zip(here[f"{prefix}_low"], here[f"{prefix}_high"], strict=True)
+        ]
+        fitted = smaller_if_widened(size, bounds)
         latex.append(
-            latex_float(title, f"tab:compare-{horizon}", columns, rows, note, groups, size)
+            latex_float(title, f"tab:compare-{horizon}", columns, rows, note, groups, fitted)
         )
     header, rows = horizon_summary_rows(table, results)
     end = month_label(parse_month(base.scenario.start) + base.scenario.horizon)
@@ -316,7 +331,13 @@ def write_comparison(
     markdown += [markdown_grid(header, rows, title), ""]
     groups = [("", 1), *((name, 2) for name in names)]
     columns = ["Domain", *(["ΔRMST", "Δmedian"] * len(names))]
-    latex.append(latex_float(title, "tab:compare-horizon", columns, rows, note, groups, size))
+    widened = any(
+        interval_digits(row.difference_low, row.difference_high, digits) > digits
+        for measure, digits in (("rmst", 1), ("median", 0))
+        for row in table[table.measure == measure].itertuples()
+    )
+    fitted = smaller(size) if widened else size
+    latex.append(latex_float(title, "tab:compare-horizon", columns, rows, note, groups, fitted))
     intensity_note = (
         f"Common random numbers: seed {base.seed}, {n:,} replications per scenario. Cells: "
         f"paired difference of mean intensity (0 to 1) from {baseline} [normal 95%]."
@@ -354,6 +375,17 @@ def comparison_figure(table: pd.DataFrame, results: dict[str, RunResult]) -> Fig
     start = parse_month(base.scenario.start)
     horizon = base.scenario.horizon
     months = np.arange(horizon + 1)
+    differences = {
+        name: {domain: newcombe_paired(*pairs[name][domain].two_by_two()) for domain in domains}
+        for name in names[1:]
+    }
+    widest = max(
+        float(np.nanmax(np.abs(bound)))
+        for by_domain in differences.values()
+        for _, low, high in by_domain.values()
+        for bound in (low, high)
+    )
+    limit = max(MIN_DIFFERENCE_AXIS, np.ceil(widest * 1.1 / 0.05) * 0.05)
     with figures.style():
         figure = Figure(figsize=(figures.DOUBLE_COLUMN, 2.3 * rows + 0.6), layout="constrained")
         grid = figure.add_gridspec(2 * rows, columns, height_ratios=[2, 1] * rows)
@@ -367,10 +399,14 @@ def comparison_figure(table: pd.DataFrame, results: dict[str, RunResult]) -> Fig
                 figures.step_band(
                     top, months, curve.p_survive, curve.ci_low, curve.ci_high, colour, name
                 )
-            for colour, name in zip(figures.OKABE_ITO[1:], names[1:], strict=False):
-                difference, low, high = newcombe_paired(*pairs[name][domain].two_by_two())
-                figures.step_band(bottom, months, difference, low, high, colour)
+            # Differences share one axis across domains, wide enough that Monte Carlo noise
+            # (a few thousandths) looks as small as it is, with the band of no difference.
+            bottom.axhspan(-NO_DIFFERENCE, NO_DIFFERENCE, color="0.9", linewidth=0)
             bottom.axhline(0, color="grey", linewidth=0.5)
+            for colour, name in zip(figures.OKABE_ITO[1:], names[1:], strict=False):
+                difference, low, high = differences[name][domain]
+                figures.step_band(bottom, months, difference, low, high, colour)
+            bottom.set_ylim(-limit, limit)
             top.set_title(domain_label(base.scenario, domain))
             top.set_ylim(0, 1.02)
             top.tick_params(labelbottom=False)
@@ -384,7 +420,7 @@ def comparison_figure(table: pd.DataFrame, results: dict[str, RunResult]) -> Fig
             f"Scenarios on common random numbers ({base.replications:,} replications "
             f"each, seed {base.seed}): P(alive) with pointwise 95% log-log bands (upper panels) "
             f"and the paired difference from {baseline} with pointwise Newcombe 95% bands "
-            "(lower panels)."
+            f"(lower panels, on one scale for all domains; grey band: |Δ| < {NO_DIFFERENCE:g})."
         )
         figure.supxlabel("\n".join(textwrap.wrap(caption, 150)), fontsize=6, x=0.0, ha="left")
     return figure

@@ -38,7 +38,7 @@ from sim.reports.tables import (
     markdown_table,
     provenance_line,
 )
-from sim.reports.uncertainty import sample_groups, uncertainty_markdown, uncertainty_table
+from sim.reports.uncertainty import run_groups, uncertainty_markdown, uncertainty_table
 from sim.results import RunResult
 from sim.results.rundir import RunDirectory
 from sim.stats.survival import domains_alive
@@ -221,12 +221,12 @@ def write_reports(
             for kind in kinds:
                 figures.save(figure, target / f"{name}.{kind}")
                 written.append(target / f"{name}.{kind}")
-    for group in sample_groups(result.scenario):
+    for group in run_groups(result):
         table = uncertainty_table(result, group)
         if "csv" in formats:
             text(f"uncertainty-{group}.csv", table.to_csv(index=False))
         if "md" in formats:
-            text(f"uncertainty-{group}.md", uncertainty_markdown(table, group))
+            text(f"uncertainty-{group}.md", uncertainty_markdown(table, group, result.scenario))
     text("methods.md", methods_text(result, headline, co_failures, events))
     if record and result.directory is not None and target == Path(result.directory):
         run_directory = RunDirectory(target)

@@ -6,6 +6,7 @@ heatmap for a two-parameter grid, points with error bars otherwise.
 
 from __future__ import annotations
 
+import textwrap
 from pathlib import Path
 
 import numpy as np
@@ -94,5 +95,8 @@ def sweep_figure(
             f"{n:,} replications each on common random numbers; "
             + ("cells: P(alive)." if heatmap else "bands and bars: Wilson 95% intervals.")
         )
-        figure.supxlabel(caption, fontsize=6, x=0.0, ha="left")
+        # Wrapped to the figure's width (6-point type: about 22 characters an inch), or a
+        # single-column figure cuts it off.
+        width = int(figure.get_figwidth() * 22)
+        figure.supxlabel("\n".join(textwrap.wrap(caption, width)), fontsize=6, x=0.0, ha="left")
     return figure

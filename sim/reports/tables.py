@@ -1,11 +1,11 @@
 """Tables of a run: the headline survival table in the terminal, CSV, Markdown and LaTeX.
 
 Rows are domains; columns are the report horizons, shown as dates, with cells like
-``0.83 [0.82, 0.84]`` (P(alive) and its Wilson 95% interval), then the median survival
-in months with its interval (``NR``: not reached within the horizon). A table built
-with ``intensity=True`` has, beside each P(alive), the expected intensity of the
-domain at that horizon. Every table carries a provenance line: scenario, hash, seed,
-replications, version.
+``0.83 [0.82, 0.84]`` (P(alive) and its Wilson 95% interval; more decimals where two would
+hide the interval's width), then the median survival in months with its interval
+(``NR``: not reached within the horizon). A table built with ``intensity=True`` has,
+beside each P(alive), the expected intensity of the domain at that horizon. Every table
+carries a provenance line: scenario, hash, seed, replications, version.
 """
 
 from __future__ import annotations
@@ -37,16 +37,37 @@ def _number(value: float, digits: int, signed: bool = False) -> str:
     return f"{rounded:{'+' if signed else ''}.{digits}f}"
 
 
+EXTRA_DIGITS = 3
+"""Decimals :func:`interval_cell` may add to show an interval's width (p = 0.996 of 50,000)."""
+
+
+def _reached(value) -> bool:
+    return value is not None and not pd.isna(value)
+
+
 def interval_cell(value, low, high, digits: int = 2, signed: bool = False) -> str:
     """``value [low, high]`` rounded to ``digits``; NR for a value or bound not reached.
 
-    A value not reached (None or NaN, as a median beyond the horizon) is the cell ``NR``
-    alone; ``signed`` marks a gain with ``+`` (differences).
+    An interval of some width that would round to none (``1.00 [1.00, 1.00]`` for
+    p = 0.996 [0.995, 0.997]) is given as many more decimals as it takes to show, at most
+    :data:`EXTRA_DIGITS` more (``0.996 [0.995, 0.997]``); value and bounds always share
+    their decimals, in every format. A value not reached (None or NaN, as a median beyond
+    the horizon) is the cell ``NR`` alone; ``signed`` marks a gain with ``+`` (differences).
     """
-    if value is None or pd.isna(value):
+    if not _reached(value):
         return "NR"
-    bounds = [("NR" if b is None or pd.isna(b) else _number(b, digits)) for b in (low, high)]
-    return f"{_number(value, digits, signed)} [{bounds[0]}, {bounds[1]}]"
+    shown = interval_digits(low, high, digits)
+    bounds = [_number(b, shown) if _reached(b) else "NR" for b in (low, high)]
+    return f"{_number(value, shown, signed)} [{bounds[0]}, {bounds[1]}]"
+
+
+def interval_digits(low, high, digits: int = 2) -> int:
+    """The decimals that show an interval's width: ``digits``, or up to three more."""
+    shown = digits
+    if _reached(low) and _reached(high) and low < high:
+        while shown < digits + EXTRA_DIGITS and _number(low, shown) == _number(high, shown):
+            shown += 1
+    return shown
 
 
 _ALIGN = {"l": ":---", "r": "---:", "-": "---"}
@@ -250,6 +271,14 @@ def _latex_heading(text: str, width: int = 14) -> str:
     return r"\begin{tabular}[b]{@{}c@{}}" + r"\\".join(lines) + r"\end{tabular}"
 
 
+_SMALLER = {
+    r"\normalsize": r"\small",
+    r"\small": r"\footnotesize",
+    r"\footnotesize": r"\scriptsize",
+    r"\scriptsize": r"\tiny",
+}
+
+
 def latex_float(
     caption: str,
     label: str,
@@ -274,15 +303,16 @@ def latex_float(
         note: A line set beneath the table (the provenance).
         groups: Headings above ``header``, each spanning a number of columns, with a rule
             beneath each one that has text.
-        size: The type size of the table.
+        size: The type size of the table; intervals are set one size smaller.
         beneath: Per row, cells set in italics on a third line, beneath the intervals
             (empty strings leave a cell blank).
     """
+    below = smaller(size)
 
     def stacked(row: list[str], third: list[str] | None) -> list[str]:
         estimates = [latex_escape(cell.split(" [")[0]) for cell in row]
         intervals = [
-            r"{\footnotesize [" + latex_escape(cell.split(" [", 1)[1]) + "}" if " [" in cell else ""
+            "{" + below + " [" + latex_escape(cell.split(" [", 1)[1]) + "}" if " [" in cell else ""
             for cell in row
         ]
         lines = [" & ".join(estimates) + r" \\"]
@@ -342,8 +372,12 @@ def latex_table(result: RunResult, table: pd.DataFrame | None = None) -> str:
         + f". {result.manifest['replications']:,} replications."
     )
     horizons = result.scenario.report_horizons
-    if table is None or not has_intensity(table, horizons):
-        return latex_float(caption, label, header, rows, provenance_line(result))
+    table = headline_table(result) if table is None else table
+    bounds = [(row[f"low_{h}"], row[f"high_{h}"]) for _, row in table.iterrows()
+              for h in horizons]  # fmt: skip
+    size = smaller_if_widened(r"\small", bounds)
+    if not has_intensity(table, horizons):
+        return latex_float(caption, label, header, rows, provenance_line(result), size=size)
     # A column of intensity beside each horizon would not fit a text column: the mean
     # intensity goes on a third line of the P(alive) cell, in italics.
     keep = [0, *range(1, len(header) - 1, 2), len(header) - 1]
@@ -351,7 +385,24 @@ def latex_table(result: RunResult, table: pd.DataFrame | None = None) -> str:
     beneath = [["", *row[2:-1:2], ""] for row in rows]
     rows = [[row[i] for i in keep] for row in rows]
     caption = caption.replace("beside each", "beneath each, in italics")
-    return latex_float(caption, label, header, rows, provenance_line(result), beneath=beneath)
+    return latex_float(
+        caption, label, header, rows, provenance_line(result), size=size, beneath=beneath
+    )
+
+
+def smaller_if_widened(size: str, bounds, digits: int = 2) -> str:
+    """``size``, or one size smaller if any interval needs more than ``digits`` decimals.
+
+    Cells with extra decimals (see :func:`interval_cell`) are wider: a table of them is set
+    a size smaller, so that it still fits a text column.
+    """
+    widened = any(interval_digits(low, high, digits) > digits for low, high in bounds)
+    return smaller(size) if widened else size
+
+
+def smaller(size: str) -> str:
+    r"""The LaTeX type size one step below ``size`` (``\tiny`` at the smallest)."""
+    return _SMALLER.get(size, r"\tiny")
 
 
 def csv_table(result: RunResult, table: pd.DataFrame | None = None) -> str:

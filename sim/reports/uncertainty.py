@@ -17,11 +17,12 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel
 
-from sim.model.parameters import group_stream
+from sim.model.parameters import JUDGEMENT_GROUP, group_stream
 from sim.model.streams import Streams, chunk_sizes, sample_rows
-from sim.reports.tables import markdown_grid
+from sim.months import iso_month, month_label, parse_month
+from sim.reports.tables import domain_label, interval_cell, interval_digits, markdown_grid
 from sim.results import RunResult
-from sim.scenario.schema import sample_group_sizes
+from sim.scenario.schema import Scenario, sample_group_sizes
 from sim.stats.survival import horizon_estimates
 
 
@@ -30,33 +31,53 @@ def sample_groups(scenario: BaseModel) -> dict[str, int]:
     return {group: max(sizes) for group, sizes in sample_group_sizes(scenario).items()}
 
 
-def drawn_rows(result: RunResult, group: str, rows: int) -> np.ndarray:
-    """The row of the group's sample each replication of the run used."""
+def run_groups(result: RunResult) -> list[str]:
+    """The joint-sample groups of a run: its scenario's, and the judged numbers' if drawn so."""
+    groups = list(sample_groups(result.scenario))
+    if result.settings.joint_draws:
+        groups.append(JUDGEMENT_GROUP)
+    return groups
+
+
+def drawn_rows(result: RunResult, group: str) -> tuple[np.ndarray, int]:
+    """The draw of the group each replication of the run used, and the number of draws.
+
+    A scenario's sample (a posterior) is the same in every chunk: a draw is its row. The
+    judged numbers' joint sample is drawn anew in each chunk: a draw is a chunk's row.
+    """
     sizes = chunk_sizes(result.replications, result.settings.chunk_size)
-    return np.concatenate(
-        [
-            sample_rows(Streams(result.seed, index), size, group_stream(group), rows)
+    if group == JUDGEMENT_GROUP:
+        rows = result.settings.joint_draws
+        ids = [
+            index * rows + sample_rows(Streams(result.seed, index), size, group_stream(group), rows)
             for index, size in enumerate(sizes)
         ]
-    )
+        return np.concatenate(ids), rows * len(sizes)
+    rows = sample_groups(result.scenario)[group]
+    ids = [
+        sample_rows(Streams(result.seed, index), size, group_stream(group), rows)
+        for index, size in enumerate(sizes)
+    ]
+    return np.concatenate(ids), rows
 
 
 def uncertainty_table(result: RunResult, group: str) -> pd.DataFrame:
     """Per domain and report horizon: P(alive), its chance interval, its parameter band.
 
     Returns:
-        Columns ``domain, horizon, p_survive``, ``chance_low, chance_high`` (Wilson 95%
+        Columns ``domain, horizon, date`` (``YYYY-MM``), ``p_survive``, ``chance_low,
+        chance_high`` (Wilson 95%
         over all replications), ``parameter_sd`` (standard deviation of P(alive) across
         posterior draws, noise removed), ``parameter_low, parameter_high`` (a 90% band,
         ±1.645 parameter_sd), ``draws`` and ``replications_per_draw``.
     """
-    rows = sample_groups(result.scenario)[group]
-    drawn = drawn_rows(result, group, rows)
+    drawn, rows = drawn_rows(result, group)
     counts = np.bincount(drawn, minlength=rows)
     used = counts > 0
     outcomes = result.outcomes
     horizons = result.scenario.report_horizons
     pooled = horizon_estimates(result.summary, horizons).set_index(["domain", "horizon"])
+    start = parse_month(result.scenario.start)
     table = []
     for index, domain in enumerate(outcomes.channels):
         for horizon in horizons:
@@ -67,7 +88,8 @@ def uncertainty_table(result: RunResult, group: str) -> pd.DataFrame:
             noise = np.mean(per_draw * (1 - per_draw) / np.maximum(counts[used] - 1, 1))
             spread = float(np.sqrt(max(float(np.var(per_draw)) - float(noise), 0.0)))
             table.append({
-                "domain": domain, "horizon": horizon, "p_survive": p,
+                "domain": domain, "horizon": horizon, "date": iso_month(start + horizon),
+                "p_survive": p,
                 "chance_low": float(estimate.ci_low), "chance_high": float(estimate.ci_high),
                 "parameter_sd": spread,
                 "parameter_low": max(p - 1.645 * spread, 0.0),
@@ -77,9 +99,16 @@ def uncertainty_table(result: RunResult, group: str) -> pd.DataFrame:
     return pd.DataFrame(table)
 
 
-def uncertainty_markdown(table: pd.DataFrame, group: str) -> str:
-    """The decomposition as a Markdown table."""
+def _band(low: float, high: float) -> str:
+    """``[low, high]`` with the decimals that show its width, as table cells have them."""
+    digits = interval_digits(low, high)
+    return f"[{low:.{digits}f}, {high:.{digits}f}]"
+
+
+def uncertainty_markdown(table: pd.DataFrame, group: str, scenario: Scenario) -> str:
+    """The decomposition as a Markdown table, with domain labels and dates as other tables."""
     per_draw = table.replications_per_draw.iloc[0]
+    start = parse_month(scenario.start)
     title = (
         f"P(alive) with parameters drawn from the '{group}' sample: chance against "
         "parameter uncertainty"
@@ -90,14 +119,13 @@ def uncertainty_markdown(table: pd.DataFrame, group: str) -> str:
         f"draw's own sampling noise ({table.draws.iloc[0]} draws, about {per_draw:.0f} "
         "replications each; more replications sharpen this band's estimate, not its width)."
     )
-    header = ["Domain", "Horizon (months)", "P(alive)", "chance", "parameters", "parameter sd"]
+    header = ["Domain", "Date", "P(alive) [chance]", "Parameters", "Parameter sd"]
     rows = [
         [
-            row.domain,
-            str(row.horizon),
-            f"{row.p_survive:.2f}",
-            f"[{row.chance_low:.2f}, {row.chance_high:.2f}]",
-            f"[{row.parameter_low:.2f}, {row.parameter_high:.2f}]",
+            domain_label(scenario, row.domain),
+            month_label(start + int(row.horizon)),
+            interval_cell(row.p_survive, row.chance_low, row.chance_high),
+            _band(row.parameter_low, row.parameter_high),
             f"{row.parameter_sd:.3f}",
         ]
         for row in table.itertuples()

@@ -3,9 +3,17 @@
 The schema checks each value on its own; these checks need the whole resolved scenario
 (does the actor a channel names exist? does an event fall inside the run?). Every
 problem is reported with its file, line and key path, in file order.
+
+:func:`likely_mistakes` is the one place for what is allowed but almost surely a mistake
+(a ramp longer than the run, a threshold above the emergence level, ...): the loader
+emits each as an :class:`~sim.errors.Advisory` warning and carries on.
 """
 
 from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel
 
 from sim.errors import KeyPath, Problem, ScenarioError, did_you_mean
 from sim.months import iso_month, month_offset, parse_month
@@ -15,6 +23,7 @@ from sim.scenario.schema import (
     CHANNEL_PARAMETERS,
     Scenario,
     SetEffect,
+    TruncatedNormal,
     format_bounds,
     sample_group_sizes,
     support,
@@ -55,7 +64,12 @@ class Checker:
         self.treaties()
         self.shocks()
         horizons = self.s.report_horizons
-        if horizons != sorted(set(horizons)):
+        if not horizons:
+            self.problem(
+                ("report_horizons",),
+                "give at least one report horizon (months after the start), e.g. [12, 60]",
+            )
+        elif horizons != sorted(set(horizons)):
             self.problem(("report_horizons",), "report horizons must increase")
         if horizons and horizons[-1] > self.s.horizon:
             self.problem(
@@ -381,3 +395,92 @@ def check_scenario(scenario: Scenario, locations: Locations, check_months: bool 
     problems = Checker(scenario, locations, check_months).run()
     if problems:
         raise ScenarioError(in_file_order(problems))
+
+
+TRUNCATED_MEAN_SDS = 2.0
+"""A truncated normal whose mean lies more standard deviations than this outside its bounds
+draws almost every value at the nearer bound: surely not what its author meant."""
+
+
+def _shown(value: Any) -> str:
+    """A parameter's value, or the range a distribution's values take, for a message."""
+    low, high = support(value)
+    return f"{low:g}" if low == high else f"{low:g} to {high:g}"
+
+
+def _models(node: Any, path: KeyPath):
+    """Every pydantic model under ``node`` (a scenario or a part of it) with its key path."""
+    if isinstance(node, BaseModel):
+        yield path, node
+        for name in type(node).model_fields:
+            yield from _models(getattr(node, name), (*path, name))
+    elif isinstance(node, dict):
+        for key, value in node.items():
+            yield from _models(value, (*path, key))
+    elif isinstance(node, list | tuple):
+        for index, value in enumerate(node):
+            yield from _models(value, (*path, index))
+
+
+def likely_mistakes(scenario: Scenario, locations: Locations) -> list[Problem]:
+    """What a valid scenario holds that is almost surely a mistake, in file order.
+
+    - an effect whose ``ramp`` is longer than the run (it never reaches its full size);
+    - ``termination.dormancy_months`` past the horizon (no channel can end by dormancy);
+    - a ``threshold`` above the ``emergence`` level, in ``channel_defaults`` or in a
+      channel (an established channel would count as dormant at once);
+    - a truncated normal whose mean lies more than :data:`TRUNCATED_MEAN_SDS` standard
+      deviations outside its bounds (almost every draw is the bound).
+    """
+    found: list[Problem] = []
+
+    def note(path: KeyPath, message: str) -> None:
+        found.append(Problem(locate(locations, path), path, message))
+
+    horizon = scenario.horizon
+    for name, event in scenario.events.items():
+        for index, effect in enumerate(event.effects):
+            if effect.ramp > horizon:
+                note(
+                    ("events", name, "effects", index, "ramp"),
+                    f"a ramp of {effect.ramp} months is longer than the run's horizon of "
+                    f"{horizon} months: the effect never reaches its full size",
+                )
+    dormancy = scenario.termination.dormancy_months
+    if dormancy > horizon:
+        note(
+            ("termination", "dormancy_months"),
+            f"{dormancy} months below the threshold end a channel, more than the run's "
+            f"horizon of {horizon} months: no channel can end by dormancy",
+        )
+    defaults = scenario.channel_defaults
+    places = [(("channel_defaults",), defaults, defaults.threshold, defaults.emergence)]
+    for name, channel in scenario.channels.items():
+        if channel.threshold is not None or channel.emergence is not None:
+            threshold = defaults.threshold if channel.threshold is None else channel.threshold
+            emergence = defaults.emergence if channel.emergence is None else channel.emergence
+            places.append((("channels", name), channel, threshold, emergence))
+    for here, owner, threshold, emergence in places:
+        if threshold is None or emergence is None:
+            continue
+        if support(threshold)[0] > support(emergence)[1]:
+            key = "threshold" if getattr(owner, "threshold", None) is not None else "emergence"
+            note(
+                (*here, key),
+                f"the threshold ({_shown(threshold)}) is above the emergence level "
+                f"({_shown(emergence)}): a channel that emerges is below its threshold at "
+                "once and counts as dormant",
+            )
+    for path, model in _models(scenario, ()):
+        if isinstance(model, TruncatedNormal):
+            below = (model.low - model.mean) / model.sd
+            above = (model.mean - model.high) / model.sd
+            if max(below, above) > TRUNCATED_MEAN_SDS:
+                side, bound, sds = ("below", model.low, below) if below > above else (
+                    "above", model.high, above)  # fmt: skip
+                note(
+                    (*path, "mean"),
+                    f"the truncated normal's mean {model.mean:g} lies {sds:.3g} standard "
+                    f"deviations {side} its bound {bound:g}: almost every draw is {bound:g}",
+                )
+    return in_file_order(found)

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+import warnings
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from sim.errors import Location, Problem, ScenarioError, UserError, did_you_mean
-from sim.scenario.checks import check_scenario
-from sim.scenario.merge import merge, resolve
+from sim.errors import Advisory, Location, Problem, ScenarioError, UserError, did_you_mean
+from sim.scenario.checks import check_scenario, likely_mistakes
+from sim.scenario.merge import merge, resolve, resolved
 from sim.scenario.problems import validate_structure
 from sim.scenario.schema import TIMING_KINDS, Scenario
 from sim.scenario.yamlfile import Locations
@@ -39,17 +40,26 @@ def load_scenario(path: str | Path) -> Scenario:
 
     Returns:
         The fully resolved scenario. ``scenario_files(scenario)`` lists the files read.
+        What is valid but almost surely a mistake (see
+        :func:`sim.scenario.checks.likely_mistakes`) comes as an
+        :class:`~sim.errors.Advisory` warning, located like an error.
 
     Raises:
         ScenarioError: With every problem found, each with file, line and key path.
     """
-    file = Path(path).resolve()
+    file = resolved(Path(path))
+    if file is None:
+        message = f"cannot read {path}: its symbolic links form a loop"
+        raise ScenarioError([Problem(None, (), message)])
     try:
         data, locations, files = resolve(file)
     except ScenarioError as error:
         raise ScenarioError([_relative_problem(p) for p in error.problems]) from None
-    scenario = _validate(data, {path: _relative_location(w) for path, w in locations.items()})
+    shown = {path: _relative_location(where) for path, where in locations.items()}
+    scenario = _validate(data, shown)
     scenario._files = tuple(_display(f) for f in files)
+    for problem in likely_mistakes(scenario, shown):
+        warnings.warn(str(problem), Advisory, stacklevel=2)
     return scenario
 
 

@@ -77,6 +77,14 @@ def _merge_documents(
     return data, locations
 
 
+def resolved(path: Path) -> Path | None:
+    """``path`` made absolute with every symbolic link followed, or None if the links loop."""
+    try:
+        return path.resolve()
+    except (RuntimeError, OSError):  # Python 3.12 raises RuntimeError for a symlink loop
+        return None
+
+
 def _layers(file: Path, stack: tuple[Path, ...]) -> list[tuple[Path, dict[str, Any], Locations]]:
     """Every file ``file`` is made of, each once, ancestors before descendants.
 
@@ -104,8 +112,11 @@ def _layers(file: Path, stack: tuple[Path, ...]) -> list[tuple[Path, dict[str, A
         )
     layers: list[tuple[Path, dict[str, Any], Locations]] = []
     for index, parent in enumerate(parents):
-        parent_file = (file.parent / parent).resolve()
         where = locations.get(("extends", index), locations.get(("extends",)))
+        parent_file = resolved(file.parent / parent)
+        if parent_file is None:
+            message = f"cannot follow {parent}: its symbolic links form a loop"
+            raise ScenarioError([Problem(where, ("extends",), message)])
         if parent_file in stack:
             chain = " -> ".join(p.name for p in (*stack, parent_file))
             raise ScenarioError([Problem(where, ("extends",), f"extends cycle: {chain}")])

@@ -28,16 +28,30 @@ def locate(locations: Locations, path: KeyPath):
     return None
 
 
+def _has(node: Any, part: Any) -> bool:
+    """Whether ``part`` is a key of a mapping ``node`` or an index of a list ``node``."""
+    if isinstance(node, dict):
+        return part in node
+    return isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node)
+
+
 def _data_path(data: Any, loc: tuple[Any, ...]) -> KeyPath:
-    """Map a pydantic error location onto the document, dropping union tags."""
+    """Map a pydantic error location onto the document, dropping union tags.
+
+    A tag may also be a key of the mapping it tags (the effect ``{add: 0.1, ramp: -3}`` is
+    tagged ``add``, so pydantic locates its ``ramp`` at ``add.ramp``): a part is a tag, not
+    a step down, when the part after it is a sibling key that the value under it lacks.
+    """
     path: list[str | int] = []
     node = data
-    for part in loc:
-        in_mapping = isinstance(node, dict) and part in node
-        in_list = isinstance(node, list) and isinstance(part, int) and part < len(node)
-        if in_mapping or in_list:
-            node = node[part]
-            path.append(part)
+    for index, part in enumerate(loc):
+        if not _has(node, part):
+            continue
+        after = loc[index + 1] if index + 1 < len(loc) else None
+        if after is not None and _has(node, after) and not _has(node[part], after):
+            continue
+        node = node[part]
+        path.append(part)
     return tuple(path)
 
 
@@ -97,6 +111,8 @@ def _friendly(message: str) -> str:
         "Input should be a valid dictionary": "expected a mapping",
         "Input should be a valid list": "expected a list",
         "Input should be a valid tuple": "expected a list",
+        "Input should be a ": "expected a ",
+        "Input should be an ": "expected an ",
         "Input should be": "expected a value",
         f"String should match pattern '{MONTH_PATTERN}'": "expected a month as YYYY-MM",
         f"String should match pattern '{NAME_PATTERN}'": (

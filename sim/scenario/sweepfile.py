@@ -14,7 +14,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
 
-from sim.errors import Problem, ScenarioError, UserError, did_you_mean
+from sim.errors import Problem, ScenarioError, UserError, did_you_mean, format_key_path
 from sim.scenario.load import load_scenario, set_value
 from sim.scenario.problems import validate_structure
 from sim.scenario.schema import Closed, Name, Number, PositiveCount, Scenario, Text
@@ -158,19 +158,20 @@ def _check(sweep: Sweep, base: Scenario, locations: Locations, sensitivity: bool
         else:
             samples = [(("range", 0), parameter.range[0]), (("range", 1), parameter.range[1])]
         for position, sample in samples:
+            value = cast_value(parameter, sample)
             try:
-                set_value(base, {parameter.path: cast_value(parameter, sample)})
-            except UserError as error:
+                set_value(base, {parameter.path: value})
+            except ScenarioError as error:  # the value: before UserError, its base class
+                message = "; ".join(
+                    p.message
+                    + ("" if format_key_path(p.key_path) == parameter.path
+                       else f" (at {format_key_path(p.key_path)})")
+                    for p in error.problems
+                )  # fmt: skip
+                problem((*here, *position), f"setting {parameter.path} to {value}: {message}")
+            except UserError as error:  # the path
                 problem((*here, "path"), str(error))
                 break
-            except ScenarioError as error:
-                message = "; ".join(
-                    f"{p.message} at {'.'.join(map(str, p.key_path))}" for p in error.problems
-                )
-                problem(
-                    (*here, *position),
-                    f"setting {parameter.path} to {sample} gives: {message}",
-                )
     outputs = [*((("outputs", i), o) for i, o in enumerate(sweep.outputs))]
     if sensitivity and sweep.sensitivity is None:
         problem((), "Sobol' indices need a 'sensitivity' section (its output, samples)")

@@ -5,10 +5,16 @@ numbers, booleans, None) and a map from each key path to its location, so that a
 problem found later, after ``extends`` has merged several files, can still be reported
 at the line that caused it. Only YAML's plain data tags are accepted: a tag that would
 build an object (``!!python/object`` and the like) is refused, nothing is evaluated.
+
+Hostile input meets caps before it meets a recursion: a file of more than
+:data:`MAX_BYTES`, a character YAML does not allow (a NUL, a bell), or nesting deeper
+than :data:`MAX_DEPTH` (checked as the parser composes each node, so that ten thousand
+``[`` never reach Python's recursion limit) is a located error.
 """
 
 from __future__ import annotations
 
+import unicodedata
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +38,59 @@ _MERGE_TAG = "tag:yaml.org,2002:merge"
 # Aliases can make a small file expand exponentially ("billion laughs"); no real
 # scenario comes near this many values.
 _MAX_VALUES = 200_000
-_MAX_DEPTH = 64  # deeper nesting than any scenario needs, and far from Python's recursion limit
+MAX_DEPTH = 64
+"""Nesting deeper than any scenario needs, and far from Python's recursion limit."""
+MAX_BYTES = 16 * 2**20
+"""A file larger than this is refused unread; the posterior samples are a few kilobytes."""
+
+
+class _DepthLoader(yaml.SafeLoader):
+    """PyYAML's safe loader, whose (recursive) composer refuses nesting past the cap.
+
+    The composer calls itself once per level of nesting; counting the levels there stops a
+    flood of ``[`` or of indented keys at :data:`MAX_DEPTH` with the place it went too deep,
+    before the interpreter's recursion limit is near. It also counts the nodes it makes,
+    so that a file of a million empty lists is refused before they fill the memory.
+    """
+
+    def __init__(self, stream: str, file: Path) -> None:
+        super().__init__(stream)
+        self._file = file
+        self._depth = 0
+        self._nodes = 0
+
+    def _refuse(self, message: str) -> ScenarioError:
+        mark = self.peek_event().start_mark
+        where = Location(self._file, mark.line + 1, mark.column + 1)
+        return ScenarioError([Problem(where, (), message)])
+
+    def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node:
+        self._depth += 1
+        self._nodes += 1
+        try:
+            # The document is level 1; a value at key path p is at level len(p) + 1.
+            if self._depth > MAX_DEPTH + 1:
+                raise self._refuse(f"nested more than {MAX_DEPTH} levels deep")
+            if self._nodes > _MAX_VALUES:  # before a million empty lists fill the memory
+                raise self._refuse(f"document too large (over {_MAX_VALUES} values)")
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
+
+def _reader_problem(file: Path, text: str, error: yaml.reader.ReaderError) -> Problem:
+    """A character YAML does not accept, at its line and column."""
+    position = error.position
+    line = text.count("\n", 0, position) + 1
+    column = position - text.rfind("\n", 0, position)
+    code = error.character if isinstance(error.character, int) else 0
+    kind = "control character" if unicodedata.category(chr(code)) == "Cc" else "character"
+    escape = f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+    message = (
+        f"invalid YAML: the {kind} U+{code:04X} is not allowed in a YAML file; remove it, "
+        f"or write it as the escape {escape} inside double quotes"
+    )
+    return Problem(Location(file, line, column), (), message)
 
 
 class _Builder:
@@ -55,8 +113,8 @@ class _Builder:
         self.count += 1
         if self.count > _MAX_VALUES:
             raise self.fail(node, path, f"document too large (over {_MAX_VALUES} values)")
-        if len(path) > _MAX_DEPTH:
-            raise self.fail(node, path, f"nested more than {_MAX_DEPTH} levels deep")
+        if len(path) > MAX_DEPTH:
+            raise self.fail(node, path, f"nested more than {MAX_DEPTH} levels deep")
         if id(node) in self.active:
             raise self.fail(node, path, "recursive YAML alias; a scenario must be a tree")
         tag = node.tag
@@ -112,19 +170,27 @@ def load_yaml(file: Path) -> tuple[Any, Locations]:
             other than plain data.
     """
     try:
+        size = file.stat().st_size
+        if size > MAX_BYTES:
+            message = f"{file} is too large: {size:,} bytes, over the limit of {MAX_BYTES:,}"
+            raise ScenarioError([Problem(None, (), message)])
         text = file.read_text(encoding="utf-8")
     except FileNotFoundError:
         guess = similar_file(file)
         raise ScenarioError([Problem(None, (), f"file not found: {file}", guess)]) from None
     except (OSError, UnicodeDecodeError) as error:
         raise ScenarioError([Problem(None, (), f"cannot read {file}: {error}")]) from None
-    loader = yaml.SafeLoader(text)
+    loader: _DepthLoader | None = None
     try:
+        # The reader checks every character as the loader is made: inside the try.
+        loader = _DepthLoader(text, file)
         node = loader.get_single_node()
         if node is None:
             raise ScenarioError([Problem(Location(file, 1, 1), (), "the file is empty")])
         builder = _Builder(file, loader)
         data = builder.build(node, ())
+    except yaml.reader.ReaderError as error:
+        raise ScenarioError([_reader_problem(file, text, error)]) from None
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         location = Location(file, mark.line + 1, mark.column + 1) if mark else None
@@ -133,6 +199,7 @@ def load_yaml(file: Path) -> tuple[Any, Locations]:
     except yaml.YAMLError as error:
         raise ScenarioError([Problem(None, (), f"invalid YAML in {file}: {error}")]) from None
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
     builder.locations[()] = builder.where(node)
     return data, builder.locations

@@ -106,10 +106,11 @@ def test_calibration_is_reproducible(tmp_path):
 
 @pytest.mark.slow
 def test_committed_calibration_is_what_calibrate_writes(tmp_path):
-    done = alliance_sim("calibrate", "--out", str(tmp_path))
+    out = tmp_path / "new" / "calibration"  # --out creates what does not exist yet
+    done = alliance_sim("calibrate", "--out", str(out))
     assert done.returncode == 0, done.stderr
     for name in ("fitted.yaml", "posterior.yaml", "targets.csv", "report.md"):
-        assert (tmp_path / name).read_bytes() == (CALIBRATION / name).read_bytes(), (
+        assert (out / name).read_bytes() == (CALIBRATION / name).read_bytes(), (
             f"calibration/{name} is stale: run `alliance-sim calibrate` and commit"
         )
 
@@ -121,6 +122,16 @@ def test_base_rates_command_recomputes_the_committed_figures(tmp_path):
     assert (tmp_path / "base_rates.csv").read_bytes() == (
         CALIBRATION / "base_rates.csv"
     ).read_bytes()
+
+
+def test_calibrate_refuses_an_output_it_cannot_create_before_fitting(tmp_path):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a directory")
+    done = alliance_sim("calibrate", "--out", str(blocker / "out"), "--replications", "1")
+    assert done.returncode == 2
+    assert "Traceback" not in done.stderr
+    assert f"cannot create {blocker / 'out'}" in done.stderr
+    assert done.stdout == "", "nothing was fitted"
 
 
 def test_base_rates_command_needs_the_data_directory(tmp_path):
@@ -223,6 +234,14 @@ def test_run_with_parameter_uncertainty_writes_the_decomposition(tmp_path):
     assert done.returncode == 0, done.stderr
     table = pd.read_csv(tmp_path / "run" / "uncertainty-posterior.csv")
     assert set(table.domain) == set(DOMAINS)
+    assert list(table.date.unique()) == ["2026-03", "2027-03"]
+    # The Markdown table reads like the other tables: domain labels and dates.
+    markdown = (tmp_path / "run" / "uncertainty-posterior.md").read_text()
+    header, *rows = [line for line in markdown.splitlines() if line.startswith("| ")]
+    assert header == "| Domain | Date | P(alive) [chance] | Parameters | Parameter sd |"
+    assert rows[0].startswith("| Military | Mar 2026 | ")
+    assert "defence_treaty" not in markdown
+    assert "Defence treaty" in markdown
     manifest = json.loads((tmp_path / "run" / "manifest.json").read_text())
     assert (
         manifest["scenario"]["channels"]["defence_treaty"]["rupture_hazard"]["dist"] == "empirical"

@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
+import json
+
+import pytest
+
+from sim.engine.runner import run
 from sim.scenario import load_scenario
+from sim.studies.compare import compare
+from sim.studies.sweep import sweep
 from tests.helpers import LIBRARY_OUTCOMES, SCENARIOS, alliance_sim
 
 
@@ -84,3 +91,116 @@ def test_validating_a_part_of_the_world_says_to_validate_what_extends_it():
     assert done.returncode == 2
     assert "missing required key 'start'" in done.stderr
     assert "if this file is a part that complete scenarios extend" in done.stderr
+
+
+def test_validate_recognises_sweep_files_and_schema_refuses_resolved_sweep(tmp_path):
+    sweeps = sorted((SCENARIOS / "sweeps").glob("*.yaml"))
+    bad = tmp_path / "bad_sweep.yaml"
+    text = (SCENARIOS / "sweeps" / "ceasefire_timing_vs_deal.yaml").read_text()
+    bad.write_text(
+        text.replace("base: ../", f"base: {SCENARIOS}/").replace("kind: grid", "kind: gird")
+    )
+    done = alliance_sim("validate", *map(str, sweeps), str(bad))
+    assert done.returncode == 2
+    ok = done.stdout.splitlines()
+    assert len(ok) == len(sweeps)
+    assert all(line.startswith("ok: ") and "(sweep " in line and " points over " in line
+               for line in ok)  # fmt: skip
+    assert "unknown key" not in done.stderr  # read as a sweep, not as a scenario
+    assert "bad_sweep.yaml:" in done.stderr
+    assert "design.kind" in done.stderr
+    done = alliance_sim("schema", "--resolved", "--sweep")
+    assert done.returncode == 2
+    assert "--resolved applies to scenario files" in done.stderr
+    assert done.stdout == ""
+
+
+def test_a_scheduler_that_is_not_an_address_exits_2(tmp_path):
+    pytest.importorskip("dask.distributed")
+    done = alliance_sim(
+        "run", str(SCENARIOS / "baseline.yaml"), "--scheduler", "not a url",
+        "--replications", "100", "--horizon", "12", "--out", str(tmp_path / "run"),
+    )  # fmt: skip
+    assert done.returncode == 2
+    assert "Traceback" not in done.stderr
+    assert "not a Dask scheduler address: 'not a url'" in done.stderr
+    assert "tcp://" in done.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_force_onto_a_regular_file_exits_2_and_keeps_the_file(tmp_path):
+    target = tmp_path / "notes.txt"
+    target.write_text("precious")
+    done = alliance_sim(
+        "run", str(SCENARIOS / "baseline.yaml"), "--replications", "100", "--horizon", "12",
+        "--workers", "1", "--out", str(target), "--force",
+    )  # fmt: skip
+    assert done.returncode == 2
+    assert "Traceback" not in done.stderr
+    assert f"{target} exists and is not a run directory: refusing to replace it" in done.stderr
+    assert target.read_text() == "precious"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt"]
+
+
+def _interrupted_run(tmp_path):
+    """A finished run made to look interrupted, as a killed run leaves its manifest."""
+    out = tmp_path / "partial"
+    run(load_scenario(SCENARIOS / "baseline.yaml"), replications=200, horizon=12, workers=1,
+        out=out)  # fmt: skip
+    manifest = json.loads((out / "manifest.json").read_text())
+    (out / "manifest.json").write_text(json.dumps(manifest | {"status": "running"}))
+    return out
+
+
+@pytest.mark.slow
+def test_resume_refuses_other_settings_and_notes_an_edited_scenario(tmp_path):
+    out = _interrupted_run(tmp_path)
+    done = alliance_sim("run", "--resume", str(out), "--seed", "4", "--replications", "300")
+    assert done.returncode == 2
+    assert "Traceback" not in done.stderr
+    assert "a resumed run keeps its own settings; these differ:" in done.stderr
+    assert "replications 300 (the run has 200); seed 4 (the run has " in done.stderr
+    assert len(json.loads((out / "manifest.json").read_text())["sessions"]) == 1
+    edited = tmp_path / "edited.yaml"
+    edited.write_text(f"extends: {SCENARIOS / 'baseline.yaml'}\nchannel_defaults: {{decay: 0.2}}\n")
+    done = alliance_sim("run", str(edited), "--resume", str(out), "--horizon", "12", "--quiet")
+    assert done.returncode == 0, done.stderr
+    (note,) = [line for line in done.stderr.splitlines() if "note:" in line]
+    assert note.startswith(f"alliance-sim: note: the scenario differs from the one {out} was")
+    assert "resuming with the stored scenario" in note
+
+
+@pytest.mark.slow
+def test_each_kind_of_directory_is_recognised_by_the_others(tmp_path):
+    baseline = load_scenario(SCENARIOS / "baseline.yaml")
+    ceasefire = load_scenario(SCENARIOS / "ukraine_ceasefire.yaml")
+    comparison = tmp_path / "cmp"
+    compare([baseline, ceasefire], replications=200, horizon=12, workers=1, out=comparison)
+    rundir = comparison / "runs" / "baseline"
+    sweepdir = tmp_path / "swp"
+    file = tmp_path / "sweep.yaml"
+    file.write_text(
+        f"name: s\ndescription: d\nbase: {SCENARIOS / 'baseline.yaml'}\nreplications: 100\n"
+        "design: {kind: grid}\nparameters:\n  decay: {path: channels.military.decay, "
+        "values: [0.05]}\noutputs:\n  - {domain: military, horizon: 12}\n"
+    )
+    sweep(file, out=sweepdir, workers=1)
+    cases = [
+        (("report", str(comparison)), f"{comparison} is a comparison directory, not a run "
+         f"directory: its tables are comparison.md/.csv/.tex in it"),
+        (("report", str(sweepdir)), f"{sweepdir} is a sweep directory, not a run directory: "
+         "its table is sweep.csv in it"),
+        (("compare", "--resume", str(rundir)), f"{rundir} is a run directory, not a comparison "
+         f"directory: rebuild its reports with `alliance-sim report {rundir}`"),
+        (("sweep", "--resume", str(comparison)), f"{comparison} is a comparison directory, not "
+         f"a sweep directory"),
+        (("run", "--resume", str(comparison)), f"continue an interrupted one with "
+         f"`alliance-sim compare --resume {comparison}`"),
+    ]  # fmt: skip
+    before = sorted(str(p) for p in tmp_path.rglob("*"))
+    for args, expected in cases:
+        done = alliance_sim(*args)
+        assert done.returncode == 2, (args, done.stderr)
+        assert "Traceback" not in done.stderr, args
+        assert expected in done.stderr, (args, done.stderr)
+    assert sorted(str(p) for p in tmp_path.rglob("*")) == before

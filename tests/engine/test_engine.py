@@ -8,6 +8,7 @@ import re
 import signal
 import subprocess
 import sys
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -202,6 +203,10 @@ def test_killed_run_resumes_to_identical_outputs(tmp_path, uninterrupted):
     )  # fmt: skip
     assert resumed.returncode == 0, resumed.stderr
     assert same_outputs(uninterrupted, out)
+    # The killed session is recorded (unfinished) beside the one that resumed it.
+    sessions = json.loads((out / "manifest.json").read_text())["sessions"]
+    assert [session["finished_utc"] is None for session in sessions] == [True, False]
+    assert [session["workers"] for session in sessions] == [1, 2]
 
 
 @pytest.mark.slow
@@ -227,3 +232,18 @@ def test_progress_bar_reports_replications_per_second(tmp_path):
     quiet = start_flagship_run(tmp_path / "quiet", "--workers", "1", "--quiet")
     _, stderr = quiet.communicate(timeout=600)
     assert "rep/s" not in stderr
+
+
+def test_workers_beyond_a_few_per_core_are_capped_with_a_note(baseline):
+    from sim.engine.options import MAX_WORKERS_PER_CORE, RunOptions, available_cores
+
+    limit = MAX_WORKERS_PER_CORE * available_cores()
+    with pytest.warns(Advisory, match=rf"1000 workers asked on .* starting {limit} \(4 per core\)"):
+        assert RunOptions.of(workers=1000).worker_count() == limit
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", Advisory)
+        assert RunOptions.of(workers=limit).worker_count() == limit
+        assert RunOptions.of(workers=1000, scheduler="tcp://h:8786").worker_count() == 1000
+    with pytest.warns(Advisory, match="1000 workers asked"):
+        result = run(baseline, replications=100, horizon=12, workers=1000)
+    assert result.replications == 100

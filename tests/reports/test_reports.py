@@ -14,7 +14,15 @@ from scipy import stats
 
 from sim.engine.runner import run
 from sim.reports.report import methods_text, write_reports
-from sim.reports.tables import headline_table, latex_escape, markdown_table
+from sim.reports.tables import (
+    headline_table,
+    interval_cell,
+    latex_escape,
+    latex_table,
+    markdown_table,
+    terminal_table,
+)
+from sim.results import load_run
 from sim.scenario import load_scenario
 from sim.stats.survival import (
     LifeTable,
@@ -39,7 +47,8 @@ RUN_FILES = {
     "intensity.csv", "intensity.png", "intensity.pdf", "spells.csv", "co_failure.csv",
     "events.csv",
 }  # fmt: skip
-CELL = re.compile(r"^\d\.\d\d \[\d\.\d\d, \d\.\d\d\]$")
+# Two decimals, or more where two would hide the interval (see interval_cell).
+CELL = re.compile(r"^\d\.\d{2,5} \[\d\.\d{2,5}, \d\.\d{2,5}\]$")
 
 
 @pytest.fixture(scope="module")
@@ -271,3 +280,106 @@ def test_reports_of_a_world_with_few_domains(channels, tmp_path):
     written = {p.name for p in write_reports(result)}
     assert {"table.md", "survival.png", "survival.pdf", "alive.png"} <= written
     assert len(result.survival.domain.unique()) == channels
+
+
+@pytest.mark.parametrize(
+    ("cell", "expected"),
+    [
+        ((0.996, 0.9954, 0.9966), "0.996 [0.995, 0.997]"),
+        ((0.996, 0.995, 0.997), "1.00 [0.99, 1.00]"),  # two decimals show the width
+        ((0.83, 0.82, 0.84), "0.83 [0.82, 0.84]"),
+        ((0.999, 0.9986, 0.9993), "0.9990 [0.9986, 0.9993]"),
+        ((1.0, 0.99962, 1.0), "1.0000 [0.9996, 1.0000]"),
+        ((0.004, 0.0031, 0.0047), "0.004 [0.003, 0.005]"),
+        ((0.0, 0.0, 0.0), "0.00 [0.00, 0.00]"),  # no width to show
+        ((0.5, 0.5 - 1e-12, 0.5 + 1e-12), "0.50000 [0.50000, 0.50000]"),  # at most 3 more
+        ((24.0, 24.0, 24.0, 0), "24 [24, 24]"),
+        ((30.0, 24.0, float("nan"), 0), "30 [24, NR]"),
+        ((None, 24.0, None, 0), "NR"),
+        ((0.0012, 0.0008, 0.0016, 2, True), "+0.001 [0.001, 0.002]"),
+        ((-0.0, -0.04, 0.04, 1, True), "+0.00 [-0.04, 0.04]"),
+    ],
+)
+def test_interval_cells_show_the_width_of_every_interval(cell, expected):
+    assert interval_cell(*cell) == expected
+
+
+def test_terminal_markdown_and_latex_tables_print_the_same_cells(saved_run, tmp_path):
+    result = load_run(saved_run)
+    table = headline_table(result)
+    for h in result.scenario.report_horizons:  # every cell as a 50,000-replication run has it
+        table[f"p_{h}"], table[f"low_{h}"], table[f"high_{h}"] = 0.996, 0.9954, 0.9966
+    terminal, markdown = terminal_table(result, table), markdown_table(result, table)
+    latex = latex_table(result, table)
+    cells = len(result.scenario.channels) * len(result.scenario.report_horizons)
+    assert terminal.count("0.996 [0.995, 0.997]") == cells
+    assert markdown.count("| 0.996 [0.995, 0.997] ") == cells
+    assert latex.count("0.996") == cells
+    assert latex.count(r"{\scriptsize [0.995, 0.997]}") == cells  # one size below the table
+    assert "1.00 [1.00, 1.00]" not in terminal + markdown + latex
+    if shutil.which("pdflatex"):
+        (tmp_path / "table.tex").write_text(latex)
+        assert "Overfull \\hbox" not in compile_latex(tmp_path, tmp_path / "table.tex")
+
+
+def test_survival_bands_are_drawn_to_be_seen_and_their_width_is_stated(saved_run):
+    from sim.reports import figures
+
+    result = load_run(saved_run)
+    figure = figures.survival_figure(result)
+    for ax in figure.axes[: len(result.scenario.channels)]:
+        (band,) = ax.collections
+        assert band.get_alpha() >= 0.4  # a tint of 0.25 was lost at the figure's size
+        widths = sorted(line.get_linewidth() for line in ax.get_lines())
+        assert widths == [figures.BOUND_WIDTH, figures.BOUND_WIDTH, figures.CURVE_WIDTH]
+        assert figures.CURVE_WIDTH < 1.0  # thinner than before, so a narrow band shows
+    survival = result.survival
+    widest = ((survival.ci_high - survival.ci_low) / 2).max()
+    text = " ".join(t.get_text() for t in figure.texts).replace("\n", " ")
+    assert f"at most ±{widest:.3f} wide; where narrower than the curve they cannot be seen" in text
+
+
+def test_difference_panels_share_one_scale_and_mark_no_difference(baseline, ceasefire):
+    from sim.reports.comparison import NO_DIFFERENCE, comparison_figure, paired_differences
+
+    results = {
+        s.name: run(s, replications=2000, horizon=60, workers=1) for s in (baseline, ceasefire)
+    }
+    figure = comparison_figure(paired_differences(results, "baseline"), results)
+    differences = figure.axes[1::2]  # each domain: P(alive) above, the difference below
+    assert len(differences) == len(baseline.channels)
+    limits = {ax.get_ylim() for ax in differences}
+    assert len(limits) == 1, "one scale for every domain"
+    ((low, high),) = limits
+    assert low == -high
+    assert high >= 0.05 - 1e-12  # noise of ±0.001 no longer fills a panel
+    for ax in differences:
+        (span,) = [p for p in ax.patches if p.get_facecolor()[:3] == (0.9, 0.9, 0.9)]
+        bottom, top = span.get_y(), span.get_y() + span.get_height()
+        assert (bottom, top) == pytest.approx((-NO_DIFFERENCE, NO_DIFFERENCE))
+    assert "grey band: |Δ| < 0.01" in figure.get_supxlabel().replace("\n", " ")
+
+
+@pytest.mark.parametrize("outputs", [1, 2])
+def test_sweep_figure_caption_fits_the_figure(tmp_path, outputs):
+    from sim.reports.sweep import sweep_figure
+    from sim.studies.sweep import sweep
+
+    file = tmp_path / "sweep.yaml"
+    lines = ["  - {domain: military, horizon: 60}", "  - {domain: labour, horizon: 60}"]
+    file.write_text(
+        f"name: a_sweep_with_a_long_name\ndescription: d\nbase: {SCENARIOS / 'baseline.yaml'}\n"
+        "replications: 200\ndesign: {kind: grid}\nparameters:\n  decay: {path: "
+        "channels.military.decay, values: [0.04, 0.08], label: military decay}\n"
+        "outputs:\n" + "\n".join(lines[:outputs]) + "\n"
+    )
+    result = sweep(file, workers=1)
+    figure = sweep_figure(result.table, result.sweep, result.base, result.settings)
+    figure.canvas.draw()
+    caption = figure._supxlabel
+    assert "common random numbers; bands and bars: Wilson 95% intervals." in (
+        caption.get_text().replace("\n", " ")
+    )
+    box, page = caption.get_window_extent(), figure.bbox
+    assert page.x0 <= box.x0, (box, page)
+    assert box.x1 <= page.x1, (box, page)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -11,7 +12,7 @@ import pandas as pd
 import pytest
 
 from sim.engine.runner import run
-from sim.errors import ScenarioError, UserError
+from sim.errors import Advisory, ScenarioError, UserError
 from sim.scenario.sweepfile import load_sweep, set_value
 from sim.studies.sensitivity import sensitivity
 from sim.studies.sweep import design_points, sweep
@@ -228,3 +229,114 @@ def test_empty_grid_values_are_a_located_error(tmp_path):
         ScenarioError, match=r"sweep\.yaml:8:\d+: parameters\.collapse_hazard\.values"
     ):
         load_sweep(file)
+
+
+def test_values_the_scenario_refuses_are_located_and_nothing_is_created(tmp_path):
+    lines = [
+        "  deal: {path: events.ceasefire.probability, values: [0.5, 1.5]}",
+        "  month: {path: events.ceasefire.timing.month, values: [3, 5000], integer: true}",
+        "  hazard: {path: events.ceasefire_collapse.timing.hazard, range: [-0.1, 0.05], steps: 2}",
+    ]
+    text = SMALL.split("parameters:\n")[0] + "parameters:\n" + "\n".join(lines) + "\n"
+    file = write(tmp_path, text + "outputs:\n  - {domain: military, horizon: 120}\n")
+    out = tmp_path / "out"
+    with pytest.raises(ScenarioError) as caught:
+        sweep(file, out=out)
+    problems = [str(p) for p in caught.value.problems]
+    first = 2 + text.splitlines().index(lines[0])  # below the line write() puts first
+    assert problems == [
+        f"{file}:{first}:{lines[0].index('1.5') + 1}: parameters.deal.values[1]: setting "
+        "events.ceasefire.probability to 1.5: expected a value less than or equal to 1, got 1.5",
+        f"{file}:{first + 1}:{lines[1].index('5000') + 1}: parameters.month.values[1]: setting "
+        "events.ceasefire.timing.month to 5000: 5000 is after the run ends (2035-03)",
+        f"{file}:{first + 2}:{lines[2].index('-0.1') + 1}: parameters.hazard.range[0]: setting "
+        "events.ceasefire_collapse.timing.hazard to -0.1: expected a value greater than or "
+        "equal to 0, got -0.1",
+    ]
+    assert not out.exists()
+
+
+def test_a_missing_base_is_located_at_its_key_with_a_suggestion(tmp_path):
+    file = tmp_path / "sweep.yaml"
+    file.write_text(SMALL + "base: .x./ceasefire_plus_deal.yaml\n")
+    line = len(SMALL.splitlines()) + 1
+    with pytest.raises(ScenarioError) as caught:
+        load_sweep(file)
+    (problem,) = caught.value.problems
+    assert str(problem).startswith(
+        f"{file}:{line}:1: base: no such scenario file: .x./ceasefire_plus_deal.yaml"
+    )
+    misspelt = str(SCENARIOS / "ceasefire_plus_dael.yaml")
+    file.write_text(SMALL + f"base: {misspelt}\n")
+    with pytest.raises(ScenarioError) as caught:
+        load_sweep(file)
+    (problem,) = caught.value.problems
+    assert problem.location.line == line
+    assert problem.suggestion == str(SCENARIOS / "ceasefire_plus_deal.yaml")
+
+
+def test_a_design_over_the_point_limit_is_refused_before_it_is_built(tmp_path, monkeypatch):
+    from sim.studies import sweep as sweep_module
+
+    huge = SMALL.replace("values: [3, 24], integer: true", "range: [3, 27], steps: 10000").replace(
+        "values: [0.0, 0.05]", "range: [0.0, 0.05], steps: 1000"
+    )
+    file = write(tmp_path, huge)
+
+    def never(spec):
+        raise AssertionError("the design was built")
+
+    monkeypatch.setattr(sweep_module, "design_points", never)
+    with pytest.raises(UserError, match=r"10,000,000 points, more than the limit of 10,000; .*"
+                       r"--max-points 10000000"):  # fmt: skip
+        sweep(file, out=tmp_path / "out")
+    assert not (tmp_path / "out").exists()
+    with pytest.raises(UserError, match="4 points, more than the limit of 3"):
+        sweep(write(tmp_path, SMALL), out=tmp_path / "out", max_points=3)
+    assert not (tmp_path / "out").exists()
+
+
+def test_noisy_sobol_indices_are_named_in_a_warning():
+    from sim.studies.sensitivity import _warn_if_noisy
+
+    def table(first, low, high):
+        return pd.DataFrame({
+            "parameter": ["deal_probability"], "first_order": [first],
+            "first_order_low": [low], "first_order_high": [high], "total_order": [0.5],
+            "total_order_low": [0.45], "total_order_high": [0.55],
+        })  # fmt: skip
+
+    with pytest.warns(Advisory, match=r"deal_probability first-order 1\.27\b.*\(now 8\)"):
+        _warn_if_noisy(table(1.27, 0.28, 2.40), 8)  # outside [0, 1], and wide
+    with pytest.warns(Advisory, match=r"deal_probability first-order 0\.50"):
+        _warn_if_noisy(table(0.5, 0.1, 0.9), 8)  # inside, but an interval wider than 0.5
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", Advisory)
+        _warn_if_noisy(table(0.5, 0.4, 0.6), 64)
+
+
+@pytest.mark.filterwarnings("ignore::scipy.stats.DegenerateDataWarning")
+@pytest.mark.filterwarnings("ignore:invalid value encountered:RuntimeWarning")
+def test_a_sensitivity_analysis_with_few_samples_warns(tmp_path):
+    file = write(
+        tmp_path,
+        """name: noisy
+description: eight samples are too few
+replications: 200
+design: {kind: lhs, points: 2}
+parameters:
+  deal_probability: {path: events.ceasefire.probability, range: [0.0, 1.0]}
+  treaty_noise: {path: channels.defence_treaty.noise, range: [0.02, 0.03]}
+outputs:
+  - {domain: military, horizon: 120}
+sensitivity:
+  output: {domain: military, horizon: 120}
+  samples: 8
+  resamples: 100
+""",
+    )
+    with pytest.warns(Advisory, match="Sobol' indices dominated by noise") as caught:
+        result = sensitivity(file, workers=1)
+    (note,) = [str(w.message) for w in caught if issubclass(w.category, Advisory)]
+    assert "raise sensitivity.samples (now 8) or the replications" in note
+    assert len(result.table) == 2
