@@ -272,6 +272,9 @@ class ModelSpec:
         covariates: Panel columns used.
         event: Event column of the panel (``event`` or ``event_broken``).
         bilateral_only: Keep only bilateral alliances.
+        age_interactions: Covariates whose log hazard ratio changes with log(age): each
+            gets a column ``<name>_x_log_age`` (the panel is split at every event age so
+            that log(age) is exact where the partial likelihood evaluates it).
     """
 
     name: str
@@ -281,6 +284,7 @@ class ModelSpec:
     covariates: tuple[str, ...]
     event: str = "event"
     bilateral_only: bool = False
+    age_interactions: tuple[str, ...] = ()
 
 
 _NO_BILAT = tuple(c for c in ALL_NAMES if c != "bilateral")
@@ -325,9 +329,26 @@ MODELS: dict[str, ModelSpec] = {
             WARS_LAST_YEAR,
             tuple(c for c in ALL_NAMES if c not in LEADER_COVARIATES),
         ),
+        ModelSpec(
+            "simulation",
+            "as main, with the war effect varying with alliance age (war_ongoing x log age, "
+            "the one effect the proportional-hazards check rejects): the model the "
+            "simulation's treaty hazard takes its baseline and ratios from",
+            LEADERS_FIRST_YEAR,
+            WARS_LAST_YEAR,
+            ALL_NAMES,
+            age_interactions=("war_ongoing",),
+        ),
     )
 }
 """The models fitted by :func:`main`; ``main`` is the headline model."""
+
+PUBLISHED = ("main", "simulation")
+"""Models whose covariance and baseline hazard are written (the headline and the one the
+simulation uses)."""
+
+AGE_INTERACTION = "_x_log_age"
+"""Suffix of a covariate-by-log(age in years) interaction column."""
 
 FORMATION_COVARIATES = (
     "wartime",
@@ -1155,6 +1176,13 @@ def _exposure_counts(rows: pd.DataFrame, name: str, binary: bool) -> tuple[int, 
     return int(exposed["id"].nunique()), int(exposed["event"].sum())
 
 
+def _meaning(name: str) -> str:
+    if name.endswith(AGE_INTERACTION):
+        base = name.removesuffix(AGE_INTERACTION)
+        return f"{base} times ln(age in years): change of its log hazard ratio per unit of ln(age)"
+    return _BY_NAME[name].meaning if name in _BY_NAME else name
+
+
 def fit_hazards(
     panel: pd.DataFrame,
     model: str | ModelSpec = "main",
@@ -1181,6 +1209,12 @@ def fit_hazards(
     spec = MODELS[model] if isinstance(model, str) else model
     rows = _model_rows(panel, spec)
     covariates = list(spec.covariates)
+    if spec.age_interactions:
+        times = np.unique(rows.loc[rows["event"] == 1, "stop"].to_numpy())
+        rows = _split_at(rows, times)
+        for name in spec.age_interactions:
+            rows[name + AGE_INTERACTION] = rows[name] * np.log(rows["stop"])
+            covariates.append(name + AGE_INTERACTION)
     fitter = _fit_ctv(rows, covariates, penalizer)
     beta = fitter.params_[covariates].to_numpy()
     covariance = _covariance(fitter, covariates)
@@ -1199,7 +1233,7 @@ def fit_hazards(
             {
                 "model": spec.name,
                 "covariate": name,
-                "meaning": _BY_NAME[name].meaning if name in _BY_NAME else name,
+                "meaning": _meaning(name),
                 "coef": beta[k],
                 "se": se[k],
                 "hazard_ratio": math.exp(beta[k]),
@@ -1748,6 +1782,43 @@ def _hr_table(fit: HazardFit) -> str:
     return _grid(header, rows, "--rrrr")
 
 
+def _age_varying_section(fits: Sequence[HazardFit]) -> str:
+    """The simulation's model: its age-varying effects at a few ages, with intervals."""
+    fit = next((f for f in fits if f.model.age_interactions), None)
+    if fit is None:
+        return ""
+    coef = fit.summary.set_index("covariate")["coef"]
+    lines = []
+    for name in fit.model.age_interactions:
+        pair = [name, name + AGE_INTERACTION]
+        matrix = fit.covariance.loc[pair, pair].to_numpy()
+        cells = []
+        for age in (0.5, 1, 2, 5, 10, 20):
+            weights = np.array([1.0, math.log(age)])
+            value = float(weights @ coef[pair].to_numpy())
+            se = float(np.sqrt(weights @ matrix @ weights))
+            cells.append(
+                _interval(math.exp(value), math.exp(value - 1.96 * se), math.exp(value + 1.96 * se))
+            )
+        lines.append([f"`{name}`", *cells])
+    table = _grid(
+        ["Covariate", *(f"age {a:g} y" for a in (0.5, 1, 2, 5, 10, 20))], lines, "-rrrrrr"
+    )
+    return (
+        f"## The simulation's model (`{fit.model.name}`)\n\n"
+        f"The `{fit.model.name}` model is {fit.model.description}. Its other ratios are in "
+        "the table of other models (formation in wartime loses part of its effect to the "
+        "war's, which is largest in an alliance's first years); the age-varying effects, with "
+        "95% intervals from the coefficients' covariance, are:\n\n"
+        f"{table}\n\n"
+        f"Concordance {_fmt(fit.concordance, 3)}; {fit.n_alliances} alliances, {fit.n_events} "
+        "ends. Its coefficients' covariance and baseline cumulative hazard are in "
+        f"`hazard_covariance.csv` and `baseline_hazard.csv` (rows of model `{fit.model.name}`); "
+        "`alliance-sim calibrate` maps them onto the treaty's hazard "
+        "(`calibration/treaty_hazard.yaml`, docs/calibration.md).\n"
+    )
+
+
 def _models_table(fits: Sequence[HazardFit]) -> str:
     names = list(dict.fromkeys(n for fit in fits for n in fit.summary["covariate"]))
     header = ["Covariate", *(f"`{fit.model.name}`" for fit in fits)]
@@ -1968,8 +2039,9 @@ an alliance ends, estimated with a Cox model with time-varying covariates; how w
 model forecasts out of sample; and Kaplan-Meier survival of the reference classes of the
 2024 Russia-DPRK treaty. Generated by `sim.calibration.hazards` (see the end); the figures are
 in the CSV files beside this one (4 significant digits): `hazards.csv` (hazard ratios of every
-model), `hazard_covariance.csv` (covariance of the `{spec.name}` model's coefficients),
-`baseline_hazard.csv` (its baseline cumulative hazard) and `reference_classes.csv`.
+model), `hazard_covariance.csv` (covariance of the coefficients of `{spec.name}` and of
+the simulation's model), `baseline_hazard.csv` (their baseline cumulative hazards) and
+`reference_classes.csv`.
 
 ## Sources
 
@@ -2078,6 +2150,7 @@ age; the hazard ratios above are then averages over the ages at which ends happe
 
 {_ph_reading(main_fit)}
 
+{_age_varying_section(fits)}
 ## Out-of-sample skill
 
 A Cox model of what is known at formation ({", ".join(f"`{c}`" for c in FORMATION_COVARIATES)};
@@ -2167,11 +2240,20 @@ def write_hazards(
     if not out_dir.is_dir():
         raise UserError(f"output directory {out_dir} not found")
     summary = pd.concat([f.summary for f in fits], ignore_index=True)
-    covariance = fits[0].covariance.reset_index()
+    published = [f for f in fits if f.model.name in PUBLISHED]
+    covariance = pd.concat(
+        [f.covariance.reset_index().assign(model=f.model.name) for f in published],
+        ignore_index=True,
+    )
+    covariance = covariance[["model", *(c for c in covariance.columns if c != "model")]]
+    baseline = pd.concat(
+        [f.baseline.assign(model=f.model.name) for f in published], ignore_index=True
+    )
+    baseline = baseline[["model", "age_years", "cum_hazard", "survival"]]
     paths = {
         "hazards.csv": _rounded(summary),
         "hazard_covariance.csv": _rounded(covariance),
-        "baseline_hazard.csv": _rounded(fits[0].baseline),
+        "baseline_hazard.csv": _rounded(baseline),
         "reference_classes.csv": _rounded(classes),
     }
     written = []

@@ -17,6 +17,7 @@ than those of independent runs:
 
 from __future__ import annotations
 
+import re
 import textwrap
 from pathlib import Path
 from typing import Any
@@ -347,7 +348,11 @@ def write_comparison(
         title = f"Mean intensity, {name} − {baseline}"
         markdown += [markdown_grid(header, rows, title), ""]
         label = f"tab:compare-intensity-{safe_name(name).replace('_', '-')}"
-        latex.append(latex_float(title, label, header, rows, intensity_note))
+        # Signed intervals in four horizon columns need a size below the headline's; a
+        # third decimal (a narrow interval) needs one more.
+        widened = any(re.search(r"\.\d{3}", cell) for row in rows for cell in row[1:])
+        size = r"\scriptsize" if widened else r"\footnotesize"
+        latex.append(latex_float(title, label, header, rows, intensity_note, size=size))
     markdown += [f"_{note} Mean intensity: {intensity_note.split('Cells: ')[1]}_", ""]
     write_text(directory / "comparison.md", "\n".join(markdown))
     write_text(directory / "comparison.tex", "\n".join(latex))

@@ -90,7 +90,7 @@ def override(scenario: Scenario, changes: dict[str, Any]) -> Scenario:
 
     ``changes`` follows the file format and its merge rules (``null`` removes; numbers,
     distributions, timings and lists replace whole), so
-    ``override(s, {"channels": {"military": {"decay": 0.2}}})`` is what a file with
+    ``override(s, {"channels": {"military": {"growth": 0.2}}})`` is what a file with
     ``extends: s`` and that key would give.
 
     Raises:

@@ -165,12 +165,13 @@ def test_groups_need_samples_of_one_size(baseline):
 
 
 def test_parameter_uncertainty_separates_parameters_from_chance(baseline):
-    # Two equally likely worlds: an unbreakable treaty, or one with a high rupture hazard.
+    # Two equally likely worlds: a treaty that time cannot end, or one with a high hazard.
+    treaty_name = "mutual_defence_treaty"
     split = variant(
         baseline,
-        channels={
-            "defence_treaty": {
-                "rupture_hazard": {"dist": "empirical", "values": [0.0, 0.2], "group": "posterior"}
+        treaties={
+            treaty_name: {
+                "fixed_ratio": {"dist": "empirical", "values": [0.0, 20.0], "group": "posterior"}
             }
         },
     )
@@ -179,17 +180,17 @@ def test_parameter_uncertainty_separates_parameters_from_chance(baseline):
     table = uncertainty_table(result, "posterior").set_index(["domain", "horizon"])
     per_world = [
         run(
-            variant(baseline, channels={"defence_treaty": {"rupture_hazard": h}}),
+            variant(baseline, treaties={treaty_name: {"fixed_ratio": h}}),
             replications=m,
             seed=4,
             horizon=60,
             workers=1,
         )
-        for h in (0.0, 0.2)
+        for h in (0.0, 20.0)
     ]
-    treaty = table.loc[("defence_treaty", 60)]
+    treaty = table.loc[(treaty_name, 60)]
     per_draw = treaty.replications_per_draw
-    alive = [alive_at(r, "defence_treaty", 60) for r in per_world]
+    alive = [alive_at(r, treaty_name, 60) for r in per_world]
     se_alive = [proportion_se(p, m) for p in alive]
     # With two draws, parameter_sd estimates |P0 - P1| / 2 from about n/2 replications per
     # draw; the world runs estimate the same from m each, independently (another seed).
@@ -208,7 +209,7 @@ def test_parameter_uncertainty_separates_parameters_from_chance(baseline):
         (wilson.low, wilson.high), abs=1e-9
     )
     assert treaty.parameter_sd > 4 * proportion_se(treaty.p_survive, n)
-    # Health does not depend on the treaty's rupture hazard: its two draws' estimates differ
+    # Health does not depend on the treaty's hazard: its two draws' estimates differ
     # by chance alone, less than 4 SE of their difference, so parameter_sd <= |diff| / 2 is
     # below 2 SE of that difference.
     health = table.loc[("health", 60)]
@@ -233,7 +234,7 @@ def test_run_with_parameter_uncertainty_writes_the_decomposition(tmp_path):
     )
     assert done.returncode == 0, done.stderr
     table = pd.read_csv(tmp_path / "run" / "uncertainty-posterior.csv")
-    assert set(table.domain) == set(DOMAINS)
+    assert set(table.domain) == {*DOMAINS, "mutual_defence_treaty"}
     assert list(table.date.unique()) == ["2026-03", "2027-03"]
     # The Markdown table reads like the other tables: domain labels and dates.
     markdown = (tmp_path / "run" / "uncertainty-posterior.md").read_text()
@@ -243,9 +244,11 @@ def test_run_with_parameter_uncertainty_writes_the_decomposition(tmp_path):
     assert "defence_treaty" not in markdown
     assert "Defence treaty" in markdown
     manifest = json.loads((tmp_path / "run" / "manifest.json").read_text())
-    assert (
-        manifest["scenario"]["channels"]["defence_treaty"]["rupture_hazard"]["dist"] == "empirical"
-    )
+    assert manifest["scenario"]["channel_defaults"]["growth"]["dist"] == "empirical"
+    # The judged numbers were drawn as a joint sample, reported against chance as well.
+    assert manifest["joint_draws"] == 200
+    judged = pd.read_csv(tmp_path / "run" / "uncertainty-judgement.csv")
+    assert (judged.parameter_sd > 0).any()
 
 
 def test_calibration_files_exist_with_their_report():

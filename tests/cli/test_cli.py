@@ -29,7 +29,8 @@ def test_run_prints_every_domain_with_intervals_and_median(tmp_path):
     labels = {item.label for item in [*baseline.channels.values(), *baseline.treaties.values()]}
     rows = [line for line in lines if any(line.startswith(f"{label} ") for label in labels)]
     assert len(rows) == len(LIBRARY_OUTCOMES)
-    assert all(row.count("[") == 4 for row in rows)
+    # four horizon intervals, and a fifth around the median where it is reached
+    assert all(row.count("[") == (4 if row.rstrip().endswith("NR") else 5) for row in rows)
     assert any("seed 3, 2,000 replications" in line for line in lines)
     assert lines[-1] == f"wrote {tmp_path / 'run'}"
 
@@ -162,7 +163,9 @@ def test_resume_refuses_other_settings_and_notes_an_edited_scenario(tmp_path):
     assert "replications 300 (the run has 200); seed 4 (the run has " in done.stderr
     assert len(json.loads((out / "manifest.json").read_text())["sessions"]) == 1
     edited = tmp_path / "edited.yaml"
-    edited.write_text(f"extends: {SCENARIOS / 'baseline.yaml'}\nchannel_defaults: {{decay: 0.2}}\n")
+    edited.write_text(
+        f"extends: {SCENARIOS / 'baseline.yaml'}\nchannel_defaults: {{growth: 0.2}}\n"
+    )
     done = alliance_sim("run", str(edited), "--resume", str(out), "--horizon", "12", "--quiet")
     assert done.returncode == 0, done.stderr
     (note,) = [line for line in done.stderr.splitlines() if "note:" in line]
@@ -181,7 +184,7 @@ def test_each_kind_of_directory_is_recognised_by_the_others(tmp_path):
     file = tmp_path / "sweep.yaml"
     file.write_text(
         f"name: s\ndescription: d\nbase: {SCENARIOS / 'baseline.yaml'}\nreplications: 100\n"
-        "design: {kind: grid}\nparameters:\n  decay: {path: channels.military.decay, "
+        "design: {kind: grid}\nparameters:\n  growth: {path: channels.military.growth, "
         "values: [0.05]}\noutputs:\n  - {domain: military, horizon: 12}\n"
     )
     sweep(file, out=sweepdir, workers=1)

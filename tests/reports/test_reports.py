@@ -311,7 +311,8 @@ def test_terminal_markdown_and_latex_tables_print_the_same_cells(saved_run, tmp_
         table[f"p_{h}"], table[f"low_{h}"], table[f"high_{h}"] = 0.996, 0.9954, 0.9966
     terminal, markdown = terminal_table(result, table), markdown_table(result, table)
     latex = latex_table(result, table)
-    cells = len(result.scenario.channels) * len(result.scenario.report_horizons)
+    outcomes = len(result.scenario.channels) + len(result.scenario.treaties)
+    cells = outcomes * len(result.scenario.report_horizons)
     assert terminal.count("0.996 [0.995, 0.997]") == cells
     assert markdown.count("| 0.996 [0.995, 0.997] ") == cells
     assert latex.count("0.996") == cells
@@ -347,7 +348,7 @@ def test_difference_panels_share_one_scale_and_mark_no_difference(baseline, ceas
     }
     figure = comparison_figure(paired_differences(results, "baseline"), results)
     differences = figure.axes[1::2]  # each domain: P(alive) above, the difference below
-    assert len(differences) == len(baseline.channels)
+    assert len(differences) == len(baseline.channels) + len(baseline.treaties)
     limits = {ax.get_ylim() for ax in differences}
     assert len(limits) == 1, "one scale for every domain"
     ((low, high),) = limits
@@ -369,8 +370,8 @@ def test_sweep_figure_caption_fits_the_figure(tmp_path, outputs):
     lines = ["  - {domain: military, horizon: 60}", "  - {domain: labour, horizon: 60}"]
     file.write_text(
         f"name: a_sweep_with_a_long_name\ndescription: d\nbase: {SCENARIOS / 'baseline.yaml'}\n"
-        "replications: 200\ndesign: {kind: grid}\nparameters:\n  decay: {path: "
-        "channels.military.decay, values: [0.04, 0.08], label: military decay}\n"
+        "replications: 200\ndesign: {kind: grid}\nparameters:\n  growth: {path: "
+        "channels.military.growth, values: [0.04, 0.08], label: military growth}\n"
         "outputs:\n" + "\n".join(lines[:outputs]) + "\n"
     )
     result = sweep(file, workers=1)

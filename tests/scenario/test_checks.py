@@ -15,7 +15,7 @@ BASELINE = SCENARIOS / "baseline.yaml"
 
 def test_effect_settings_are_located_at_their_own_key_and_column(tmp_path):
     file = tmp_path / "effect.yaml"
-    line = "      - {target: military.decay, add: 0.01, ramp: -3, duration: 0}"
+    line = "      - {target: military.growth, add: 0.01, ramp: -3, duration: 0}"
     file.write_text(
         f"extends: {BASELINE}\nevents:\n  deal:\n    timing: {{month: 2025-06}}\n"
         f"    effects:\n{line}\n"
@@ -37,8 +37,8 @@ def test_effect_settings_are_located_at_their_own_key_and_column(tmp_path):
 
 def test_a_value_that_is_not_finite_is_worded_plainly(tmp_path):
     file = tmp_path / "nan.yaml"
-    file.write_text(f"extends: {BASELINE}\nchannel_defaults: {{decay: .inf}}\n")
-    with pytest.raises(ScenarioError, match=r"channel_defaults\.decay: expected a finite number"):
+    file.write_text(f"extends: {BASELINE}\nchannel_defaults: {{growth: .inf}}\n")
+    with pytest.raises(ScenarioError, match=r"channel_defaults\.growth: expected a finite number"):
         load_scenario(file)
 
 
@@ -52,7 +52,7 @@ channel_defaults:
 channels:
   military:
     emergence: 0.05
-    decay: {{dist: truncnorm, mean: 6, sd: 0.02, low: 0.0, high: 1.0}}
+    growth: {{dist: truncnorm, mean: 6, sd: 0.02, low: 0.0, high: 1.0}}
 events:
   deal:
     timing: {{month: 2025-06}}
@@ -75,7 +75,7 @@ def test_likely_mistakes_are_located_warnings(tmp_path):
         "emergence level (0.2)",
         "mistakes.yaml:10:5: channels.military.emergence: the threshold (0.3) is above the "
         "emergence level (0.05)",
-        "mistakes.yaml:11:30: channels.military.decay.mean: the truncated normal's mean 6 lies "
+        "mistakes.yaml:11:31: channels.military.growth.mean: the truncated normal's mean 6 lies "
         "250 standard deviations above its bound 1",
         "mistakes.yaml:16:46: events.deal.effects[0].ramp: a ramp of 36 months is longer than "
         "the run's horizon of 24 months",

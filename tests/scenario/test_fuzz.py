@@ -39,7 +39,7 @@ KEYS = [
     "events", "timing", "month", "window", "hazard", "triangular", "after", "unless",
     "effects", "target", "set", "add", "scale", "ramp", "duration", "probability", "dist",
     "mean", "sd", "low", "high", "a", "b", "mode", "value", "values", "group", "military",
-    "russia", "dprk", "decay", "growth", "noise", "parties", "desire", "cost", "spillover",
+    "russia", "dprk", "growth", "noise", "parties", "desire", "cost", "spillover",
     "base", "design", "parameters", "path", "outputs", "domain", "kind", "points",
 ]  # fmt: skip
 scalars = st.one_of(
@@ -48,7 +48,9 @@ scalars = st.one_of(
     st.integers(-(10**20), 10**20),
     st.floats(allow_nan=True, allow_infinity=True),
     st.text(max_size=12),
-    st.sampled_from(["2025-03", "2025-13", "2040-01", "russia.war_intensity", "military.decay"]),
+    st.sampled_from(
+        ["2025-03", "2025-13", "2040-01", "russia.war_intensity", "military.wind_down"]
+    ),
 )
 keys = st.one_of(st.sampled_from(KEYS), st.text(min_size=1, max_size=10))
 documents = st.recursive(
