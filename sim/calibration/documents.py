@@ -1,8 +1,11 @@
 """The calibration's documents: fitted values, posterior sample, targets, report and figure.
 
-``fitted.yaml`` and ``posterior.yaml`` are scenario fragments that scenarios extend (the
-point estimates) and that ``run --parameter-uncertainty`` draws from (the joint sample);
-``targets.csv``, ``report.md`` and ``calibration.png`` show the fit.
+``fitted.yaml`` and ``treaty_hazard.yaml`` are scenario fragments that scenarios extend
+(the point estimates of the fit and the treaty's hazard mapped from the survival
+regression); ``posterior.yaml`` is the joint sample of both that ``run
+--parameter-uncertainty`` draws from; ``targets.csv``, ``report.md`` and
+``calibration.png`` show the fit, the treaty against its reference class, the backtest and
+what backs the world's numbers.
 """
 
 from __future__ import annotations
@@ -17,9 +20,17 @@ import yaml
 from matplotlib.figure import Figure
 
 from sim.calibration.backtest import brier, reliability
+from sim.calibration.census import census, scenario_files
 from sim.calibration.fit import Calibration
+from sim.calibration.treaty_hazard import (
+    posterior_fragment,
+    ratio_at,
+    reference_comparison,
+    treaty_hazard_document,
+)
 from sim.months import month_label, parse_month
 from sim.reports import figures
+from sim.scenario.merge import merge
 from sim.storage import write_text
 
 POSTERIOR_GROUP = "posterior"
@@ -78,10 +89,13 @@ def posterior_document(calibration: Calibration) -> str:
             "values": [round(float(v), 6) for v in posterior[name]],
             "reason": "quasi-posterior draws of the calibration (calibration/report.md)",
         }
+    if calibration.treaty_hazard is not None:
+        paths = merge(paths, posterior_fragment(calibration.treaty_hazard))
     header = (
         "# Posterior sample of the fitted parameters, written by `alliance-sim calibrate`.\n"
-        "# Row i of every list is one joint draw (group: posterior). Used by\n"
-        "# `alliance-sim run SCENARIO --parameter-uncertainty`.\n"
+        "# Row i of every list is one joint draw: group posterior for the fit to the ledger,\n"
+        "# group treaty_hazard for the treaty's hazard (draws from the survival regression's\n"
+        "# covariance). Used by `alliance-sim run SCENARIO --parameter-uncertainty`.\n"
     )
     return header + yaml.safe_dump(paths, sort_keys=False, width=88, default_flow_style=None)
 
@@ -106,6 +120,112 @@ def target_table(calibration: Calibration) -> pd.DataFrame:
             }
         )
     return pd.DataFrame(rows)
+
+
+def _treaty_sections(calibration: Calibration) -> list[str]:
+    """The treaty's mapped hazard, and its survival against its reference class."""
+    hazard = calibration.treaty_hazard
+    if hazard is None:
+        return []
+    mapping = hazard.setup
+    lines = [
+        "## The treaty's hazard, from the history of alliances",
+        "",
+        f"The formal termination hazard of `{mapping.treaty}` is the survival regression's "
+        f"(`calibration/hazards.md`, model `{hazard.regression.model}`), mapped onto the "
+        "model's variables by `calibration/setup.yaml` and written to "
+        f"`calibration/{mapping.out}`; the 90% ranges are over {mapping.draws} joint draws "
+        "from the coefficients' covariance (`posterior.yaml`, group treaty_hazard).",
+        "",
+        "| world covariate | regression terms | hazard ratio | 90% of draws |",
+        "|:---|:---|---:|---:|",
+    ]
+    fixed = hazard.draws["fixed_ratio"]
+    formation = ", ".join(f"{k} = {v.value:g}" for k, v in mapping.formation.items() if v.value)
+    lines.append(
+        f"| formation (fixed ratio) | {formation} | {hazard.estimate['fixed_ratio']:.2f} | "
+        f"[{np.quantile(fixed, 0.05):.2f}, {np.quantile(fixed, 0.95):.2f}] |"
+    )
+    for key, covariate in mapping.covariates.items():
+        terms = ", ".join(covariate.terms) or ", ".join(
+            f"{share:g} × {kind}" for kind, share in covariate.mixture.items()
+        )
+        draws = np.exp(hazard.draws[f"{key}.log_hazard_ratio"])
+        if covariate.age_slope is not None:
+            ages = (12, 60, 120)
+            value = ", ".join(f"{ratio_at(hazard, key, a):.2f} at {a // 12} y" for a in ages)
+            # At age 1, ln(age) = 0: the draws of the ratio are those of its intercept.
+            spread = f"[{np.quantile(draws, 0.05):.2f}, {np.quantile(draws, 0.95):.2f}] at 1 y"
+        else:
+            value = f"{ratio_at(hazard, key, 12):.2f}"
+            spread = f"[{np.quantile(draws, 0.05):.2f}, {np.quantile(draws, 0.95):.2f}]"
+        lines.append(f"| `{key}` | {terms} | {value} | {spread} |")
+    lines += [
+        "",
+        "Baseline (monthly hazard at the reference covariates, by the treaty's age): "
+        + "; ".join(
+            f"from {int(r.from_month)} months {r.hazard:.5f}"
+            for r in hazard.baseline.itertuples(index=False)
+        )
+        + ".",
+        "",
+    ]
+    if calibration.treaty_survival is None or calibration.reference is None:
+        return lines
+    table = reference_comparison(calibration.treaty_survival, calibration.reference)
+    inside = int(table["inside"].sum())
+    start = month_label(parse_month(calibration.forecast_start))
+    lines += [
+        "## The treaty against its reference class",
+        "",
+        f"The fitted baseline from {start} ({calibration.settings.treaty_replications:,} "
+        f"replications) against the Kaplan–Meier survival of the reference class "
+        f"`{mapping.reference_class}` (`calibration/hazards.md`, Reference classes; "
+        "docs/calibration.md argues the choice), among the class's alliances that reached "
+        "the treaty's age at the start. The baseline keeps Russia at war throughout, the "
+        "condition under which the regression puts the hazard highest.",
+        "",
+        "| years from the start | baseline P(in force) [Wilson 95%] | class [95% band] | "
+        "inside the band |",
+        "|---:|---:|---:|:---|",
+    ]
+    for _, row in table.iterrows():
+        lines.append(
+            f"| {row['years']} | {row['model']:.2f} [{row['model_low']:.2f}, "
+            f"{row['model_high']:.2f}] | {row['class']:.2f} [{row['class_low']:.2f}, "
+            f"{row['class_high']:.2f}] | {'yes' if row['inside'] else 'no'} |"
+        )
+    lines += [
+        "",
+        f"The baseline falls inside the class's band at {inside} of {len(table)} horizons.",
+        "",
+    ]
+    return lines
+
+
+def _census_section(calibration: Calibration) -> list[str]:
+    """How many of the baseline's numbers are fitted, sourced, judged or reasoned."""
+    setup = calibration.setup
+    table = census(scenario_files(setup.path(setup.baseline), setup.folder))
+    lines = [
+        "## What backs the world's numbers",
+        "",
+        "Every number the baseline scenario is built from (world file, start state, fitted "
+        "fragments), by mechanism: fitted by this calibration or mapped from the survival "
+        "regression; with a dated source; with a judged range (drawn per replication, "
+        "`--fixed-parameters` holds it at its value); or documented by a reason alone "
+        "(definitions, values solved from the start state, the start state coded from the "
+        "ledger). Counted by `sim.calibration.census`.",
+        "",
+        "| mechanism | fitted | sourced | judged | reasoned | all |",
+        "|:---|---:|---:|---:|---:|---:|",
+    ]
+    for mechanism, row in table.iterrows():
+        cells = " | ".join(str(int(row[k])) for k in ("fitted", "sourced", "judged", "reasoned"))
+        name = f"**{mechanism}**" if mechanism == "total" else mechanism
+        lines.append(f"| {name} | {cells} | {int(row['all'])} |")
+    lines.append("")
+    return lines
 
 
 def report_document(calibration: Calibration) -> str:
@@ -168,6 +288,7 @@ def report_document(calibration: Calibration) -> str:
         "",
     ]
     lines += ["![Calibration](calibration.png)", ""]
+    lines += _treaty_sections(calibration)
     backtest = calibration.backtest
     start = month_label(parse_month(calibration.forecast_start))
     after = month_label(parse_month(calibration.forecast_start) + 1)
@@ -199,6 +320,7 @@ def report_document(calibration: Calibration) -> str:
         "long-range forecasts. It would fail a model that predicted early collapse.",
         "",
     ]
+    lines += _census_section(calibration)
     lines += [
         "## Settings",
         "",
@@ -211,17 +333,43 @@ def report_document(calibration: Calibration) -> str:
     return "\n".join(lines)
 
 
+def _reference_panel(ax, calibration: Calibration) -> None:
+    """The baseline's treaty survival against its reference class, from the same age."""
+    model, reference = calibration.treaty_survival, calibration.reference
+    years = reference["month"] / 12
+    ax.fill_between(years, reference["low"], reference["high"], color="0.85", linewidth=0)
+    ax.step(years, reference["survival"], where="post", color=figures.OKABE_ITO[7],
+            linewidth=1, label=f"class {calibration.treaty_hazard.setup.reference_class} "
+            "(Kaplan–Meier, 95%)")  # fmt: skip
+    model_years = model["month"] / 12
+    ax.fill_between(model_years, model["ci_low"], model["ci_high"], color=figures.OKABE_ITO[1],
+                    alpha=0.3, linewidth=0)  # fmt: skip
+    ax.plot(model_years, model["p_survive"], color=figures.OKABE_ITO[1], linewidth=1,
+            label="baseline (Wilson 95%)")  # fmt: skip
+    ax.set_ylim(0, 1.02)
+    ax.set_xlabel(f"years from {month_label(parse_month(calibration.forecast_start))}")
+    ax.set_ylabel("P(treaty in force)")
+    ax.set_title("Treaty vs its reference class")
+    ax.legend(fontsize=5, frameon=False, loc="lower left")
+
+
 def calibration_figure(calibration: Calibration) -> Figure:
     """Observed against simulated for every target block, with bands."""
     table = target_table(calibration)
     with figures.style():
         figure = Figure(figsize=(figures.DOUBLE_COLUMN, 4.6), layout="constrained")
         axes = figure.subplots(1, 3)
-        for ax, prefix, title, unit in (
+        panels = [
             (axes[0], "emergence.", "Months to emergence from Sep 2023", "months"),
             (axes[1], "intensity.", "Intensity in Mar 2025", "intensity"),
-            (axes[2], "alliance_survival.", "Alliance survival, baseline vs ATOP", "P(alive)"),
-        ):
+        ]
+        if calibration.treaty_survival is not None:
+            _reference_panel(axes[2], calibration)
+        else:
+            panels.append(
+                (axes[2], "alliance_survival.", "Alliance survival, baseline vs ATOP", "P(alive)")
+            )
+        for ax, prefix, title, unit in panels:
             part = table[table.target.str.startswith(prefix)]
             labels = [t.split(".")[-1].replace("_", " ") for t in part.target]
             y = np.arange(len(part))
@@ -270,13 +418,21 @@ def calibration_figure(calibration: Calibration) -> Figure:
 
 
 def write_calibration(calibration: Calibration, out: Path) -> list[Path]:
-    """Write fitted.yaml, posterior.yaml, targets.csv, report.md and calibration.png."""
+    """Write the calibration's files into ``out``.
+
+    They are fitted.yaml, treaty_hazard.yaml (with a treaty mapping), posterior.yaml,
+    targets.csv, report.md and calibration.png.
+    """
     files = {
         "fitted.yaml": fitted_document(calibration),
         "posterior.yaml": posterior_document(calibration),
         "targets.csv": target_table(calibration).to_csv(index=False),
         "report.md": report_document(calibration),
     }
+    if calibration.treaty_hazard is not None:
+        files[calibration.treaty_hazard.setup.out] = treaty_hazard_document(
+            calibration.treaty_hazard
+        )
     written = []
     for name, text in files.items():
         write_text(out / name, text)

@@ -3,12 +3,14 @@
 Each target has a scale (sigma); the objective is J(θ) = Σ ((simulated − observed) /
 sigma)², computed on common random numbers, so that it is a deterministic, nearly smooth
 function of θ. The emergence targets depend on the growth rates and the leaders'
-pre-summit commitment, the base-rate targets on the alliance channel's rupture hazard,
-so the two blocks of the setup are fitted apart. Each block: a scrambled Sobol' sample of
-its box, then Nelder–Mead from the best point. Uncertainty: the Laplace-type
-quasi-posterior p(θ) ∝ exp(−J(θ)/2) under a flat prior (Chernozhukov and Hong 2003),
-sampled by importance sampling on a box around the optimum that shrinks until the sample
-is informative.
+pre-summit commitment; a setup may add a block of base-rate targets (an alliance
+channel's survival) fitted apart. The treaty's termination hazard is not fitted here: it
+is mapped from the survival regression of alliances (:mod:`sim.calibration.treaty_hazard`)
+before the fit, so that the baseline the backtest runs has the current mapping. Each
+block: a scrambled Sobol' sample of its box, then Nelder–Mead from the best point.
+Uncertainty: the Laplace-type quasi-posterior p(θ) ∝ exp(−J(θ)/2) under a flat prior
+(Chernozhukov and Hong 2003), sampled by importance sampling on a box around the optimum
+that shrinks until the sample is informative.
 """
 
 from __future__ import annotations
@@ -29,15 +31,23 @@ from sim.calibration.moments import (
     base_rate_moments,
     emergence_moments,
     objective,
+    treaty_survival,
     with_parameters,
     world_values,
 )
 from sim.calibration.setup import FreeParameter, Setup, load_setup
 from sim.calibration.targets import Target, targets
+from sim.calibration.treaty_hazard import (
+    TreatyHazard,
+    conditional_curve,
+    map_treaty_hazard,
+    treaty_hazard_fragment,
+)
 from sim.errors import UserError
 from sim.model.streams import Stream, study_sequence
+from sim.months import parse_month
 from sim.paths import CALIBRATION
-from sim.scenario import Scenario, load_scenario
+from sim.scenario import Scenario, load_scenario, override
 
 
 @dataclass
@@ -119,6 +129,9 @@ class Calibration:
     backtest: pd.DataFrame
     forecast_months: int
     forecast_start: str  # YYYY-MM: when the backtested forecast starts
+    treaty_hazard: TreatyHazard | None = None
+    treaty_survival: pd.DataFrame | None = None  # the baseline's, month by month
+    reference: pd.DataFrame | None = None  # its reference class's, from the same age
 
     @property
     def estimates(self) -> dict[str, float]:
@@ -164,6 +177,9 @@ def calibrate(
     setup = load_setup(setup_path)
     start_scenario = load_scenario(setup.path(setup.fit_scenario))
     base = load_scenario(setup.path(setup.baseline))
+    treaty = map_treaty_hazard(setup) if setup.treaty_hazard else None
+    if treaty is not None:
+        base = override(base, treaty_hazard_fragment(treaty))
     evidence = load_evidence(setup.path(setup.evidence), list(base.channels))
     base_rates_path = base_rates or setup.path(setup.base_rates)
     if not base_rates_path.is_file():
@@ -204,8 +220,26 @@ def calibrate(
         moments |= base_rate_moments(fitted_base, settings)
     bands = _moment_bands(setup, start_scenario, base, blocks, settings)
     backtest, months = backtest_table(setup, evidence, fitted_base, rates, settings)
+    survival = reference = None
+    if treaty is not None:
+        name = treaty.setup.treaty
+        survival = treaty_survival(fitted_base, name, settings)
+        age0 = parse_month(fitted_base.start) - parse_month(fitted_base.treaties[name].signed)
+        curves = pd.read_csv(setup.path("reference_curves.csv"))
+        reference = conditional_curve(curves, treaty.setup.reference_class, age0)
     return Calibration(
-        setup, settings, wanted, blocks, moments, bands, backtest, months, fitted_base.start
+        setup,
+        settings,
+        wanted,
+        blocks,
+        moments,
+        bands,
+        backtest,
+        months,
+        fitted_base.start,
+        treaty,
+        survival,
+        reference,
     )
 
 

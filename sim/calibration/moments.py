@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 
 from sim.calibration.setup import Setup
 from sim.calibration.targets import Target
@@ -87,6 +88,24 @@ def base_rate_moments(scenario: Scenario, settings: Settings) -> dict[str, float
     table = horizon_estimates(result.summary, [12, 60, 120])
     curve = table[table.domain == alliance].set_index("horizon").p_survive
     return {f"alliance_survival.{alliance}.{h}": float(curve[h]) for h in (12, 60, 120)}
+
+
+def treaty_survival(scenario: Scenario, treaty: str, settings: Settings) -> pd.DataFrame:
+    """The treaty's survival in force over ten years of a run of ``scenario``.
+
+    Returns:
+        One row per month 1..120: ``month, p_survive, ci_low, ci_high`` (Wilson 95%).
+    """
+    result = run(
+        scenario,
+        replications=settings.treaty_replications,
+        seed=settings.seed,
+        horizon=120,
+        workers=1,
+    )
+    table = horizon_estimates(result.summary, list(range(1, 121)))
+    table = table[table.domain == treaty].rename(columns={"horizon": "month"})
+    return table[["month", "p_survive", "ci_low", "ci_high"]].reset_index(drop=True)
 
 
 def objective(moments: dict[str, float], wanted: list[Target]) -> float:

@@ -9,6 +9,7 @@ calibrate any dyad whose files follow this layout.
 
 from __future__ import annotations
 
+from itertools import pairwise
 from pathlib import Path
 from typing import Literal
 
@@ -54,6 +55,62 @@ class FreeParameter(Closed):
         return not any(path.startswith("state.") for path in self.paths)
 
 
+class FormationValue(Closed):
+    """A treaty's value of a covariate fixed at formation, as ATOP would code it."""
+
+    value: Number
+    reason: Text
+
+
+class MappedCovariate(Closed):
+    """A covariate of the world's treaty and the regression terms it stands for.
+
+    ``terms``: its log hazard ratio is the sum of these coefficients (a change that moves
+    them all at once). ``mixture``: the log of the hazard ratios of these kinds of one
+    event averaged with these shares. ``age_slope``: the coefficient of the covariate's
+    interaction with ln(age in years).
+    """
+
+    terms: list[Name] = Field(default_factory=list)
+    mixture: dict[Name, Number] | None = None
+    age_slope: Name | None = None
+    reason: Text
+
+    @model_validator(mode="after")
+    def _one_form(self) -> MappedCovariate:
+        if bool(self.terms) == (self.mixture is not None):
+            raise ValueError("give exactly one of: terms, mixture")
+        if self.mixture is not None:
+            total = sum(self.mixture.values())
+            if abs(total - 1) > 1e-9 or min(self.mixture.values()) < 0:
+                raise ValueError(
+                    f"mixture shares must be non-negative and sum to 1 (sum {total:g})"
+                )
+        return self
+
+
+class TreatyHazardSetup(Closed):
+    """How the survival regression of alliances maps onto the world's treaty."""
+
+    treaty: Name
+    model: Name = Field(description="The model of hazards.csv to take the numbers from.")
+    out: Text = Field(description="The scenario fragment to write (treaty_hazard.yaml).")
+    draws: int = Field(ge=2, description="Joint draws from the coefficients' covariance.")
+    formation: dict[Name, FormationValue]
+    baseline_steps: list[int] = Field(min_length=1, description="Ages (months) of the steps.")
+    covariates: dict[Name, MappedCovariate]
+    reference_class: Name = Field(
+        description="The ATOP class (reference_curves.csv) the treaty is compared with."
+    )
+
+    @model_validator(mode="after")
+    def _steps(self) -> TreatyHazardSetup:
+        steps = self.baseline_steps
+        if steps[0] != 0 or any(b <= a for a, b in pairwise(steps)):
+            raise ValueError("baseline_steps must start at 0 and increase")
+        return self
+
+
 class Setup(Closed):
     """The calibration's setup file."""
 
@@ -67,6 +124,7 @@ class Setup(Closed):
     reference_group: Name
     counted_channel: CountedChannel
     free_parameters: dict[Name, FreeParameter] = Field(min_length=1)
+    treaty_hazard: TreatyHazardSetup | None = None
 
     # The folder the file was read from: its paths are relative to it (set by load_setup).
     folder: Path = Field(Path("."), exclude=True)

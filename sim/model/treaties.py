@@ -47,15 +47,26 @@ class TreatyAgent(mesa.Agent):
         self._step_ages = np.array([s.from_month for s in steps], dtype=np.int64)
         self._step_hazards = [model.sampler(s.hazard, f"treaties.{name}.baseline") for s in steps]
         self._fixed = model.sampler(definition.fixed_ratio, f"treaties.{name}.fixed_ratio")
-        self._covariates: list[tuple[HazardCovariate, Drawn]] = []
+        self._covariates: list[tuple[str, HazardCovariate, Drawn, Drawn]] = []
         for key, covariate in definition.covariates.items():
-            beta = model.sampler(
-                covariate.log_hazard_ratio, f"treaties.{name}.covariates.{key}.log_hazard_ratio"
+            path = f"treaties.{name}.covariates.{key}"
+            beta = model.sampler(covariate.log_hazard_ratio, f"{path}.log_hazard_ratio")
+            slope = (
+                DTYPE(0.0)
+                if covariate.age_slope is None
+                else model.sampler(covariate.age_slope, f"{path}.age_slope")
             )
-            self._covariates.append((covariate, beta))
+            self._covariates.append((key, covariate, beta, slope))
         # Values at the start month, for covariates measured as changes since the start;
         # read at the first step, when every desire of month 0 is known.
         self._starts: dict[str, np.ndarray] = {}
+        # The last month each `ended_within` condition held (history before the start is
+        # unknown, so a condition that stopped holding before it counts as never held).
+        self._last_held: dict[str, np.ndarray] = {
+            key: np.full(replications, -(2**30), dtype=np.int64)
+            for key, covariate in definition.covariates.items()
+            if covariate.ended_within is not None
+        }
         self._after_end = DTYPE(definition.after_end_ceiling)
         self._abrogations: list[ScheduledEffect] = [
             e for e in model.schedule.effects if (e.owner, e.attribute) == (name, "in_force")
@@ -77,25 +88,31 @@ class TreatyAgent(mesa.Agent):
         index = int(np.searchsorted(self._step_ages, age, side="right")) - 1
         return self._step_hazards[max(index, 0)]
 
-    def _covariate(self, covariate: HazardCovariate) -> np.ndarray:
+    def _covariate(self, key: str, covariate: HazardCovariate) -> np.ndarray:
         value = self.model.read(covariate.value)
         if covariate.per is not None:
             if covariate.since_start:
                 start = self._starts.setdefault(covariate.value, value.copy())
                 value = value - start
             return value / covariate.per
-        if covariate.above is not None:
-            return (value > covariate.above).astype(np.float64)
-        return (value < covariate.below).astype(np.float64)
+        holds = value > covariate.above if covariate.above is not None else value < covariate.below
+        if covariate.ended_within is None:
+            return holds.astype(np.float64)
+        last = self._last_held[key]
+        month = self.model.month
+        last[holds] = month
+        return (~holds & (month - last <= covariate.ended_within)).astype(np.float64)
 
     def step(self) -> None:
         """Decide which treaties end in month t + 1: by their hazard at t, or abrogated."""
         model = self.model
         month = model.month
+        age = self._age0 + month
+        log_age = np.log((age + 0.5) / 12)  # ln(age in years) at the middle of the month
         log_ratio = np.zeros(model.replications, dtype=np.float64)
-        for covariate, beta in self._covariates:
-            log_ratio += beta * self._covariate(covariate)
-        self.hazard = self.baseline(self._age0 + month) * self._fixed * np.exp(log_ratio)
+        for key, covariate, beta, slope in self._covariates:
+            log_ratio += (beta + slope * log_age) * self._covariate(key, covariate)
+        self.hazard = self.baseline(age) * self._fixed * np.exp(log_ratio)
         self._clock += -np.log1p(-np.minimum(self.hazard, 1 - 1e-12))
         ending = self.in_force & (self._clock >= self._threshold)
         for effect in self._abrogations:

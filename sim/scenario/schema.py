@@ -545,10 +545,14 @@ class Event(Closed):
 class HazardCovariate(Closed):
     """A model quantity that multiplies a treaty's termination hazard.
 
-    The hazard is multiplied by ``exp(log_hazard_ratio · z)``, where z is, for an
-    indicator (``above`` or ``below``), 1 while the condition holds and 0 otherwise; for
-    a continuous covariate (``per``), the value divided by ``per``; and with
-    ``since_start: true``, the change of that since the start month.
+    The hazard is multiplied by ``exp(β(age) · z)``, where z is, for an indicator
+    (``above`` or ``below``), 1 while the condition holds and 0 otherwise; with
+    ``ended_within: N``, 1 instead in the N months after the condition stopped holding
+    (a war that ended, say); for a continuous covariate (``per``), the value divided by
+    ``per``; and with ``since_start: true``, the change of that since the start month.
+    ``β(age) = log_hazard_ratio + age_slope · ln(age in years)``: an effect that fades
+    (or grows) as the treaty ages, as a survival regression with a covariate-by-log(age)
+    term estimates it; without ``age_slope`` the ratio is the same at every age.
     """
 
     meaning: Text
@@ -557,7 +561,13 @@ class HazardCovariate(Closed):
     below: Number | None = None
     per: Number | None = Field(None, gt=0, description="Continuous: the unit of the ratio.")
     since_start: bool = Field(False, description="Use the change since the start month.")
+    ended_within: PositiveCount | None = Field(
+        None, description="Indicator: 1 in the N months after the condition stopped holding."
+    )
     log_hazard_ratio: Param
+    age_slope: Param | None = Field(
+        None, description="Change of the log hazard ratio per unit of ln(age in years)."
+    )
     source: Text | None = None
     reason: Text | None = None
 
@@ -568,6 +578,8 @@ class HazardCovariate(Closed):
             raise ValueError("give exactly one of: above, below (an indicator), per")
         if self.since_start and self.per is None:
             raise ValueError("since_start applies to a continuous covariate (per)")
+        if self.ended_within is not None and self.per is not None:
+            raise ValueError("ended_within applies to an indicator (above or below)")
         return self
 
 

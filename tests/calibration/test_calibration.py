@@ -84,7 +84,8 @@ def test_calibration_is_reproducible(tmp_path):
     for out, result in ((tmp_path / "a", first), (tmp_path / "b", second)):
         out.mkdir()
         write_calibration(result, out)
-    for name in ("fitted.yaml", "posterior.yaml", "targets.csv", "report.md", "calibration.png"):
+    for name in ("fitted.yaml", "treaty_hazard.yaml", "posterior.yaml", "targets.csv",
+                 "report.md", "calibration.png"):  # fmt: skip
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes(), name
     targets = pd.read_csv(tmp_path / "a" / "targets.csv")
     assert set(targets.block) == {"emergence"}  # the treaty's hazard comes from hazards.md
@@ -109,7 +110,7 @@ def test_committed_calibration_is_what_calibrate_writes(tmp_path):
     out = tmp_path / "new" / "calibration"  # --out creates what does not exist yet
     done = alliance_sim("calibrate", "--out", str(out))
     assert done.returncode == 0, done.stderr
-    for name in ("fitted.yaml", "posterior.yaml", "targets.csv", "report.md"):
+    for name in ("fitted.yaml", "treaty_hazard.yaml", "posterior.yaml", "targets.csv", "report.md"):
         assert (out / name).read_bytes() == (CALIBRATION / name).read_bytes(), (
             f"calibration/{name} is stale: run `alliance-sim calibrate` and commit"
         )
@@ -254,6 +255,7 @@ def test_run_with_parameter_uncertainty_writes_the_decomposition(tmp_path):
 def test_calibration_files_exist_with_their_report():
     for name in (
         "fitted.yaml",
+        "treaty_hazard.yaml",
         "posterior.yaml",
         "report.md",
         "targets.csv",

@@ -25,9 +25,14 @@ DATA = ROOT.parent / "shared" / "data"
 CALIBRATION = ROOT / "calibration"
 OUTPUTS = (
     "hazards.csv",
+    "hazard_models.csv",
+    "hazard_checks.csv",
+    "hazard_skill.csv",
     "hazard_covariance.csv",
     "baseline_hazard.csv",
+    "hazard_reference.csv",
     "reference_classes.csv",
+    "reference_curves.csv",
     "hazards.md",
 )
 

@@ -1,0 +1,105 @@
+"""The treaty's response to a leader's exit and to the war's end, against the regression.
+
+The treaty's survival must move by the amount the survival regression of alliances
+implies (issue 15, "Done when", second item). Each test changes one event's timing in a
+library scenario and compares the treaty's cumulative hazard over a window with and
+without the change, on common random numbers. Everything else that could move the hazard
+is held fixed in both runs (the desire covariate's ratio set to 1, the abrogation event,
+the leaders' random exits and the scenario's other events removed, the successor as
+committed as Putin), so the ratio of cumulative hazards estimates the mapped ratio itself.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from sim.engine.runner import run
+from sim.scenario import load_scenario, override
+from sim.stats.survival import horizon_estimates
+from tests.helpers import SCENARIOS
+
+TREATY = "mutual_defence_treaty"
+REPLICATIONS = 40_000
+AGE0 = 9  # the treaty was signed in June 2024; the runs start in March 2025
+
+
+def isolated(scenario, **events):
+    """The scenario with only the treaty's formal hazard free to respond to ``events``.
+
+    The desire covariate's ratio is 1, and the abrogation event, the leaders' random exits
+    and every scenario event are removed, then ``events`` are added.
+    """
+    removed = dict.fromkeys(scenario.events)
+    changes = {
+        "treaties": {TREATY: {"covariates": {"desire": {"log_hazard_ratio": 0.0}}}},
+        "events": removed | events,
+    }
+    return override(scenario, changes)
+
+
+def _window(scenario, start: int, end: int) -> tuple[float, int]:
+    """Cumulative hazard of the treaty over months (start, end], and the ends behind it."""
+    result = run(scenario, replications=REPLICATIONS, seed=2024, horizon=end, workers=1)
+    table = horizon_estimates(result.summary, [start, end])
+    alive = table[table.domain == TREATY].set_index("horizon").p_survive
+    at_start, at_end = round(alive[start] * REPLICATIONS), round(alive[end] * REPLICATIONS)
+    return -math.log(at_end / at_start), at_start - at_end
+
+
+def _log_ratio_se(*windows: tuple[float, int]) -> float:
+    """SE of a log ratio of cumulative hazards, as if the runs were independent.
+
+    Each cumulative hazard's log has variance about 1/ends (delta method); common random
+    numbers make the runs positively correlated, so this bounds the SE from above.
+    """
+    return math.sqrt(sum(1 / ends for _, ends in windows))
+
+
+@pytest.mark.slow
+def test_putins_exit_multiplies_the_treatys_hazard_by_the_leader_exit_ratio():
+    putin = load_scenario(SCENARIOS / "putin_exit.yaml")
+    # The library's exit, timed at March 2026 (month 12), with a successor as committed.
+    exit_in_march = {
+        "description": putin.events["putin_exit"].description,
+        "reason": "the library event, timed and without a change of commitment",
+        "timing": {"month": "2026-03"},
+        "effects": [{"target": "russia.leader_transition", "set": 1, "duration": 12}],
+    }
+    changed, unchanged = isolated(putin, putin_exit=exit_in_march), isolated(putin)
+    # The transition window: the twelve months whose hazard the covariate raises.
+    with_exit, without = _window(changed, 12, 24), _window(unchanged, 12, 24)
+    ratio = changed.treaties[TREATY].covariates["russia_leader_exit"].log_hazard_ratio.value
+    measured = math.log(with_exit[0] / without[0])
+    assert measured == pytest.approx(ratio, abs=4 * _log_ratio_se(with_exit, without))
+    assert measured > 0.1  # and the effect shows: no effect lies far outside the interval
+
+
+@pytest.mark.slow
+def test_the_wars_end_divides_the_treatys_hazard_by_the_war_ratio_at_its_age():
+    ceasefire = load_scenario(SCENARIOS / "ukraine_ceasefire.yaml")
+    # The library's ceasefire, timed at March 2026 (month 12), taking hold at once.
+    in_march = {
+        "description": ceasefire.events["ceasefire"].description,
+        "reason": "the library event, timed, without a ramp or its other effects",
+        "timing": {"month": "2026-03"},
+        "effects": [{"target": "russia.war_intensity", "set": 0.1}],
+    }
+    peace, war = isolated(ceasefire, ceasefire=in_march), isolated(ceasefire)
+    treaty = war.treaties[TREATY]
+    at_war, ended = treaty.covariates["war"], treaty.covariates["war_ended"]
+    # The hazards of months 13..24 are decided in months 12..23, at these ages.
+    ages = AGE0 + np.arange(12, 24)
+    steps = sorted(treaty.baseline, key=lambda s: s.from_month)
+    h0 = np.array([[s.hazard for s in steps if s.from_month <= a][-1] for a in ages])
+    slope = at_war.age_slope.value * np.log((ages + 0.5) / 12)
+    war_ratio = np.exp(at_war.log_hazard_ratio.value + slope)
+    # Cumulative hazards are sums of -log(1 - h); with monthly hazards near 0.01 their
+    # ratio is that of the sums of h to a few parts in a thousand.
+    expected = math.log(math.exp(ended.log_hazard_ratio.value) * h0.sum() / (war_ratio * h0).sum())
+    with_peace, without = _window(peace, 12, 24), _window(war, 12, 24)
+    measured = math.log(with_peace[0] / without[0])
+    assert measured == pytest.approx(expected, abs=4 * _log_ratio_se(with_peace, without))
+    assert measured < -1.0  # peace removes most of the hazard of a young alliance at war
