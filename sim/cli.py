@@ -206,11 +206,10 @@ def _command_validate(args: argparse.Namespace) -> int:
         except ScenarioError as error:
             failed += 1
             print(f"error: {file}\n{error}", file=sys.stderr)
-            missing = [p.key_path == () and "missing required key" in p.message
-                       for p in error.problems]  # fmt: skip
-            if all(missing):
+            # A part of a world (its numbers in another file) fails only on missing keys.
+            if all("missing required key" in p.message for p in error.problems):
                 print(
-                    "(only top-level keys are missing: if this file is a part that complete "
+                    "(only required keys are missing: if this file is a part that complete "
                     "scenarios extend, validate those instead)",
                     file=sys.stderr,
                 )
@@ -445,10 +444,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     calibrate_parser = commands.add_parser(
         "calibrate",
-        help="fit the world's free parameters to the evidence and to ATOP base rates",
-        description="Fit the growth rates, the leaders' pre-summit commitment and the "
-        "treaty's rupture hazard by simulated method of moments to the evidence ledger and "
-        "to ATOP base rates; write fitted.yaml, posterior.yaml, targets.csv, report.md and "
+        help="fit the world's free parameters to the evidence and map the treaty's hazard",
+        description="Map the treaty's hazard from the ATOP hazard model "
+        "(calibration/hazards.csv) and fit the growth rates and the leaders' pre-summit "
+        "commitment by simulated method of moments to the evidence ledger; write "
+        "treaty_hazard.yaml, fitted.yaml, posterior.yaml, targets.csv, report.md and "
         "calibration.png. `calibrate base-rates --atop DIR` only recomputes the base rates.",
     )
     calibrate_parser.add_argument(

@@ -349,9 +349,17 @@ def write_comparison(
         markdown += [markdown_grid(header, rows, title), ""]
         label = f"tab:compare-intensity-{safe_name(name).replace('_', '-')}"
         # Signed intervals in four horizon columns need a size below the headline's; a
-        # third decimal (a narrow interval) needs one more.
-        widened = any(re.search(r"\.\d{3}", cell) for row in rows for cell in row[1:])
-        size = r"\scriptsize" if widened else r"\footnotesize"
+        # third decimal (a narrow interval) needs one more, a fifth one more again.
+        decimals = max(
+            (
+                len(found)
+                for row in rows
+                for cell in row[1:]
+                for found in re.findall(r"\.(\d+)", cell)
+            ),
+            default=2,
+        )
+        size = r"\footnotesize" if decimals <= 2 else r"\scriptsize" if decimals <= 4 else r"\tiny"
         latex.append(latex_float(title, label, header, rows, intensity_note, size=size))
     markdown += [f"_{note} Mean intensity: {intensity_note.split('Cells: ')[1]}_", ""]
     write_text(directory / "comparison.md", "\n".join(markdown))
