@@ -69,7 +69,9 @@ class AnalogueBacktest:
 
 def cases(folder: Path = FOLDER) -> list[str]:
     """Names of the cases: ledgers in ``folder`` that have a scenario."""
-    return sorted(p.stem for p in folder.glob("*.yaml") if (folder / "scenarios" / p.name).is_file())
+    return sorted(
+        p.stem for p in folder.glob("*.yaml") if (folder / "scenarios" / p.name).is_file()
+    )
 
 
 def outcomes(ledger: dict, horizons: tuple[int, ...] = HORIZONS) -> pd.DataFrame:
@@ -154,9 +156,7 @@ def case_forecasts(
     frame.insert(1, "start", ledger["start_month"])
     frame["model"] = [float(table.p_survive[k]) for k in keys]
     frame["model_se"] = [float(table.se[k]) for k in keys]
-    frame["model_legal"] = [
-        float(table.p_survive[(of_channel.get(d, d), h)]) for d, h in keys
-    ]
+    frame["model_legal"] = [float(table.p_survive[(of_channel.get(d, d), h)]) for d, h in keys]
     return frame
 
 

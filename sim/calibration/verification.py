@@ -93,7 +93,9 @@ class Decomposition:
     uncertainty: float  # ō (1 − ō)
 
 
-def murphy(forecast: np.ndarray, outcome: np.ndarray, edges: np.ndarray = BIN_EDGES) -> Decomposition:
+def murphy(
+    forecast: np.ndarray, outcome: np.ndarray, edges: np.ndarray = BIN_EDGES
+) -> Decomposition:
     """The Brier score split into reliability, resolution and uncertainty (Murphy 1973)."""
     p, y = np.asarray(forecast, float), np.asarray(outcome, float)
     index = bin_index(p, edges)
