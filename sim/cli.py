@@ -149,8 +149,12 @@ def _command_calibrate(args: argparse.Namespace) -> int:
         return 0
     if args.task == "analogues":
         from sim.calibration.analogues import AnalogueSettings, analogue_backtest
-        from sim.calibration.backtest_documents import refresh_analogue_backtest
+        from sim.calibration.backtest_documents import (
+            refresh_analogue_backtest,
+            report_with_section,
+        )
 
+        report_with_section(out)  # before a run whose results would have nowhere to go
         chosen = {k: v for k, v in (("replications", args.replications),
                                     ("seed", args.seed)) if v is not None}  # fmt: skip
         setup = Path(args.setup).parent

@@ -256,15 +256,12 @@ def write_analogue_files(
     return [*written, out / "reliability.png"]
 
 
-def refresh_analogue_backtest(backtest: AnalogueBacktest, out: Path) -> list[Path]:
-    """Rewrite the analogue files in ``out`` and the analogue section of its ``report.md``.
-
-    The held-out backtest's forecasts, when ``out/backtest.csv`` exists, join the
-    reliability diagram.
+def report_with_section(out: Path) -> str:
+    """The text of ``out/report.md``, checked to hold the analogue section's markers.
 
     Raises:
-        UserError: ``out/report.md`` is missing or lacks the section's markers (run the
-            full ``alliance-sim calibrate`` first).
+        UserError: The report is missing or lacks the markers (run the full
+            ``alliance-sim calibrate`` first).
     """
     report = out / "report.md"
     text = report.read_text(encoding="utf-8") if report.is_file() else ""
@@ -273,6 +270,20 @@ def refresh_analogue_backtest(backtest: AnalogueBacktest, out: Path) -> list[Pat
             f"{report} has no analogue backtest section to refresh: run `alliance-sim "
             "calibrate` (the full calibration) once to write it"
         )
+    return text
+
+
+def refresh_analogue_backtest(backtest: AnalogueBacktest, out: Path) -> list[Path]:
+    """Rewrite the analogue files in ``out`` and the analogue section of its ``report.md``.
+
+    The held-out backtest's forecasts, when ``out/backtest.csv`` exists, join the
+    reliability diagram.
+
+    Raises:
+        UserError: See :func:`report_with_section`.
+    """
+    report = out / "report.md"
+    text = report_with_section(out)
     before, rest = text.split(BEGIN, 1)
     after = rest.split(END, 1)[1].lstrip("\n")
     held = out / "backtest.csv"
