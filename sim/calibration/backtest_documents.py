@@ -25,11 +25,11 @@ from sim.storage import write_text
 
 BEGIN = "<!-- analogue backtest: begin (rewritten by `alliance-sim calibrate analogues`) -->"
 END = "<!-- analogue backtest: end -->"
-FULL_RUN = "about 3 minutes"
-ANALOGUE_RUN = "about 15 seconds"
-"""Wall times of `alliance-sim calibrate` and `calibrate analogues` at the default settings
-(measured 2026-12-02 on the project's 2-core machine shared with other work). Stated, not
-measured per run, so that the same inputs write the same report."""
+FULL_RUN = "about 2.5 minutes of processor time; 5 minutes of wall time when measured"
+ANALOGUE_RUN = "about 10 seconds of processor time"
+"""Times of `alliance-sim calibrate` and `calibrate analogues` at the default settings, one
+worker (measured 2026-12-02 with `time` on the project's 2-core machine, shared with other
+work). Stated, not measured per run, so that the same inputs write the same report."""
 
 NAMES = {"model": "model", "base_rate": "ATOP base rate", "climatology": "climatology"}
 
@@ -181,14 +181,12 @@ def analogue_section(backtest: AnalogueBacktest) -> list[str]:
 def _reliability_points(ax, hist, forecast, observed, offset, colour, marker, label) -> None:
     """One series of the diagram: bin means with Wilson bars, and its counts below."""
     table = reliability_table(forecast, observed)
+    share = table.observed.to_numpy()
     ax.errorbar(
-        table.mean_forecast,
-        table.observed,
+        table.mean_forecast.to_numpy(),
+        share,
         # Wilson bounds at 0 or 1 can miss the share by a rounding error.
-        yerr=[
-            (table.observed - table.observed_low).clip(lower=0),
-            (table.observed_high - table.observed).clip(lower=0),
-        ],
+        yerr=np.clip([share - table.observed_low, table.observed_high - share], 0, None),
         fmt=marker,
         color=colour,
         markersize=3.5,
