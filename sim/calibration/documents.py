@@ -21,7 +21,12 @@ import yaml
 from matplotlib.figure import Figure
 
 from sim.calibration.backtest import brier, reliability
-from sim.calibration.backtest_documents import analogue_section, write_analogue_files
+from sim.calibration.backtest_documents import (
+    ANALOGUE_RUN,
+    FULL_RUN,
+    analogue_section,
+    write_analogue_files,
+)
 from sim.calibration.census import census, scenario_files
 from sim.calibration.fit import Calibration
 from sim.calibration.treaty_hazard import (
@@ -238,7 +243,14 @@ def report_document(calibration: Calibration) -> str:
         "# Calibration report",
         "",
         "Written by `alliance-sim calibrate` (see docs/calibration.md "
-        "for the method); regenerate it with the same command.",
+        f"for the method); regenerate it with the same command ({FULL_RUN}), which also "
+        "rewrites every figure and table it shows: `fitted.yaml`, `treaty_hazard.yaml`, "
+        "`posterior.yaml`, `targets.csv`, `calibration.png`, `backtest.csv` and the "
+        "analogue backtest's files. `alliance-sim calibrate analogues` reruns the analogue "
+        f"backtest alone ({ANALOGUE_RUN}) and rewrites its files and its section below. The "
+        "survival regression's `hazards.*` come from `python -m sim.calibration.hazards "
+        "--atop DIR --peace-science DIR`, the base rates from `alliance-sim calibrate "
+        "base-rates --atop DIR` (docs/calibration.md).",
         "",
     ]
     if calibration.analogues is not None:
