@@ -147,6 +147,26 @@ def _command_calibrate(args: argparse.Namespace) -> int:
         rates = written[0]
     if args.task == "base-rates":
         return 0
+    if args.task == "analogues":
+        from sim.calibration.analogues import AnalogueSettings, analogue_backtest
+        from sim.calibration.backtest_documents import (
+            refresh_analogue_backtest,
+            report_with_section,
+        )
+
+        report_with_section(out)  # before a run whose results would have nowhere to go
+        chosen = {k: v for k, v in (("replications", args.replications),
+                                    ("seed", args.seed)) if v is not None}  # fmt: skip
+        setup = Path(args.setup).parent
+        backtest = analogue_backtest(
+            AnalogueSettings(**chosen), setup / "analogues", setup / "reference_curves.csv"
+        )
+        written = refresh_analogue_backtest(backtest, out)
+        model = backtest.scores.iloc[0]
+        print(f"analogue backtest: {model.forecasts} forecasts, {model.endings} endings, "
+              f"model Brier {model.brier:.4f} ({backtest.seconds:.0f} s)")  # fmt: skip
+        print(f"wrote {', '.join(str(p) for p in written)}")
+        return 0
     settings = Settings(**{k: v for k, v in (("replications", args.replications),
                                              ("seed", args.seed)) if v is not None})  # fmt: skip
     result = calibrate(Path(args.setup), settings, base_rates=rates)
@@ -449,10 +469,16 @@ def build_parser() -> argparse.ArgumentParser:
         "(calibration/hazards.csv) and fit the growth rates and the leaders' pre-summit "
         "commitment by simulated method of moments to the evidence ledger; write "
         "treaty_hazard.yaml, fitted.yaml, posterior.yaml, targets.csv, report.md and "
-        "calibration.png. `calibrate base-rates --atop DIR` only recomputes the base rates.",
+        "calibration.png, and the analogue backtest's files. `calibrate base-rates --atop "
+        "DIR` only recomputes the base rates; `calibrate analogues` only reruns the analogue "
+        "backtest (about 15 seconds) and refreshes its files and its section of report.md.",
     )
     calibrate_parser.add_argument(
-        "task", nargs="?", choices=("fit", "base-rates"), default="fit", help="what to do"
+        "task",
+        nargs="?",
+        choices=("fit", "base-rates", "analogues"),
+        default="fit",
+        help="what to do",
     )
     calibrate_parser.add_argument(
         "--atop", metavar="DIR", help="ATOP v4.01 directory: recompute the base rates first"
@@ -471,7 +497,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="what to fit and to what (default: calibration/setup.yaml)",
     )
     calibrate_parser.add_argument(
-        "--replications", type=_positive, help="replications per evaluation (default 1000)"
+        "--replications",
+        type=_positive,
+        help="replications per evaluation (default 1000; analogues: per case, default 2000)",
     )
     calibrate_parser.add_argument("--seed", type=_seed, help="seed (default 20230913)")
     calibrate_parser.set_defaults(handler=_command_calibrate)

@@ -4,8 +4,9 @@
 (the point estimates of the fit and the treaty's hazard mapped from the survival
 regression); ``posterior.yaml`` is the joint sample of both that ``run
 --parameter-uncertainty`` draws from; ``targets.csv``, ``report.md`` and
-``calibration.png`` show the fit, the treaty against its reference class, the backtest and
-what backs the world's numbers.
+``calibration.png`` show the fit, the treaty against its reference class, the backtests and
+what backs the world's numbers (the analogue backtest's files:
+:mod:`sim.calibration.backtest_documents`).
 """
 
 from __future__ import annotations
@@ -20,6 +21,12 @@ import yaml
 from matplotlib.figure import Figure
 
 from sim.calibration.backtest import brier, reliability
+from sim.calibration.backtest_documents import (
+    ANALOGUE_RUN,
+    FULL_RUN,
+    analogue_section,
+    write_analogue_files,
+)
 from sim.calibration.census import census, scenario_files
 from sim.calibration.fit import Calibration
 from sim.calibration.treaty_hazard import (
@@ -236,9 +243,18 @@ def report_document(calibration: Calibration) -> str:
         "# Calibration report",
         "",
         "Written by `alliance-sim calibrate` (see docs/calibration.md "
-        "for the method); regenerate it with the same command.",
+        f"for the method); regenerate it with the same command ({FULL_RUN}), which also "
+        "rewrites every figure and table it shows: `fitted.yaml`, `treaty_hazard.yaml`, "
+        "`posterior.yaml`, `targets.csv`, `calibration.png`, `backtest.csv` and the "
+        "analogue backtest's files. `alliance-sim calibrate analogues` reruns the analogue "
+        f"backtest alone ({ANALOGUE_RUN}) and rewrites its files and its section below. The "
+        "survival regression's `hazards.*` come from `python -m sim.calibration.hazards "
+        "--atop DIR --peace-science DIR`, the base rates from `alliance-sim calibrate "
+        "base-rates --atop DIR` (docs/calibration.md).",
         "",
     ]
+    if calibration.analogues is not None:
+        lines += analogue_section(calibration.analogues)
     lines += [
         "## Estimates",
         "",
@@ -421,7 +437,9 @@ def write_calibration(calibration: Calibration, out: Path) -> list[Path]:
     """Write the calibration's files into ``out``.
 
     They are fitted.yaml, treaty_hazard.yaml (with a treaty mapping), posterior.yaml,
-    targets.csv, report.md and calibration.png.
+    targets.csv, report.md and calibration.png; with analogue cases, also backtest.csv
+    (the held-out backtest's forecasts), analogue_forecasts.csv, analogue_scores.csv and
+    reliability.png.
     """
     files = {
         "fitted.yaml": fitted_document(calibration),
@@ -439,4 +457,16 @@ def write_calibration(calibration: Calibration, out: Path) -> list[Path]:
         written.append(out / name)
     figures.save(calibration_figure(calibration), out / "calibration.png")
     written.append(out / "calibration.png")
+    if calibration.analogues is not None:
+        held_out = held_out_table(calibration)
+        write_text(out / "backtest.csv", held_out.to_csv(index=False, float_format="%.6g"))
+        written.append(out / "backtest.csv")
+        written += write_analogue_files(calibration.analogues, out, held_out)
     return written
+
+
+def held_out_table(calibration: Calibration) -> pd.DataFrame:
+    """The held-out backtest's rows with the month its forecast starts (``backtest.csv``)."""
+    table = calibration.backtest.copy()
+    table.insert(0, "start", calibration.forecast_start)
+    return table

@@ -24,6 +24,12 @@ import pandas as pd
 from scipy import optimize
 from scipy.stats import qmc
 
+from sim.calibration.analogues import (
+    AnalogueBacktest,
+    AnalogueSettings,
+    analogue_backtest,
+    cases,
+)
 from sim.calibration.backtest import backtest_table
 from sim.calibration.ledger import load_evidence
 from sim.calibration.moments import (
@@ -132,6 +138,7 @@ class Calibration:
     treaty_hazard: TreatyHazard | None = None
     treaty_survival: pd.DataFrame | None = None  # the baseline's, month by month
     reference: pd.DataFrame | None = None  # its reference class's, from the same age
+    analogues: AnalogueBacktest | None = None  # past partnerships against their endings
 
     @property
     def estimates(self) -> dict[str, float]:
@@ -158,7 +165,11 @@ def calibrate(
     *,
     base_rates: Path | None = None,
 ) -> Calibration:
-    """Fit the free parameters of a setup to its targets and backtest the baseline forecast.
+    """Fit the free parameters of a setup to its targets and backtest the model.
+
+    Two backtests: the fitted baseline's forecast against the observations held out of
+    the fit, and, when the setup's folder has ``analogues/`` cases, the analogue backtest
+    (:mod:`sim.calibration.analogues`).
 
     Args:
         setup_path: The calibration's setup file (``calibration/setup.yaml``).
@@ -227,6 +238,16 @@ def calibrate(
         age0 = parse_month(fitted_base.start) - parse_month(fitted_base.treaties[name].signed)
         curves = pd.read_csv(setup.path("reference_curves.csv"))
         reference = conditional_curve(curves, treaty.setup.reference_class, age0)
+    folder = setup.path("analogues")
+    analogues = (
+        analogue_backtest(
+            AnalogueSettings(replications=settings.analogue_replications, seed=settings.seed),
+            folder,
+            setup.path("reference_curves.csv"),
+        )
+        if cases(folder)
+        else None
+    )
     return Calibration(
         setup,
         settings,
@@ -240,6 +261,7 @@ def calibrate(
         treaty,
         survival,
         reference,
+        analogues,
     )
 
 

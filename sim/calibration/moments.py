@@ -32,6 +32,7 @@ class Settings:
     posterior_points: int = 64  # per free parameter of a block, per round
     posterior_draws: int = 200
     search_iterations: int = 200  # Nelder–Mead iterations per block
+    analogue_replications: int = 2000  # per case of the analogue backtest
 
 
 def with_parameters(setup: Setup, scenario: Scenario, values: dict[str, float]) -> Scenario:

@@ -41,6 +41,7 @@ TINY = Settings(
     posterior_points=8,
     posterior_draws=20,
     search_iterations=15,
+    analogue_replications=100,
 )
 DOMAINS = list(load_scenario(SCENARIOS / "baseline.yaml").channels)
 
@@ -85,7 +86,8 @@ def test_calibration_is_reproducible(tmp_path):
         out.mkdir()
         write_calibration(result, out)
     for name in ("fitted.yaml", "treaty_hazard.yaml", "posterior.yaml", "targets.csv",
-                 "report.md", "calibration.png"):  # fmt: skip
+                 "report.md", "calibration.png", "backtest.csv", "analogue_forecasts.csv",
+                 "analogue_scores.csv", "reliability.png"):  # fmt: skip
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes(), name
     targets = pd.read_csv(tmp_path / "a" / "targets.csv")
     assert set(targets.block) == {"emergence"}  # the treaty's hazard comes from hazards.md
@@ -110,7 +112,8 @@ def test_committed_calibration_is_what_calibrate_writes(tmp_path):
     out = tmp_path / "new" / "calibration"  # --out creates what does not exist yet
     done = alliance_sim("calibrate", "--out", str(out))
     assert done.returncode == 0, done.stderr
-    for name in ("fitted.yaml", "treaty_hazard.yaml", "posterior.yaml", "targets.csv", "report.md"):
+    for name in ("fitted.yaml", "treaty_hazard.yaml", "posterior.yaml", "targets.csv", "report.md",
+                 "backtest.csv", "analogue_forecasts.csv", "analogue_scores.csv"):  # fmt: skip
         assert (out / name).read_bytes() == (CALIBRATION / name).read_bytes(), (
             f"calibration/{name} is stale: run `alliance-sim calibrate` and commit"
         )
