@@ -11,6 +11,7 @@ import pytest
 import yaml
 
 from sim.calibration.census import census, numbers, scenario_files
+from sim.calibration.documents import hazard_evidence_section
 from sim.calibration.setup import load_setup
 from sim.calibration.treaty_hazard import (
     conditional_curve,
@@ -203,3 +204,17 @@ def test_census_of_the_baseline_counts_the_world(tmp_path):
     for mechanism in ("costs", "spillover", "actors' responses"):
         assert table.loc[mechanism, "reasoned"] == 0, mechanism
     assert Path(CALIBRATION / "report.md").read_text().count("| **total** |") == 1
+
+
+def test_report_shows_the_hazard_evidence_from_its_tables():
+    folder = CALIBRATION
+    lines = hazard_evidence_section(folder)
+    text = "\n".join(lines)
+    hazards = pd.read_csv(folder / "hazards.csv")
+    for row in hazards[hazards["model"] == "main"].itertuples():
+        assert f"| `{row.covariate}` | {row.hazard_ratio:.2f} [{row.hr_low:.2f}, " in text
+    skill = pd.read_csv(folder / "hazard_skill.csv").iloc[0]
+    assert f"{skill.skill:+.2f} [{skill.skill_low:+.2f}, {skill.skill_high:+.2f}]" in text
+    assert "`war_ongoing` non-proportional" in text
+    report = (folder / "report.md").read_text()
+    assert text in report
