@@ -15,7 +15,8 @@ with which ending. Columns (documented for users in docs/outputs.md):
 Each chunk is written as a part file beside its outcomes, before them, so that a saved
 chunk always has its part; the parts are joined in chunk order, one row group each, when
 the run is complete. Memory holds one chunk at a time, and the same chunks give the same
-bytes however many workers ran them.
+bytes however many workers ran them. A sweep keeps its table (one row per point, domain
+and horizon) the same way, in ``sweep.parquet``.
 """
 
 from __future__ import annotations
@@ -94,6 +95,13 @@ def join_parts(path: Path, parts: list[Path]) -> None:
         finally:
             if writer is not None:
                 writer.close()
+
+
+def write_frame(path: Path, frame: pd.DataFrame) -> None:
+    """Write a data frame (a sweep's table) as a Parquet file, atomically."""
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    with atomic_file(path) as handle:
+        pq.write_table(table, handle, compression=_COMPRESSION)
 
 
 def read_replications(path: Path, columns: list[str] | None = None) -> pd.DataFrame:

@@ -60,12 +60,6 @@ def test_one_row_group_per_chunk_and_no_parts_left(stored):
     assert REPLICATIONS in load_run(out).manifest["outputs"]
 
 
-def test_two_workers_write_the_same_bytes(tmp_path, ceasefire, stored):
-    out, _, _ = stored
-    run(ceasefire, **SETTINGS, workers=2, out=tmp_path / "two", progress=False)
-    assert same_outputs(out, tmp_path / "two")
-
-
 def test_an_interrupted_and_resumed_run_holds_the_same_rows(tmp_path, monkeypatch, ceasefire, stored):
     out, _, _ = stored
     save = RunDirectory.save_chunk

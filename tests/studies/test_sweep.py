@@ -109,7 +109,9 @@ def test_sweep_is_reproducible_resumable_and_equals_direct_runs(tmp_path, ceasef
     manifest = json.loads((again / "manifest.json").read_text())
     (again / "manifest.json").write_text(json.dumps(manifest | {"status": "running"}))
     sweep(resume=again, workers=1)
-    assert (again / "sweep.csv").read_bytes() == (tmp_path / "a" / "sweep.csv").read_bytes()
+    for name in ("sweep.csv", "sweep.parquet"):
+        assert (again / name).read_bytes() == (tmp_path / "a" / name).read_bytes()
+    pd.testing.assert_frame_equal(pd.read_parquet(again / "sweep.parquet"), first.table)
     assert {p.name for p in again.iterdir()} >= {
         "sweep.csv",
         "sweep.png",
@@ -177,7 +179,7 @@ def test_an_output_horizon_outside_the_report_horizons_is_estimated(tmp_path, ce
     assert here.p_survive.between(0, 1).all()
     assert set(table.horizon) == {*ceasefire.report_horizons, 100}
     manifest = json.loads((tmp_path / "sweep" / "manifest.json").read_text())
-    assert manifest["outputs"] == ["sweep.csv", "sweep.png", "sweep.pdf"]
+    assert manifest["outputs"] == ["sweep.csv", "sweep.parquet", "sweep.png", "sweep.pdf"]
 
 
 # So few samples can give degenerate bootstrap intervals; what is tested is the horizon.
