@@ -102,7 +102,7 @@ def _kind(manifest: dict[str, Any]) -> str | None:
     return words[1] if len(words) == 3 and words[0] == "alliance-sim" else None
 
 
-def _kind_at(path: Path) -> str | None:
+def kind_at(path: Path) -> str | None:
     """The kind of the directory at ``path``, or None if it has no readable manifest."""
     try:
         manifest = json.loads((path / MANIFEST).read_text())
@@ -227,7 +227,7 @@ class RunDirectory:
         path = Path(path)
         kind = _kind(manifest)
         if path.exists():
-            found = _kind_at(path) if path.is_dir() else None
+            found = kind_at(path) if path.is_dir() else None
             if not force:
                 hint = f"--resume {path} to continue it, or " if found == kind else ""
                 raise UserError(
