@@ -32,7 +32,6 @@ from sim.model.model import AllianceModel
 from sim.model.outcomes import Outcomes
 from sim.model.streams import chunk_sizes
 from sim.results.result import RunResult, manifest_scenario
-from sim.results.store import REPLICATIONS
 from sim.results.rundir import (
     OUTCOMES,
     SURVIVAL,
@@ -41,6 +40,7 @@ from sim.results.rundir import (
     RunDirectory,
     output_path,
 )
+from sim.results.store import REPLICATIONS
 from sim.scenario import Scenario, scenario_files, scenario_hash, with_horizon
 from sim.stats.survival import Summary
 from sim.storage import write_text
@@ -78,9 +78,7 @@ def simulate_chunk_outcomes(
 
     The draws stay in the worker, so that only outcomes travel back.
     """
-    return dataclasses.replace(
-        simulate_chunk(scenario, settings, chunk_index, size), parameters={}
-    )
+    return dataclasses.replace(simulate_chunk(scenario, settings, chunk_index, size), parameters={})
 
 
 class _Background:

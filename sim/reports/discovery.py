@@ -89,9 +89,7 @@ def _check_domain(domain: str, domains: list[str], path: Path) -> None:
     if domain not in domains:
         guess = did_you_mean(domain, domains)
         hint = f"; did you mean {guess}?" if guess else ""
-        raise UserError(
-            f"{path}: no domain {domain!r}{hint} (its domains: {', '.join(domains)})"
-        )
+        raise UserError(f"{path}: no domain {domain!r}{hint} (its domains: {', '.join(domains)})")
 
 
 def _check_outcome(outcome: str) -> None:
@@ -303,7 +301,9 @@ def discover(
     screened = _screen(x, y, screen) if screen is not None and len(varying) > screen else x
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        finder = prim.Prim(screened, y, peel_alpha=peel_alpha, paste_alpha=peel_alpha, mass_min=mass_min)
+        finder = prim.Prim(
+            screened, y, peel_alpha=peel_alpha, paste_alpha=peel_alpha, mass_min=mass_min
+        )
         found = finder.find_box()
         peeled = len(found.peeling_trajectory)
         densities = found.peeling_trajectory.density.to_numpy()
@@ -520,8 +520,8 @@ def peeling_figure(found: Discovery) -> Figure:
             s=6, linewidths=0,
         )  # fmt: skip
         ax.plot(trajectory.coverage, trajectory.density, color="0.6", linewidth=0.4, zorder=0)
-        ax.scatter([stats.coverage], [stats.density], s=40, facecolors="none",
-                   edgecolors=figures.OKABE_ITO[1], linewidths=0.8, label="box reported")  # fmt: skip
+        ax.scatter([stats.coverage], [stats.density], s=40, facecolors="none", linewidths=0.8,
+                   edgecolors=figures.OKABE_ITO[1], label="box reported")  # fmt: skip
         ax.axhline(found.base_rate, color="0.4", linewidth=0.5, linestyle=(0, (3, 2)),
                    label="base rate")  # fmt: skip
         ax.set_xlabel("coverage")
@@ -566,4 +566,3 @@ def write_discovery(found: Discovery, directory: str | Path) -> list[Path]:
         figures.save(figure, directory / f"{stem}-peeling.{kind}")
         written.append(directory / f"{stem}-peeling.{kind}")
     return written
-

@@ -139,8 +139,8 @@ def termination_caption(result: RunResult) -> str:
         f"When each domain ends, scenario {result.scenario.name}, {result.replications:,} "
         "replications: bars, the chance of ending in each calendar year (a part year at "
         "either end covers the months simulated); points, the chance of having ended by "
-        "each year's end (or the horizon). What the line leaves below 1 at the right is the chance of not ending "
-        "within the horizon."
+        "each year's end (or the horizon). What the last point leaves below 1 is the chance "
+        "of not ending within the horizon."
     )
 
 

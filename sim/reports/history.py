@@ -53,7 +53,9 @@ def forecast_history(directories: list[str | Path], domain: str, horizon: int) -
         if domain not in domains:
             guess = did_you_mean(domain, domains)
             hint = f"; did you mean {guess}?" if guess else ""
-            raise UserError(f"{path}: no domain {domain!r}{hint} (its domains: {', '.join(domains)})")
+            raise UserError(
+                f"{path}: no domain {domain!r}{hint} (its domains: {', '.join(domains)})"
+            )
         if not 1 <= horizon <= manifest["horizon"]:
             raise UserError(
                 f"horizon {horizon} is beyond the run in {path}, which simulated "

@@ -220,9 +220,7 @@ def write_reports(
         builds = [("survival", figures.survival_figure), ("alive", figures.alive_figure)]
         if kept:
             builds.append(("intensity", lambda run: figures.intensity_figure(run, trend)))
-        builds.append(
-            ("termination", lambda run: forecasts.termination_figure(run, termination))
-        )
+        builds.append(("termination", lambda run: forecasts.termination_figure(run, termination)))
         builds += [
             (f"fan-{group}", lambda run, group=group: forecasts.fan_figure(run, group))
             for group in groups

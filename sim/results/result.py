@@ -122,6 +122,12 @@ class RunResult:
             )
         return read_replications(path, columns)
 
+    def _repr_html_(self) -> str:
+        """A compact summary for Jupyter: P(alive) at the report horizons, and the curves."""
+        from sim.results.display import run_html
+
+        return run_html(self)
+
     @cached_property
     def survival(self) -> pd.DataFrame:
         """Tidy Kaplan–Meier survival per domain and month, with 95% log-log intervals.

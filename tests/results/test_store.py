@@ -60,7 +60,9 @@ def test_one_row_group_per_chunk_and_no_parts_left(stored):
     assert REPLICATIONS in load_run(out).manifest["outputs"]
 
 
-def test_an_interrupted_and_resumed_run_holds_the_same_rows(tmp_path, monkeypatch, ceasefire, stored):
+def test_an_interrupted_and_resumed_run_holds_the_same_rows(
+    tmp_path, monkeypatch, ceasefire, stored
+):
     out, _, _ = stored
     save = RunDirectory.save_chunk
     calls = []
