@@ -547,6 +547,10 @@ def write_discovery(found: Discovery, directory: str | Path) -> list[Path]:
     ``-trajectory.csv``, ``-cart.csv``, ``-cart.txt``, ``-peeling.png``/``.pdf``.
     """
     directory = Path(directory)
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise UserError(f"cannot create {directory}: {error.strerror}") from None
     stem = discovery_stem(found.cases)
     comment = f"# {_source(found)}\n"
     texts = {

@@ -83,10 +83,10 @@ def history_figure(table: pd.DataFrame, label: str, horizon: int) -> Figure:
         figure = Figure(figsize=(figures.SINGLE_COLUMN, 2.6), layout="constrained")
         ax = figure.subplots()
         colour = figures.OKABE_ITO[0]
-        ax.step(dates, table.p_survive, where="post", color=colour, linewidth=0.6, alpha=0.6)
+        p, low, high = (table[c].to_numpy() for c in ("p_survive", "ci_low", "ci_high"))
+        ax.step(dates, p, where="post", color=colour, linewidth=0.6, alpha=0.6)
         ax.errorbar(
-            dates, table.p_survive,
-            yerr=[table.p_survive - table.ci_low, table.ci_high - table.p_survive],
+            dates, p, yerr=[p - low, high - p],
             fmt="o", markersize=2.5, color=colour, elinewidth=0.6, capsize=1.5,
         )  # fmt: skip
         for date, row in zip(dates, table.itertuples(), strict=True):

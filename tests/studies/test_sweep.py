@@ -342,3 +342,16 @@ sensitivity:
     (note,) = [str(w.message) for w in caught if issubclass(w.category, Advisory)]
     assert "raise sensitivity.samples (now 8) or the replications" in note
     assert len(result.table) == 2
+
+
+@pytest.mark.slow
+def test_a_sweep_shows_each_outputs_range_and_figure(tmp_path):
+    from tests.results.test_display import inline_image
+
+    result = sweep(write(tmp_path, SMALL.replace("replications: 1500", "replications: 100")),
+                   workers=1, progress=False)  # fmt: skip
+    page = result._repr_html_()
+    here = result.table[(result.table.domain == "military") & (result.table.horizon == 120)]
+    assert f'<td style="text-align:right">{here.p_survive.min():.2f}</td>' in page
+    assert "Sweep small: 4 points (grid)" in page
+    inline_image(page)
