@@ -35,9 +35,16 @@ from sim.errors import UserError, did_you_mean
 from sim.reports import figures
 from sim.reports.sweep import SWEEP_TABLE
 from sim.reports.tables import domain_label, latex_float, markdown_grid
-from sim.results.result import load_run
+from sim.results.result import manifest_scenario
 from sim.results.rundir import MANIFEST, RunDirectory, kind_at
-from sim.results.store import EVENT, PARAMETER, event_columns, parameter_columns
+from sim.results.store import (
+    EVENT,
+    PARAMETER,
+    REPLICATIONS,
+    event_columns,
+    parameter_columns,
+    read_replications,
+)
 from sim.scenario import scenario_from_dict
 from sim.storage import write_text
 
@@ -131,18 +138,28 @@ def open_cases(
             f"{path} is not a run or sweep directory (discover reads the replications.parquet "
             "of a run, or the sweep.parquet of a sweep)"
         )
-    result = load_run(path)
-    manifest = result.manifest
+    manifest = RunDirectory(path).read_manifest()
+    if manifest.get("status") != "complete":
+        raise UserError(
+            f"{path} holds an unfinished run; continue it with: alliance-sim run --resume {path}"
+        )
     _check_domain(domain, list(manifest["domains"]), path)
     if not 1 <= horizon <= manifest["horizon"]:
         raise UserError(
             f"horizon {horizon} is beyond the run in {path}, which simulated "
             f"{manifest['horizon']} months: choose a horizon from 1 to {manifest['horizon']}"
         )
-    frame = result.replication_frame()
-    if len(frame) > max_cases:
-        keep = np.sort(np.random.default_rng(0).choice(len(frame), max_cases, replace=False))
-        frame = frame.iloc[keep].reset_index(drop=True)
+    file = path / REPLICATIONS
+    if not file.is_file():
+        raise UserError(
+            f"{path} has no {REPLICATIONS} (made by an older alliance-sim?): run the scenario "
+            "again to have one"
+        )
+    total = manifest["replications"]
+    rows = None
+    if total > max_cases:
+        rows = np.sort(np.random.default_rng(0).choice(total, max_cases, replace=False))
+    frame = read_replications(file, rows=rows)
     ended = (frame[f"{domain}__event"] & (frame[f"{domain}__month"] <= horizon)).to_numpy()
     inputs: dict[str, pd.Series] = {}
     kinds: dict[str, str] = {}
@@ -158,7 +175,7 @@ def open_cases(
         inputs[f"{event} month"] = months.fillna(never).astype(np.float64)
         kinds[f"{event} happened"] = kinds[f"{event} month"] = "event"
     x = pd.DataFrame(inputs, index=frame.index)
-    scenario = result.scenario
+    scenario = manifest_scenario(manifest)
     source = (
         f"Run {path} (scenario {scenario.name}, sha256 {manifest['scenario_sha256'][:12]}, "
         f"seed {manifest['seed']}, {manifest['replications']:,} replications; "

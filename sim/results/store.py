@@ -104,9 +104,25 @@ def write_frame(path: Path, frame: pd.DataFrame) -> None:
         pq.write_table(table, handle, compression=_COMPRESSION)
 
 
-def read_replications(path: Path, columns: list[str] | None = None) -> pd.DataFrame:
-    """Read ``replications.parquet`` (or some of its columns) into a data frame."""
-    return pq.read_table(path, columns=columns).to_pandas()
+def read_replications(
+    path: Path, columns: list[str] | None = None, rows: np.ndarray | None = None
+) -> pd.DataFrame:
+    """Read ``replications.parquet`` (or some of its columns or rows) into a data frame.
+
+    Args:
+        path: The file.
+        columns: The columns to read (default: all).
+        rows: Sorted indices of the rows to keep (default: all). The file is read a batch
+            at a time, so a sample of a large run needs the memory of the sample only.
+    """
+    if rows is None:
+        return pq.read_table(path, columns=columns).to_pandas()
+    kept, first = [], 0
+    for batch in pq.ParquetFile(path).iter_batches(columns=columns):
+        here = rows[(rows >= first) & (rows < first + batch.num_rows)] - first
+        kept.append(pa.Table.from_batches([batch.take(pa.array(here))]))
+        first += batch.num_rows
+    return pa.concat_tables(kept).to_pandas()
 
 
 def parameter_columns(frame: pd.DataFrame) -> list[str]:

@@ -10,7 +10,7 @@ from sim.engine.runner import run
 from sim.errors import RunInterrupted
 from sim.results import load_run
 from sim.results.rundir import RunDirectory
-from sim.results.store import REPLICATIONS, parameter_columns
+from sim.results.store import REPLICATIONS, parameter_columns, read_replications
 from tests.helpers import same_outputs
 
 SETTINGS = {"replications": 600, "seed": 11, "horizon": 24, "chunk_size": 200}
@@ -84,3 +84,12 @@ def test_an_interrupted_and_resumed_run_holds_the_same_rows(
     assert resumed.equals(whole)
     # The writer's metadata is the same too: the files are equal byte for byte.
     assert same_outputs(out, partial)
+
+
+def test_a_sample_of_rows_is_read_a_batch_at_a_time(stored):
+    out, _, _ = stored
+    rows = np.array([0, 5, 199, 200, 599])
+    columns = ["replication", "military__event"]
+    sample = read_replications(out / REPLICATIONS, columns, rows)
+    whole = read_replications(out / REPLICATIONS, columns)
+    assert sample.equals(whole.iloc[rows].reset_index(drop=True))
