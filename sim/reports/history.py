@@ -3,7 +3,8 @@
 The forecast is P(domain alive at the horizon) with its 95% interval, read from each run
 directory's ``survival.csv``; its date is when the run started (``started_utc`` in the
 manifest). Runs are drawn in date order, each with the scenario it ran, so that a jump can
-be traced to a change of scenario, of world state or of model version.
+be traced to a change of scenario, of world state or of model version (a scenario is
+named on the figure where it first appears, or returns after another).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from datetime import datetime
 from pathlib import Path
 
 import pandas as pd
+from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
 from matplotlib.figure import Figure
 
 from sim.errors import UserError, did_you_mean
@@ -89,13 +91,20 @@ def history_figure(table: pd.DataFrame, label: str, horizon: int) -> Figure:
             dates, p, yerr=[p - low, high - p],
             fmt="o", markersize=2.5, color=colour, elinewidth=0.6, capsize=1.5,
         )  # fmt: skip
+        # Each scenario is named where it first appears, or comes back after another.
+        previous = None
         for date, row in zip(dates, table.itertuples(), strict=True):
+            if row.scenario == previous:
+                continue
+            previous = row.scenario
             ax.annotate(row.scenario, (date, row.p_survive), xytext=(3, 3),
                         textcoords="offset points", fontsize=4.5, color="0.3")  # fmt: skip
         ax.set_ylim(0, 1.02)
         ax.set_ylabel(f"P({label} alive)")
         ax.set_xlabel("date of the run (UTC)")
-        figure.autofmt_xdate()
+        locator = AutoDateLocator(maxticks=6)
+        ax.xaxis.set_major_locator(locator)
+        ax.xaxis.set_major_formatter(ConciseDateFormatter(locator))
         caption = (
             f"P({label} alive {horizon} months after each run's start) as forecast by "
             f"{len(table)} runs, by the date each was made; bars: 95% intervals (chance)."
