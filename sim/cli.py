@@ -355,6 +355,40 @@ def _command_sensitivity(args: argparse.Namespace) -> int:
     return 0
 
 
+def _command_discover(args: argparse.Namespace) -> int:
+    from sim.reports.discovery import discover, discovery_markdown, open_cases, write_discovery
+
+    cases = open_cases(
+        args.directory, args.domain, args.horizon, args.outcome, threshold=args.threshold
+    )
+    found = discover(cases, min_coverage=args.min_coverage)
+    out = Path(args.out or args.directory)
+    written = write_discovery(found, out)
+    print(discovery_markdown(found))
+    print(f"wrote {', '.join(p.name for p in written)} in {out}")
+    return 0
+
+
+def _command_history(args: argparse.Namespace) -> int:
+    from sim.reports.history import write_history
+
+    stem = args.out or f"results/history-{args.domain}-{args.horizon}"
+    written = write_history(args.directories, args.domain, args.horizon, stem)
+    print((written[0]).read_text(), end="")
+    print(f"wrote {', '.join(str(p) for p in written)}")
+    return 0
+
+
+def _probability(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not 0 < value < 1:
+        raise argparse.ArgumentTypeError(f"expected a number between 0 and 1, got {value}")
+    return value
+
+
 def _add_format_option(parser: argparse.ArgumentParser) -> None:
     from sim.reports.report import REPORT_FORMATS
 
@@ -461,6 +495,63 @@ def build_parser() -> argparse.ArgumentParser:
         sensitivity_parser, "sensitivity analysis", "results/sensitivity-<name>-<UTC time>"
     )
     sensitivity_parser.set_defaults(handler=_command_sensitivity)
+
+    discover_parser = commands.add_parser(
+        "discover",
+        help="which assumptions make a domain end: PRIM boxes and a CART tree",
+        description="Scenario discovery over a run's replications (the parameters each "
+        "drew, the events that happened and when) or a sweep's points: the PRIM box "
+        "(EMA Workbench) where the outcome is dense, with coverage, density and the "
+        "quasi-p of each restriction, the peeling trajectory, and a CART tree's leaves "
+        "(scikit-learn). Needs the extra: pip install 'alliance-sim[discover]'.",
+    )
+    discover_parser.add_argument("directory", metavar="RUN_OR_SWEEP", help="run or sweep directory")
+    discover_parser.add_argument("--domain", required=True, help="the domain (channel or treaty)")
+    discover_parser.add_argument(
+        "--horizon", required=True, type=_positive, help="months from the start"
+    )
+    discover_parser.add_argument(
+        "--outcome",
+        choices=("ended", "alive"),
+        default="ended",
+        help="the cases of interest: the domain ended by the horizon (default), or alive at it",
+    )
+    discover_parser.add_argument(
+        "--threshold",
+        type=_probability,
+        default=0.5,
+        help="for a sweep: a point counts where P(outcome) exceeds this (default 0.5)",
+    )
+    discover_parser.add_argument(
+        "--min-coverage",
+        type=_probability,
+        default=0.5,
+        help="the box starts as the densest with at least this coverage (default 0.5)",
+    )
+    discover_parser.add_argument(
+        "--out", metavar="DIR", help="where to write the tables and figure (default: RUN_OR_SWEEP)"
+    )
+    discover_parser.set_defaults(handler=_command_discover)
+
+    history_parser = commands.add_parser(
+        "history",
+        help="how one forecast moved across dated runs",
+        description="Draw P(domain alive at the horizon) with its 95% interval for each "
+        "run, against the date the run was made (its manifest's start time), and write "
+        "the numbers as CSV.",
+    )
+    history_parser.add_argument("directories", nargs="+", metavar="DIR", help="run directories")
+    history_parser.add_argument("--domain", required=True, help="the domain (channel or treaty)")
+    history_parser.add_argument(
+        "--horizon", required=True, type=_positive, help="months from each run's start"
+    )
+    history_parser.add_argument(
+        "--out",
+        metavar="STEM",
+        help="files to write: STEM.csv, STEM.png, STEM.pdf "
+        "(default results/history-<domain>-<horizon>)",
+    )
+    history_parser.set_defaults(handler=_command_history)
 
     calibrate_parser = commands.add_parser(
         "calibrate",

@@ -85,10 +85,10 @@ def alive_at(result, domain: str, month: int) -> float:
 
 
 def same_outputs(a: Path, b: Path) -> bool:
-    """Whether two run directories hold byte-identical outcomes and survival tables."""
+    """Whether two run directories hold byte-identical outcomes, replications and survival."""
     return all(
         (a / name).read_bytes() == (b / name).read_bytes()
-        for name in ("outcomes.npz", "survival.csv")
+        for name in ("outcomes.npz", "replications.parquet", "survival.csv")
     )
 
 

@@ -40,6 +40,7 @@ from sim.results.rundir import (
     RunDirectory,
     output_path,
 )
+from sim.results.store import REPLICATIONS
 from sim.scenario import Scenario, scenario_files, scenario_hash, with_horizon
 from sim.stats.survival import Summary
 from sim.storage import write_text
@@ -53,9 +54,8 @@ def simulate_chunk(
     """Run one chunk of replications to the scenario's horizon.
 
     BLAS is held to one thread so a chunk's numbers cannot depend on how many threads
-    a matrix product happens to use in the process that runs it. The per-replication
-    parameter draws stay in the worker (they are recomputed from the streams when
-    needed), so that only outcomes travel back.
+    a matrix product happens to use in the process that runs it. The outcomes carry the
+    parameters drawn per replication, for the run's ``replications.parquet``.
     """
     with threadpool_limits(limits=1):
         model = AllianceModel(
@@ -68,8 +68,17 @@ def simulate_chunk(
             joint_draws=settings.joint_draws,
             tally=True,
         )
-        outcomes = model.run()
-    return dataclasses.replace(outcomes, parameters={})
+        return model.run()
+
+
+def simulate_chunk_outcomes(
+    scenario: Scenario, settings: RunSettings, chunk_index: int, size: int
+) -> Outcomes:
+    """:func:`simulate_chunk` without the parameter draws, for work that only summarises.
+
+    The draws stay in the worker, so that only outcomes travel back.
+    """
+    return dataclasses.replace(simulate_chunk(scenario, settings, chunk_index, size), parameters={})
 
 
 class _Background:
@@ -323,7 +332,7 @@ def _simulate(
     finally:
         # Never return, or raise, with the writer still at work on outcomes.npz.
         writer.wait()
-    manifest["outputs"] = [OUTCOMES, SURVIVAL, *(Path(p).name for p in extra)]
+    manifest["outputs"] = [OUTCOMES, REPLICATIONS, SURVIVAL, *(Path(p).name for p in extra)]
     directory.write_manifest(manifest)
     directory.remove_chunks()
     return result
@@ -360,7 +369,7 @@ def summarise_jobs(
     pool = make_executor(options, len(tasks))
     bar = progress_bar(sum(task.size for task in tasks), description, options.progress)
     try:
-        for task, outcomes in pool.map_unordered(simulate_chunk, tasks):
+        for task, outcomes in pool.map_unordered(simulate_chunk_outcomes, tasks):
             partial[task.job].add(task.index, Summary.from_outcomes(outcomes))
             remaining[task.job] -= 1
             bar.update(task.size)

@@ -4,8 +4,9 @@
 directory: ``table.md``, ``table.tex``, ``table.csv``, ``relationship.csv``,
 ``intensity.csv``, ``spells.csv``, ``co_failure.csv``, ``events.csv``,
 ``survival.png``/``.pdf``, ``alive.png``/``.pdf``, ``intensity.png``/``.pdf``,
-``methods.md`` and, for a run that draws parameters from a joint sample,
-``uncertainty-<group>.csv``/``.md``. It works from the run's saved results (its
+``termination.csv``, ``termination.png``/``.pdf``, ``methods.md`` and, for a run that
+draws parameters from a joint sample, ``uncertainty-<group>.csv``/``.md`` and the fan
+chart ``fan-<group>.png``/``.pdf``. It works from the run's saved results (its
 statistics, and its outcomes for the uncertainty tables), so ``alliance-sim report
 DIR`` rebuilds them without simulating.
 """
@@ -19,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from sim.months import iso_month, month_label, parse_month
-from sim.reports import figures
+from sim.reports import figures, forecasts
 from sim.reports.measures import (
     INTENSITY_FORMAT,
     measures_methods,
@@ -197,6 +198,8 @@ def write_reports(
     co_failures = run_co_failure(result) if kept else None
     events = run_events(result)
     trend = run_intensity(result) if kept else None
+    termination = forecasts.termination_table(result)
+    groups = run_groups(result)
     if "md" in formats:
         markdown = markdown_table(result, headline) + "\n"
         markdown += _relationship_markdown(result, relationship) + "\n"
@@ -208,6 +211,7 @@ def write_reports(
         text("relationship.csv", relationship.to_csv(index=False))
         text("spells.csv", spells.to_csv(index=False))
         text("events.csv", events.to_csv(index=False))
+        text("termination.csv", termination.to_csv(index=False))
         if kept:
             text("intensity.csv", trend.to_csv(index=False, float_format=INTENSITY_FORMAT))
             text("co_failure.csv", co_failures.to_csv(index=False))
@@ -216,12 +220,17 @@ def write_reports(
         builds = [("survival", figures.survival_figure), ("alive", figures.alive_figure)]
         if kept:
             builds.append(("intensity", lambda run: figures.intensity_figure(run, trend)))
+        builds.append(("termination", lambda run: forecasts.termination_figure(run, termination)))
+        builds += [
+            (f"fan-{group}", lambda run, group=group: forecasts.fan_figure(run, group))
+            for group in groups
+        ]
         for name, build in builds:
             figure = build(result)
             for kind in kinds:
                 figures.save(figure, target / f"{name}.{kind}")
                 written.append(target / f"{name}.{kind}")
-    for group in run_groups(result):
+    for group in groups:
         table = uncertainty_table(result, group)
         if "csv" in formats:
             text(f"uncertainty-{group}.csv", table.to_csv(index=False))

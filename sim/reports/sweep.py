@@ -1,4 +1,4 @@
-"""Outputs of a sweep: ``sweep.csv`` and a figure of P(alive) over the design.
+"""Outputs of a sweep: ``sweep.csv``, ``sweep.parquet`` and a figure of P(alive) over the design.
 
 One panel per output of interest: a line (with its Wilson band) for one parameter, a
 heatmap for a two-parameter grid, points with error bars otherwise.
@@ -16,18 +16,22 @@ from matplotlib.figure import Figure
 from sim.reports import figures
 from sim.reports.tables import domain_label
 from sim.results.result import RunSettings
+from sim.results.store import write_frame
 from sim.scenario import Scenario
 from sim.scenario.sweepfile import Sweep
 from sim.storage import write_text
+
+SWEEP_TABLE = "sweep.parquet"
 
 
 def write_sweep(
     table: pd.DataFrame, sweep_file: Sweep, base: Scenario, settings: RunSettings, directory: Path
 ) -> list[Path]:
-    """Write ``sweep.csv`` and ``sweep.png``/``.pdf`` for the outputs of interest."""
+    """Write ``sweep.csv``, ``sweep.parquet`` and ``sweep.png``/``.pdf``."""
     write_text(directory / "sweep.csv", table.to_csv(index=False))
+    write_frame(directory / SWEEP_TABLE, table)
     figure = sweep_figure(table, sweep_file, base, settings)
-    written = [directory / "sweep.csv"]
+    written = [directory / "sweep.csv", directory / SWEEP_TABLE]
     for kind in ("png", "pdf"):
         figures.save(figure, directory / f"sweep.{kind}")
         written.append(directory / f"sweep.{kind}")

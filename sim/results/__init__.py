@@ -2,7 +2,9 @@
 
 Below the engine, so that statistics and reports read results without importing the
 runner: :mod:`.result` holds :class:`RunResult` and :func:`load_run`; :mod:`.rundir` the
-layout of run and study directories (create or refuse, resume, manifest, chunks).
+layout of run and study directories (create or refuse, resume, manifest, chunks);
+:mod:`.store` the columnar store, ``replications.parquet``; :mod:`.display` results as
+HTML in Jupyter.
 """
 
 from sim.results.result import RunResult, load_run

@@ -19,6 +19,7 @@ from sim.errors import UserError
 from sim.model.outcomes import Outcomes
 from sim.months import parse_month
 from sim.results.rundir import OutcomeLayout, RunDirectory
+from sim.results.store import REPLICATIONS, read_replications, replication_table
 from sim.scenario import Scenario, scenario_from_dict
 from sim.stats.survival import Summary, survival_frame
 
@@ -94,6 +95,38 @@ class RunResult:
             layout = OutcomeLayout.from_manifest(self.manifest)
             self._outcomes = RunDirectory(self.directory).read_outcomes(layout)
         return self._outcomes
+
+    def replication_frame(self, columns: list[str] | None = None) -> pd.DataFrame:
+        """One row per replication: outcomes, events and drawn parameters.
+
+        Read from the run's ``replications.parquet`` (see :mod:`sim.results.store`), or
+        built from the outcomes of a run kept in memory.
+
+        Args:
+            columns: The columns to read (default: all).
+
+        Raises:
+            UserError: The run directory has no ``replications.parquet`` (it was made by
+                an older version: run it again to have one).
+        """
+        if self.directory is None:
+            frame = replication_table(self.outcomes).to_pandas()
+            return frame if columns is None else frame[columns]
+        if self._pending is not None:
+            self._pending()
+        path = Path(self.directory) / REPLICATIONS
+        if not path.is_file():
+            raise UserError(
+                f"{self.directory} has no {REPLICATIONS} (made by an older alliance-sim?): "
+                "run the scenario again to have one"
+            )
+        return read_replications(path, columns)
+
+    def _repr_html_(self) -> str:
+        """A compact summary for Jupyter: P(alive) at the report horizons, and the curves."""
+        from sim.results.display import run_html
+
+        return run_html(self)
 
     @cached_property
     def survival(self) -> pd.DataFrame:

@@ -8,6 +8,8 @@ Layout (documented for users in docs/outputs.md):
                      spells, alive_months, interruptions), <domain>__intensity_<h>,
                      event__<name>; the summed tally __intensity_counts, __intensity_sums
     survival.csv     tidy Kaplan–Meier survival per domain and month
+    replications.parquet  one row per replication: outcomes, events and drawn parameters
+                     (see :mod:`sim.results.store`)
 
 A run directory is created only when the run can start; an existing one is never
 replaced unless asked (``force``), and only if it is a run directory. Comparisons,
@@ -38,6 +40,7 @@ from sim.model.outcomes import (
     IntensityTally,
     Outcomes,
 )
+from sim.results.store import REPLICATIONS, join_parts, write_part
 from sim.storage import NpzWriter, atomic_file, write_json, write_npz
 
 RESULTS = Path("results")
@@ -99,7 +102,7 @@ def _kind(manifest: dict[str, Any]) -> str | None:
     return words[1] if len(words) == 3 and words[0] == "alliance-sim" else None
 
 
-def _kind_at(path: Path) -> str | None:
+def kind_at(path: Path) -> str | None:
     """The kind of the directory at ``path``, or None if it has no readable manifest."""
     try:
         manifest = json.loads((path / MANIFEST).read_text())
@@ -224,7 +227,7 @@ class RunDirectory:
         path = Path(path)
         kind = _kind(manifest)
         if path.exists():
-            found = _kind_at(path) if path.is_dir() else None
+            found = kind_at(path) if path.is_dir() else None
             if not force:
                 hint = f"--resume {path} to continue it, or " if found == kind else ""
                 raise UserError(
@@ -320,9 +323,17 @@ class RunDirectory:
             if match
         )
 
+    def _part_path(self, index: int) -> Path:
+        return self._chunk_path(index).with_suffix(".parquet")
+
     def save_chunk(self, index: int, outcomes: Outcomes) -> None:
-        """Save one chunk's outcomes atomically, in the layout of ``outcomes.npz``."""
+        """Save one chunk's outcomes atomically, in the layout of ``outcomes.npz``.
+
+        Its rows for ``replications.parquet`` are saved first: a chunk counts as saved
+        once its ``.npz`` is there, and then its part is there too.
+        """
         self._chunk_path(index).parent.mkdir(exist_ok=True)
+        write_part(self._part_path(index), outcomes)
         arrays = dict(_per_replication(outcomes))
         if outcomes.tally is not None:
             arrays[TALLY_COUNTS] = outcomes.tally.counts.ravel()
@@ -334,7 +345,10 @@ class RunDirectory:
         return _read_outcomes(self._chunk_path(index), layout)
 
     def write_outcomes(self, layout: OutcomeLayout, chunks: int, replications: int) -> None:
-        """Join the saved chunks into ``outcomes.npz``, one array and one chunk at a time.
+        """Join the saved chunks into ``outcomes.npz`` and ``replications.parquet``.
+
+        ``outcomes.npz`` is written one array and one chunk at a time, the Parquet file
+        one chunk (a row group) at a time.
 
         With at most ``_OPEN_CHUNKS`` chunks, their files stay open while a domain's arrays
         are written, so each is opened once per domain; with more (to bound the files open
@@ -366,6 +380,7 @@ class RunDirectory:
                         total = part if total is None else total + part
                 if total is not None:
                     writer.write(key, dtype, total.size, [total])
+        join_parts(self.path / REPLICATIONS, [self._part_path(i) for i in range(chunks)])
 
     def _open_chunk(self, index: int):
         return np.load(self._chunk_path(index), allow_pickle=False)

@@ -26,8 +26,14 @@ from sim.engine.options import RunOptions
 from sim.engine.provenance import new_manifest
 from sim.engine.runner import run
 from sim.errors import RunInterrupted, UserError
-from sim.reports.comparison import paired_differences, write_comparison
+from sim.reports.comparison import (
+    comparison_figure,
+    horizon_rows,
+    paired_differences,
+    write_comparison,
+)
 from sim.results import RunResult, load_run
+from sim.results.display import html_table, summary_html
 from sim.results.rundir import MANIFEST, RunDirectory, safe_name
 from sim.scenario import Scenario, scenario_from_dict, scenario_hash, with_horizon
 from sim.studies.study import Study
@@ -55,6 +61,20 @@ class Comparison:
     results: dict[str, RunResult] = field(repr=False)
     directory: Path | None
     manifest: dict[str, Any] = field(repr=False)
+
+    def _repr_html_(self) -> str:
+        """A compact summary for Jupyter: the last horizon's table, and the figure."""
+        base = self.results[self.baseline]
+        horizon = max(h for h in base.scenario.report_horizons if h <= base.scenario.horizon)
+        date, header, rows = horizon_rows(self.table, self.results, horizon)
+        table = html_table(header, rows)
+        title = f"Comparison with {self.baseline}: P(channel alive) in {date}"
+        note = (
+            "Cells: P(alive) [Wilson 95% interval]; Δ: paired difference from the baseline "
+            f"[Newcombe 95% interval]; {base.replications:,} replications per scenario, seed "
+            f"{base.seed}, common random numbers."
+        )
+        return summary_html(title, table, comparison_figure(self.table, self.results), note)
 
     def differences(self, measure: str = "p_alive") -> pd.DataFrame:
         """The rows of one measure (``p_alive``, ``median``, ``rmst``, ``mean_intensity``)."""

@@ -27,7 +27,9 @@ from sim.engine.provenance import new_manifest
 from sim.engine.runner import Job, summarise_jobs
 from sim.errors import RunInterrupted, UserError
 from sim.months import iso_month, parse_month
-from sim.reports.sweep import write_sweep
+from sim.reports.sweep import sweep_figure, write_sweep
+from sim.reports.tables import domain_label
+from sim.results.display import html_table, summary_html
 from sim.results.result import RunSettings
 from sim.scenario import Scenario, scenario_from_dict, scenario_hash, set_value
 from sim.scenario.sweepfile import PointValue, Sweep, cast_value, load_sweep
@@ -65,6 +67,25 @@ class SweepResult:
     def points(self) -> int:
         """The number of design points."""
         return int(self.table.point.nunique())
+
+    def _repr_html_(self) -> str:
+        """A compact summary for Jupyter: each output's range over the points, and the figure."""
+        rows = []
+        for output in self.sweep.outputs:
+            here = self.table[
+                (self.table.domain == output.domain) & (self.table.horizon == output.horizon)
+            ]
+            lowest, highest = here.loc[here.p_survive.idxmin()], here.loc[here.p_survive.idxmax()]
+            where = ", ".join(f"{name} {lowest[name]}" for name in self.sweep.parameters)
+            rows.append([
+                f"{domain_label(self.base, output.domain)} at {output.horizon} months",
+                f"{lowest.p_survive:.2f}", f"{highest.p_survive:.2f}", where,
+            ])  # fmt: skip
+        header = ["P(alive)", "Lowest", "Highest", "Lowest at"]
+        figure = sweep_figure(self.table, self.sweep, self.base, self.settings)
+        title = f"Sweep {self.sweep.name}: {self.points} points ({self.sweep.design.kind})"
+        note = f"{self.settings.replications:,} replications per point, seed {self.settings.seed}."
+        return summary_html(title, html_table(header, rows), figure, note)
 
 
 def design_size(sweep: Sweep) -> int:

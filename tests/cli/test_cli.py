@@ -207,3 +207,78 @@ def test_each_kind_of_directory_is_recognised_by_the_others(tmp_path):
         assert "Traceback" not in done.stderr, args
         assert expected in done.stderr, (args, done.stderr)
     assert sorted(str(p) for p in tmp_path.rglob("*")) == before
+
+
+@pytest.fixture(scope="module")
+def small_run(tmp_path_factory, baseline):
+    out = tmp_path_factory.mktemp("cli") / "run"
+    run(baseline, replications=300, horizon=12, seed=1, workers=1, out=out, progress=False)
+    return out
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (["--domain", "militray", "--horizon", "12"],
+         "no domain 'militray'; did you mean military?"),
+        (["--domain", "military", "--horizon", "36"],
+         "horizon 36 is beyond the run in {run}, which simulated 12 months: choose a horizon "
+         "from 1 to 12"),
+    ],
+)  # fmt: skip
+def test_discover_refuses_bad_questions_with_status_2(small_run, capsys, arguments, message):
+    from sim.cli import main
+
+    assert main(["discover", str(small_run), *arguments]) == 2
+    err = capsys.readouterr().err
+    assert message.format(run=small_run) in err
+    assert "Traceback" not in err
+    assert not list(small_run.glob("discover-*")), "nothing half-written"
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (["--domain", "military", "--horizon", "0"], "expected a number of at least 1, got 0"),
+        (["--domain", "military", "--horizon", "12", "--outcome", "dead"],
+         "invalid choice: 'dead'"),
+        (["--domain", "military", "--horizon", "12", "--threshold", "2"],
+         "expected a number between 0 and 1, got 2.0"),
+    ],
+)  # fmt: skip
+def test_discover_options_are_checked(small_run, capsys, arguments, message):
+    from sim.cli import main
+
+    with pytest.raises(SystemExit) as stopped:
+        main(["discover", str(small_run), *arguments])
+    assert stopped.value.code == 2
+    assert message in capsys.readouterr().err
+
+
+def test_discover_without_the_extra_says_what_to_install(small_run, capsys, monkeypatch):
+    import sys
+
+    from sim.cli import main
+
+    monkeypatch.setitem(sys.modules, "ema_workbench.analysis", None)
+    assert main(["discover", str(small_run), "--domain", "resources", "--horizon", "12"]) == 2
+    assert "pip install 'alliance-sim[discover]'" in capsys.readouterr().err
+
+
+def test_discover_on_a_directory_that_is_neither_run_nor_sweep(tmp_path, capsys):
+    from sim.cli import main
+
+    assert main(["discover", str(tmp_path), "--domain", "military", "--horizon", "12"]) == 2
+    assert "is not a run or sweep directory" in capsys.readouterr().err
+
+
+def test_history_command_draws_a_file_and_refuses_a_bad_domain(small_run, tmp_path, capsys):
+    from sim.cli import main
+
+    stem = tmp_path / "h"
+    assert main(["history", str(small_run), "--domain", "military", "--horizon", "12",
+                 "--out", str(stem)]) == 0  # fmt: skip
+    assert (tmp_path / "h.png").stat().st_size > 0
+    assert "p_survive" in capsys.readouterr().out
+    assert main(["history", str(small_run), "--domain", "milli", "--horizon", "12"]) == 2
+    assert "did you mean military?" in capsys.readouterr().err

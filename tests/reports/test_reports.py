@@ -45,7 +45,8 @@ RUN_FILES = {
     "manifest.json", "outcomes.npz", "survival.csv", "table.md", "table.tex", "table.csv",
     "relationship.csv", "survival.png", "survival.pdf", "alive.png", "alive.pdf", "methods.md",
     "intensity.csv", "intensity.png", "intensity.pdf", "spells.csv", "co_failure.csv",
-    "events.csv",
+    "events.csv", "replications.parquet", "termination.csv", "termination.png",
+    "termination.pdf",
 }  # fmt: skip
 # Two decimals, or more where two would hide the interval (see interval_cell).
 CELL = re.compile(r"^\d\.\d{2,5} \[\d\.\d{2,5}, \d\.\d{2,5}\]$")

@@ -173,3 +173,19 @@ def test_only_a_resume_removes_stale_temporaries(tmp_path):
     assert not any(file.exists() for file in stale)
     with pytest.raises(UserError, match="is a run directory, not a comparison directory"):
         compare([], resume=directory.path)
+
+
+@pytest.mark.slow
+def test_a_comparison_shows_its_differences_and_figure(runs):
+    from sim.studies.compare import Comparison
+    from tests.results.test_display import inline_image
+
+    results = {name: runs[name] for name in ("baseline", "ukraine_ceasefire")}
+    table = paired_differences(results, "baseline")
+    page = Comparison(table, "baseline", results, None, {})._repr_html_()
+    assert "Comparison with baseline: P(channel alive) in Mar 2035" in page
+    assert "<th>Δ ukraine_ceasefire</th>" in page
+    row = table[(table.domain == "military") & (table.measure == "p_alive")
+                & (table.horizon == 120)].iloc[0]  # fmt: skip
+    assert f"{row.value:.2f} [{row.value_low:.2f}, {row.value_high:.2f}]" in page
+    inline_image(page)

@@ -109,7 +109,9 @@ def test_sweep_is_reproducible_resumable_and_equals_direct_runs(tmp_path, ceasef
     manifest = json.loads((again / "manifest.json").read_text())
     (again / "manifest.json").write_text(json.dumps(manifest | {"status": "running"}))
     sweep(resume=again, workers=1)
-    assert (again / "sweep.csv").read_bytes() == (tmp_path / "a" / "sweep.csv").read_bytes()
+    for name in ("sweep.csv", "sweep.parquet"):
+        assert (again / name).read_bytes() == (tmp_path / "a" / name).read_bytes()
+    pd.testing.assert_frame_equal(pd.read_parquet(again / "sweep.parquet"), first.table)
     assert {p.name for p in again.iterdir()} >= {
         "sweep.csv",
         "sweep.png",
@@ -177,7 +179,7 @@ def test_an_output_horizon_outside_the_report_horizons_is_estimated(tmp_path, ce
     assert here.p_survive.between(0, 1).all()
     assert set(table.horizon) == {*ceasefire.report_horizons, 100}
     manifest = json.loads((tmp_path / "sweep" / "manifest.json").read_text())
-    assert manifest["outputs"] == ["sweep.csv", "sweep.png", "sweep.pdf"]
+    assert manifest["outputs"] == ["sweep.csv", "sweep.parquet", "sweep.png", "sweep.pdf"]
 
 
 # So few samples can give degenerate bootstrap intervals; what is tested is the horizon.
@@ -340,3 +342,16 @@ sensitivity:
     (note,) = [str(w.message) for w in caught if issubclass(w.category, Advisory)]
     assert "raise sensitivity.samples (now 8) or the replications" in note
     assert len(result.table) == 2
+
+
+@pytest.mark.slow
+def test_a_sweep_shows_each_outputs_range_and_figure(tmp_path):
+    from tests.results.test_display import inline_image
+
+    result = sweep(write(tmp_path, SMALL.replace("replications: 1500", "replications: 100")),
+                   workers=1, progress=False)  # fmt: skip
+    page = result._repr_html_()
+    here = result.table[(result.table.domain == "military") & (result.table.horizon == 120)]
+    assert f'<td style="text-align:right">{here.p_survive.min():.2f}</td>' in page
+    assert "Sweep small: 4 points (grid)" in page
+    inline_image(page)
