@@ -1,0 +1,8 @@
+"""An exploration page: move a scenario's assumptions and watch survival change.
+
+:mod:`.controls` generates the controls from a scenario and applies edits through the
+scenario language; :mod:`.session` runs an edited scenario against its baseline on
+common random numbers; :mod:`.app` is the live Panel page and :mod:`.export` the
+self-contained page over a precomputed grid. Panel is an optional extra
+(``pip install alliance-sim[explore]``); only :mod:`.app` and :mod:`.export` need it.
+"""
