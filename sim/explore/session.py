@@ -17,7 +17,8 @@ import pandas as pd
 
 from sim.engine.runner import run
 from sim.errors import UserError
-from sim.reports.comparison import paired_differences
+from sim.months import parse_month
+from sim.reports.comparison import COLUMNS, _alive_rows, paired_tables
 from sim.reports.tables import domain_label, interval_cell, markdown_table
 from sim.results import RunResult
 from sim.scenario import Scenario, scenario_hash
@@ -33,7 +34,8 @@ class Exploration:
     Attributes:
         result: The edited scenario's run.
         baseline: The baseline's run (same seed, replications and chunk size).
-        table: :func:`sim.reports.comparison.paired_differences` of the two.
+        table: The P(alive) rows of :func:`sim.reports.comparison.paired_differences` of
+            the two (its other measures, the median's bootstrap above all, take seconds).
         seconds: Time the edited scenario took to run.
     """
 
@@ -136,8 +138,21 @@ class Session:
         result = self._run(edited)
         seconds = time.perf_counter() - began
         names = _names(edited, self.baseline)
-        table = paired_differences({names[0]: result, names[1]: base}, names[1])
-        return Exploration(result, base, table, seconds)
+        return Exploration(result, base, alive_differences(result, base, names), seconds)
+
+
+def alive_differences(
+    result: RunResult, baseline: RunResult, names: tuple[str, str]
+) -> pd.DataFrame:
+    """P(alive) at the report horizons, paired with the baseline: comparison's rows."""
+    start = parse_month(baseline.scenario.start)
+    horizons = baseline.scenario.report_horizons
+    rows = []
+    pairs = paired_tables({names[0]: result, names[1]: baseline}, names[1])[names[0]]
+    for domain, table in pairs.items():
+        common = {"scenario": names[0], "baseline": names[1], "domain": domain}
+        rows += _alive_rows(table, horizons, start, common)
+    return pd.DataFrame(rows, columns=COLUMNS)
 
 
 def _names(edited: Scenario, baseline: Scenario) -> tuple[str, str]:

@@ -1,0 +1,242 @@
+"""The exploration page as one self-contained HTML file, over a precomputed grid of controls.
+
+For a paper's supplement: the main controls of a scenario (by default the probabilities of
+the first two events its own file defines) each take a few values across their range,
+every combination is run against the baseline on common random numbers, and the page
+carries all of it. Its sliders pick a point of the grid in the browser (Bokeh's
+JavaScript, inlined with Panel's), so the file works offline: no request leaves it.
+"""
+
+from __future__ import annotations
+
+import io
+import itertools
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import panel as pn
+from bokeh.layouts import gridplot, row
+from bokeh.models import (
+    ColumnDataSource,
+    CustomJS,
+    CustomJSTickFormatter,
+    DataTable,
+    Slider,
+    TableColumn,
+)
+from bokeh.plotting import figure
+from bokeh.resources import INLINE
+
+from sim.errors import UserError, did_you_mean
+from sim.explore.controls import Control, KeyPath, apply, scenario_controls
+from sim.explore.session import Exploration, Session
+from sim.months import month_label, parse_month
+from sim.reports.figures import OKABE_ITO
+from sim.reports.tables import domain_label
+from sim.scenario import Scenario, load_yaml, scenario_files
+from sim.storage import write_text
+
+GRID_POINTS = 5
+"""Values per grid control across its range (the scenario's own value is added)."""
+MAX_STATES = 200
+"""Refuse a grid of more combinations than this (each is a run)."""
+DIGITS = 4
+"""Decimals kept of the curves in the file (a Monte Carlo error is larger)."""
+
+
+@dataclass(frozen=True)
+class GridAxis:
+    """A control of the grid and the values it takes."""
+
+    control: Control
+    values: tuple[Any, ...]
+
+
+def own_events(scenario: Scenario) -> list[str]:
+    """The events the scenario's own file defines (all its events if it has no file)."""
+    files = scenario_files(scenario)
+    if not files:
+        return list(scenario.events)
+    data, _ = load_yaml(Path(files[-1]))
+    own = [name for name in (data.get("events") or {}) if name in scenario.events]
+    return own or list(scenario.events)
+
+
+def grid_values(control: Control, points: int = GRID_POINTS) -> tuple[Any, ...]:
+    """Evenly spaced values over a control's range, with its own value among them."""
+    if control.kind == "month":
+        raise UserError(f"{control.key}: a month cannot be a grid control; choose a number")
+    spaced = np.linspace(float(control.low), float(control.high), points)
+    digits = max(0, -int(np.floor(np.log10(control.step)))) + 1
+    values = {round(float(v), digits) for v in spaced} | {control.value}
+    if control.kind == "count":
+        values = {round(v) for v in values}
+    return tuple(sorted(values))
+
+
+def grid_axes(scenario: Scenario, keys: Sequence[str] = (), points: int = GRID_POINTS):
+    """The grid: the controls named by key path (default: own events' probabilities)."""
+    controls = {c.key: c for c in scenario_controls(scenario)}
+    if not keys:
+        keys = [f"events.{name}.probability" for name in own_events(scenario)][:2]
+        keys = [k for k in keys if k in controls]
+    axes = []
+    for key in keys:
+        if key not in controls:
+            guess = did_you_mean(key, list(controls))
+            hint = f" (did you mean {guess}?)" if guess else ""
+            raise UserError(f"--grid {key}: not a control of {scenario.name}{hint}")
+        axes.append(GridAxis(controls[key], grid_values(controls[key], points)))
+    states = int(np.prod([len(a.values) for a in axes])) if axes else 1
+    if states > MAX_STATES:
+        raise UserError(f"the grid has {states} combinations; at most {MAX_STATES}")
+    return axes
+
+
+def _state_key(indices: Sequence[int]) -> str:
+    return ",".join(str(i) for i in indices)
+
+
+def _curves(exploration: Exploration, domains: list[str]) -> list[dict[str, list[float]]]:
+    survival = exploration.result.survival
+    out = []
+    for domain in domains:
+        curve = survival[survival.domain == domain]
+        out.append({column: np.round(curve[column].to_numpy(), DIGITS).tolist()
+                    for column in ("p_survive", "ci_low", "ci_high")})  # fmt: skip
+    return out
+
+
+def _table(exploration: Exploration) -> dict[str, list[str]]:
+    return {column: list(values) for column, values in exploration.differences().items()}
+
+
+def compute_grid(
+    session: Session,
+    axes: list[GridAxis],
+    progress: Callable[[int, int], None] | None = None,
+) -> dict[str, Any]:
+    """Run every combination of the grid; the data the page carries, by state key."""
+    scenario = session.scenario
+    domains = [*scenario.channels, *scenario.treaties]
+    combos = list(itertools.product(*[range(len(a.values)) for a in axes]))
+    states = {}
+    for done, indices in enumerate(combos):
+        values: dict[KeyPath, Any] = {
+            axis.control.path: axis.values[i]
+            for axis, i in zip(axes, indices, strict=True)
+            if axis.values[i] != axis.control.value
+        }
+        exploration = session.explore(apply(scenario, values))
+        states[_state_key(indices)] = {
+            "curves": _curves(exploration, domains),
+            "table": _table(exploration),
+        }
+        if progress:
+            progress(done + 1, len(combos))
+    base = exploration.baseline.survival
+    baseline = [base[base.domain == d] for d in domains]
+    return {"states": states, "domains": domains, "baseline": baseline, "last": exploration}
+
+
+def _curve_source(months: list[int], curve: dict[str, list[float]], name: str | None = None):
+    return ColumnDataSource({"month": months, **curve}, name=name)
+
+
+def _figures(scenario: Scenario, data: dict[str, Any], first: str) -> tuple[Any, list]:
+    """Small multiples of P(alive), baseline and scenario with 95% bands; the scenario's sources."""
+    start = parse_month(scenario.start)
+    ticks = list(range(0, scenario.horizon + 1, 24))
+    sources, plots = [], []
+    for index, domain in enumerate(data["domains"]):
+        title = domain_label(scenario, domain)
+        plot = figure(width=260, height=190, y_range=(0, 1.02), title=title,
+                      toolbar_location=None, name=f"plot-{domain}")  # fmt: skip
+        base = data["baseline"][index]
+        months = base.month.tolist()
+        baseline = {c: base[c].round(DIGITS).tolist() for c in ("p_survive", "ci_low", "ci_high")}
+        ours = _curve_source(months, data["states"][first]["curves"][index], f"curve-{domain}")
+        for colour, label, source in (
+            (OKABE_ITO[0], "baseline", _curve_source(months, baseline)),
+            (OKABE_ITO[1], "scenario", ours),
+        ):
+            plot.varea(x="month", y1="ci_low", y2="ci_high", source=source, fill_color=colour,
+                       fill_alpha=0.25)  # fmt: skip
+            plot.step(x="month", y="p_survive", source=source, color=colour, mode="after",
+                      **({"legend_label": label} if index == 0 else {}))  # fmt: skip
+        sources.append(ours)
+        plot.xaxis.ticker = ticks
+        plot.xaxis.major_label_overrides = {m: month_label(start + m) for m in ticks}
+        if index == 0:
+            plot.legend.location = "bottom_left"
+        plots.append(plot)
+    return gridplot(plots, ncols=4), sources
+
+
+def write_page(
+    path: Path,
+    session: Session,
+    axes: list[GridAxis],
+    progress: Callable[[int, int], None] | None = None,
+) -> int:
+    """Compute the grid and write the page atomically; return its size in bytes."""
+    data = compute_grid(session, axes, progress)
+    scenario = session.scenario
+    own = [axis.values.index(axis.control.value) for axis in axes]
+    first = _state_key(own)
+    grid, sources = _figures(scenario, data, first)
+    table_source = ColumnDataSource(data["states"][first]["table"], name="table")
+    table = DataTable(
+        source=table_source, width=800, height=420, index_position=None, name="differences",
+        columns=[TableColumn(field=c, title=c) for c in ("domain", "date", "scenario",
+                                                          "baseline", "difference")],
+    )  # fmt: skip
+    sliders = [
+        Slider(start=0, end=len(a.values) - 1, value=i, step=1, title=a.control.key, width=380,
+               name=f"grid-{n}", format=CustomJSTickFormatter(
+                   args={"labels": [str(v) for v in a.values]}, code="return labels[tick]"))
+        for n, (a, i) in enumerate(zip(axes, own, strict=True))
+    ]  # fmt: skip
+    callback = CustomJS(
+        args={"sliders": sliders, "sources": sources, "table": table_source,
+              "states": data["states"]},
+        code="""
+const key = sliders.map((s) => s.value).join(",");
+const state = states[key];
+sources.forEach((source, i) => {
+  source.data = Object.assign({month: source.data.month}, state.curves[i]);
+});
+table.data = state.table;
+""",
+    )  # fmt: skip
+    for slider in sliders:
+        slider.js_on_change("value", callback)
+    last = data["last"]
+    described = "; ".join(f"{a.control.key} in {list(a.values)}" for a in axes) or "none"
+    text = (
+        f"# {scenario.name}: survival against {last.baseline.scenario.name}\n\n"
+        f"{' '.join(scenario.description.split())}\n\n"
+        f"Every combination of the grid ({described}) was run with "
+        f"{last.result.replications:,} replications, seed {last.result.seed}, on common random "
+        "numbers with the baseline: P(alive) with 95% bands (baseline and scenario), and the "
+        "table of P(alive) at the report horizons with Wilson intervals and the paired "
+        "difference (Newcombe 95%). Made by `alliance-sim explore --export`; works offline."
+    )
+    page = pn.Column(
+        pn.pane.Markdown(text, width=1000),
+        pn.pane.Bokeh(row(*sliders) if sliders else None),
+        pn.pane.Bokeh(grid),
+        pn.pane.Bokeh(table),
+    )
+    html = _html(page, scenario.name)
+    write_text(path, html)
+    return len(html.encode())
+
+
+def _html(page: pn.viewable.Viewable, title: str) -> str:
+    buffer = io.StringIO()
+    page.save(buffer, resources=INLINE, title=f"alliance-sim explore: {title}")
+    return buffer.getvalue()
