@@ -18,11 +18,11 @@ from pathlib import Path
 from typing import Any
 
 import panel as pn
-from matplotlib.figure import Figure
 
 from sim.errors import ScenarioError, UserError
 from sim.explore.controls import Control, KeyPath, apply, problem_for, save_scenario
 from sim.explore.controls import scenario_controls as generate_controls
+from sim.explore.plots import SurvivalPlots, curve_data, survival_plots
 from sim.explore.session import Exploration, Session, settings_line
 from sim.paths import SCENARIOS
 from sim.reports.comparison import comparison_figure
@@ -56,8 +56,7 @@ def control_widget(control: Control) -> pn.widgets.Widget:
     """
     common = {
         "name": control.label,
-        "description": control.meaning,
-        "width": SIDEBAR_WIDTH - 60,
+        "width": SIDEBAR_WIDTH - 80,
         "css_classes": ["control", "control-" + re.sub(r"\W", "-", control.key)],
     }
     if control.kind == "month":
@@ -130,11 +129,23 @@ class Page:
         self.controls_column = pn.Column(scroll=True, height=620, width=SIDEBAR_WIDTH)
         self.headline = pn.pane.Markdown("", css_classes=["headline"], width=900)
         self.differences = pn.pane.DataFrame(None, index=False, css_classes=["differences"])
-        self.survival = pn.pane.Matplotlib(None, dpi=FIGURE_DPI, tight=True, width=1000)
-        self.intensity = pn.pane.Matplotlib(None, dpi=FIGURE_DPI, tight=True, width=1000)
-        self.alive = pn.pane.Matplotlib(None, dpi=FIGURE_DPI, tight=True, width=700)
+        self.survival = pn.pane.Bokeh(None)
+        self.figures = {
+            name: pn.pane.Matplotlib(None, dpi=FIGURE_DPI, tight=True, width=width)
+            for name, width in (("differences", 1000), ("intensity", 1000), ("alive", 700))
+        }
+        self.drawn: set[str] = set()
+        self.tabs = pn.Tabs(
+            ("Survival", self.survival),
+            ("Paired differences", pn.Column(self.differences, self.figures["differences"])),
+            ("Intensity", self.figures["intensity"]),
+            ("Domains alive", self.figures["alive"]),
+        )
+        self.tabs.param.watch(lambda _: self.draw(), "active")
         self.widgets: dict[KeyPath, tuple[Control, pn.widgets.Widget, pn.pane.Alert]] = {}
         self.exploration: Exploration | None = None
+        self.plots: SurvivalPlots | None = None
+        self.plots_for: tuple | None = None
         self.edited: Scenario | None = None
         self.changes: dict[KeyPath, Any] = {}
 
@@ -157,23 +168,39 @@ class Page:
             return
         self.file_name.value = f"{scenario.name}_explored.yaml"
         self.widgets = {}
-        cards = {}
+        groups: dict[str, list[Control]] = {}
         for control in generate_controls(scenario):
+            groups.setdefault(control.group, []).append(control)
+        cards = {}
+        for group, controls in groups.items():
+            event = group in scenario.events
+            card = pn.Card(title=group, collapsed=not event, width=SIDEBAR_WIDTH - 25)
+            cards[group] = card
+            if event:
+                self._fill(card, controls)
+            else:  # hundreds of judged numbers: a card's widgets are made when it opens
+                card.param.watch(lambda _, c=card, cs=controls: self._fill(c, cs), "collapsed")
+        self.controls_column[:] = [
+            pn.pane.Markdown("### Events"),
+            *[card for group, card in cards.items() if group in scenario.events],
+            pn.pane.Markdown("### Uncertain parameters (judged ranges)"),
+            *[card for group, card in cards.items() if group not in scenario.events],
+        ]
+        self.update()
+
+    def _fill(self, card: pn.Card, controls: list[Control]) -> None:
+        """Put the widgets of a group's controls into its card (once)."""
+        if len(card) or card.collapsed:
+            return
+        rows = []
+        for control in controls:
             widget = control_widget(control)
             alert = pn.pane.Alert("", alert_type="danger", visible=False, css_classes=["refused"])
             widget.param.watch(lambda _: self.update(), "value_throttled")
             self.widgets[control.path] = (control, widget, alert)
-            cards.setdefault(control.group, []).extend([widget, alert])
-        events = [g for g in cards if g.startswith("events") or g in scenario.events]
-        self.controls_column[:] = [
-            pn.pane.Markdown("### Events"),
-            *[pn.Card(*cards[g], title=g, collapsed=False, width=SIDEBAR_WIDTH - 25)
-              for g in events],
-            pn.pane.Markdown("### Uncertain parameters (judged ranges)"),
-            *[pn.Card(*cards[g], title=g, collapsed=True, width=SIDEBAR_WIDTH - 25)
-              for g in cards if g not in events],
-        ]  # fmt: skip
-        self.update()
+            tip = pn.widgets.TooltipIcon(value=f"{control.key}: {control.meaning}")
+            rows += [pn.Row(widget, tip), alert]
+        card[:] = rows
 
     def update(self) -> None:
         """Apply every changed control; run and redraw, or show what the language refused."""
@@ -205,27 +232,39 @@ class Page:
     def run(self) -> None:
         """Run the edited scenario against the baseline and redraw everything."""
         self.error.visible = False
-        self.status.object = "Running…"
         exploration = self.session.explore(self.edited)
         self.exploration = exploration
+        names = tuple(exploration.results)[::-1]
         changed = "; ".join(f"`{'.'.join(map(str, p))}` = {v}" for p, v in self.changes.items())
         self.status.object = (
-            f"**{exploration.result.scenario.name}** against **{exploration.baseline.scenario.name}"
-            f"**: {settings_line(exploration)}.  \nChanged: {changed or 'nothing'}"
+            f"**{names[0]}** against **{names[1]}**: {settings_line(exploration)}.  \n"
+            f"Changed: {changed or 'nothing'}"
         )
         self.headline.object = exploration.headline_markdown()
         self.differences.object = exploration.differences()
-        self._figure(self.survival, comparison_figure(exploration.table, exploration.results))
-        result = exploration.result
-        self._figure(self.intensity, intensity_figure(result, run_intensity(result)))
-        self._figure(self.alive, alive_figure(result))
+        if self.plots is None or self.plots_for != (exploration.result.scenario.name, names):
+            self.plots = survival_plots(exploration.result.scenario, names)
+            self.plots_for = (exploration.result.scenario.name, names)
+            self.survival.object = self.plots.layout
+        self.plots.show(curve_data(exploration.result), curve_data(exploration.baseline))
+        self.drawn = set()
+        self.draw()
 
-    @staticmethod
-    def _figure(pane: pn.pane.Matplotlib, figure: Figure) -> None:
-        old = pane.object
-        pane.object = figure
-        if old is not None:
-            old.clear()
+    def draw(self) -> None:
+        """Draw the matplotlib figure of the tab shown, if it is out of date (they take seconds)."""
+        name = (None, "differences", "intensity", "alive")[self.tabs.active]
+        exploration = self.exploration
+        if name is None or name in self.drawn or exploration is None:
+            return
+        result = exploration.result
+        if name == "differences":
+            figure = comparison_figure(exploration.table, exploration.results)
+        elif name == "intensity":
+            figure = intensity_figure(result, run_intensity(result))
+        else:
+            figure = alive_figure(result)
+        self.figures[name].object = figure
+        self.drawn.add(name)
 
     def refine(self) -> None:
         """Double the replications (the seed stays: the first runs' numbers are refined)."""
@@ -249,6 +288,7 @@ class Page:
     def _show_error(self, message: str) -> None:
         self.error.object, self.error.visible = message, True
         self.status.object = "Not run."
+        self.status.visible = True
 
     def view(self) -> pn.viewable.Viewable:
         """The page's layout."""
@@ -259,14 +299,7 @@ class Page:
             pn.Row(self.file_name, self.save, align="end"), self.saved,
             self.controls_column, width=SIDEBAR_WIDTH,
         )  # fmt: skip
-        tabs = pn.Tabs(
-            ("Survival and differences", self.survival),
-            ("Intensity", self.intensity),
-            ("Domains alive", self.alive),
-            ("Paired differences", self.differences),
-            dynamic=True,
-        )
-        main = pn.Column(self.status, self.error, self.headline, tabs)
+        main = pn.Column(self.status, self.error, self.headline, self.tabs)
         return pn.Row(sidebar, main)
 
 

@@ -157,7 +157,7 @@ def _timing_controls(name: str, event: dict[str, Any], scenario: Scenario) -> li
         trigger = timing["when"]
         meaning = "Months in a row the trigger's conditions must hold before it happens."
         controls.append(Control((*here, "when", "months"), "trigger months", name, meaning,
-                                "count", trigger["months"], 1, 24))  # fmt: skip
+                                "count", trigger["months"], 1, max(24, 2 * trigger["months"])))  # fmt: skip
         side = "all" if "all" in trigger else "any"
         for index, condition in enumerate(trigger[side]):
             bound = "below" if "below" in condition else "above"

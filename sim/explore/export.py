@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 import panel as pn
-from bokeh.layouts import gridplot, row
+from bokeh.layouts import row
 from bokeh.models import (
     ColumnDataSource,
     CustomJS,
@@ -27,15 +27,12 @@ from bokeh.models import (
     Slider,
     TableColumn,
 )
-from bokeh.plotting import figure
 from bokeh.resources import INLINE
 
 from sim.errors import UserError, did_you_mean
 from sim.explore.controls import Control, KeyPath, apply, scenario_controls
+from sim.explore.plots import curve_data, survival_plots
 from sim.explore.session import Exploration, Session
-from sim.months import month_label, parse_month
-from sim.reports.figures import OKABE_ITO
-from sim.reports.tables import domain_label
 from sim.scenario import Scenario, load_yaml, scenario_files
 from sim.storage import write_text
 
@@ -43,8 +40,6 @@ GRID_POINTS = 5
 """Values per grid control across its range (the scenario's own value is added)."""
 MAX_STATES = 200
 """Refuse a grid of more combinations than this (each is a run)."""
-DIGITS = 4
-"""Decimals kept of the curves in the file (a Monte Carlo error is larger)."""
 
 
 @dataclass(frozen=True)
@@ -100,16 +95,6 @@ def _state_key(indices: Sequence[int]) -> str:
     return ",".join(str(i) for i in indices)
 
 
-def _curves(exploration: Exploration, domains: list[str]) -> list[dict[str, list[float]]]:
-    survival = exploration.result.survival
-    out = []
-    for domain in domains:
-        curve = survival[survival.domain == domain]
-        out.append({column: np.round(curve[column].to_numpy(), DIGITS).tolist()
-                    for column in ("p_survive", "ci_low", "ci_high")})  # fmt: skip
-    return out
-
-
 def _table(exploration: Exploration) -> dict[str, list[str]]:
     return {column: list(values) for column, values in exploration.differences().items()}
 
@@ -121,7 +106,6 @@ def compute_grid(
 ) -> dict[str, Any]:
     """Run every combination of the grid; the data the page carries, by state key."""
     scenario = session.scenario
-    domains = [*scenario.channels, *scenario.treaties]
     combos = list(itertools.product(*[range(len(a.values)) for a in axes]))
     states = {}
     for done, indices in enumerate(combos):
@@ -132,48 +116,12 @@ def compute_grid(
         }
         exploration = session.explore(apply(scenario, values))
         states[_state_key(indices)] = {
-            "curves": _curves(exploration, domains),
+            "curves": curve_data(exploration.result),
             "table": _table(exploration),
         }
         if progress:
             progress(done + 1, len(combos))
-    base = exploration.baseline.survival
-    baseline = [base[base.domain == d] for d in domains]
-    return {"states": states, "domains": domains, "baseline": baseline, "last": exploration}
-
-
-def _curve_source(months: list[int], curve: dict[str, list[float]], name: str | None = None):
-    return ColumnDataSource({"month": months, **curve}, name=name)
-
-
-def _figures(scenario: Scenario, data: dict[str, Any], first: str) -> tuple[Any, list]:
-    """Small multiples of P(alive), baseline and scenario with 95% bands; the scenario's sources."""
-    start = parse_month(scenario.start)
-    ticks = list(range(0, scenario.horizon + 1, 24))
-    sources, plots = [], []
-    for index, domain in enumerate(data["domains"]):
-        title = domain_label(scenario, domain)
-        plot = figure(width=260, height=190, y_range=(0, 1.02), title=title,
-                      toolbar_location=None, name=f"plot-{domain}")  # fmt: skip
-        base = data["baseline"][index]
-        months = base.month.tolist()
-        baseline = {c: base[c].round(DIGITS).tolist() for c in ("p_survive", "ci_low", "ci_high")}
-        ours = _curve_source(months, data["states"][first]["curves"][index], f"curve-{domain}")
-        for colour, label, source in (
-            (OKABE_ITO[0], "baseline", _curve_source(months, baseline)),
-            (OKABE_ITO[1], "scenario", ours),
-        ):
-            plot.varea(x="month", y1="ci_low", y2="ci_high", source=source, fill_color=colour,
-                       fill_alpha=0.25)  # fmt: skip
-            plot.step(x="month", y="p_survive", source=source, color=colour, mode="after",
-                      **({"legend_label": label} if index == 0 else {}))  # fmt: skip
-        sources.append(ours)
-        plot.xaxis.ticker = ticks
-        plot.xaxis.major_label_overrides = {m: month_label(start + m) for m in ticks}
-        if index == 0:
-            plot.legend.location = "bottom_left"
-        plots.append(plot)
-    return gridplot(plots, ncols=4), sources
+    return {"states": states, "baseline": curve_data(exploration.baseline), "last": exploration}
 
 
 def write_page(
@@ -187,7 +135,9 @@ def write_page(
     scenario = session.scenario
     own = [axis.values.index(axis.control.value) for axis in axes]
     first = _state_key(own)
-    grid, sources = _figures(scenario, data, first)
+    last = data["last"]
+    plots = survival_plots(scenario, (last.result.scenario.name, last.baseline.scenario.name))
+    plots.show(data["states"][first]["curves"], data["baseline"])
     table_source = ColumnDataSource(data["states"][first]["table"], name="table")
     table = DataTable(
         source=table_source, width=800, height=420, index_position=None, name="differences",
@@ -201,20 +151,19 @@ def write_page(
         for n, (a, i) in enumerate(zip(axes, own, strict=True))
     ]  # fmt: skip
     callback = CustomJS(
-        args={"sliders": sliders, "sources": sources, "table": table_source,
+        args={"sliders": sliders, "sources": plots.scenario, "table": table_source,
               "states": data["states"]},
         code="""
 const key = sliders.map((s) => s.value).join(",");
 const state = states[key];
 sources.forEach((source, i) => {
-  source.data = Object.assign({month: source.data.month}, state.curves[i]);
+  source.data = state.curves[i];
 });
 table.data = state.table;
 """,
     )  # fmt: skip
     for slider in sliders:
         slider.js_on_change("value", callback)
-    last = data["last"]
     described = "; ".join(f"{a.control.key} in {list(a.values)}" for a in axes) or "none"
     text = (
         f"# {scenario.name}: survival against {last.baseline.scenario.name}\n\n"
@@ -228,7 +177,7 @@ table.data = state.table;
     page = pn.Column(
         pn.pane.Markdown(text, width=1000),
         pn.pane.Bokeh(row(*sliders) if sliders else None),
-        pn.pane.Bokeh(grid),
+        pn.pane.Bokeh(plots.layout),
         pn.pane.Bokeh(table),
     )
     html = _html(page, scenario.name)
