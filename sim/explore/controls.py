@@ -156,8 +156,9 @@ def _timing_controls(name: str, event: dict[str, Any], scenario: Scenario) -> li
     if "when" in timing:
         trigger = timing["when"]
         meaning = "Months in a row the trigger's conditions must hold before it happens."
+        months = trigger["months"]
         controls.append(Control((*here, "when", "months"), "trigger months", name, meaning,
-                                "count", trigger["months"], 1, max(24, 2 * trigger["months"])))  # fmt: skip
+                                "count", months, 1, max(24, 2 * months)))  # fmt: skip
         side = "all" if "all" in trigger else "any"
         for index, condition in enumerate(trigger[side]):
             bound = "below" if "below" in condition else "above"
