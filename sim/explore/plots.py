@@ -70,8 +70,11 @@ def survival_plots(
     for index, domain in enumerate(domains(scenario)):
         plot = figure(width=250, height=180, y_range=(0, 1.02), toolbar_location=None,
                       title=domain_label(scenario, domain), name=f"plot-{domain}")  # fmt: skip
-        for colour, role, label, sources in ((OKABE_ITO[0], "baseline", names[1], theirs),
-                                             (OKABE_ITO[1], "scenario", names[0], ours)):  # fmt: skip
+        curves = (
+            (OKABE_ITO[0], "baseline", names[1], theirs),
+            (OKABE_ITO[1], "scenario", names[0], ours),
+        )
+        for colour, role, label, sources in curves:
             source = ColumnDataSource(dict(empty), name=f"{role}-{domain}")
             plot.varea(x="month", y1="ci_low", y2="ci_high", source=source, fill_color=colour,
                        fill_alpha=0.25)  # fmt: skip

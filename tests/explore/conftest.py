@@ -19,7 +19,9 @@ import pytest
 
 from tests.helpers import ROOT
 
-CHROMIUM = os.environ.get("ALLIANCE_SIM_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM = (
+    os.environ.get("ALLIANCE_SIM_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
+)
 PAGE_REPLICATIONS = 400
 """Replications the served page runs in the browser tests (a few seconds a change)."""
 
@@ -43,7 +45,8 @@ def server(tmp_path_factory) -> Iterator[tuple[str, Path]]:
     """``alliance-sim explore`` on the flagship, serving from a folder of its own."""
     folder = tmp_path_factory.mktemp("explore")
     port = _free_port()
-    command = [sys.executable, "-m", "sim", "explore", str(ROOT / "scenarios/ukraine_ceasefire.yaml"),
+    scenario = ROOT / "scenarios" / "ukraine_ceasefire.yaml"
+    command = [sys.executable, "-m", "sim", "explore", str(scenario),
                "--port", str(port), "--replications", str(PAGE_REPLICATIONS)]  # fmt: skip
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     log = (folder / "server.log").open("w")

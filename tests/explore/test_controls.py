@@ -58,7 +58,9 @@ def test_every_event_has_its_probability_timing_and_effects(ceasefire):
     window = controls[("events", "ceasefire", "timing", "window", 0)]
     assert (window.kind, window.value, window.low) == ("month", "2025-06", ceasefire.start)
     hazard = controls[("events", "peace_settlement", "timing", "hazard")]
-    assert hazard.value == 0.01 and hazard.low == 0 and hazard.high > hazard.value
+    assert hazard.value == 0.01
+    assert hazard.low == 0
+    assert hazard.high > hazard.value
     effects = [p for p in controls if p[:3] == ("events", "ceasefire", "effects")]
     assert len(effects) == len(ceasefire.events["ceasefire"].effects)
     for path, control in controls.items():
@@ -74,7 +76,8 @@ def test_every_judged_number_is_a_control_over_its_documented_range(ceasefire):
     assert found == {path: tuple(bounds) for path, bounds in expected.items()}
     assert len(judged_controls(ceasefire)) > 100
     noise = controls[("channel_defaults", "noise", "value")]
-    assert "standard deviation of monthly" in noise.meaning and "[0.015, 0.04]" in noise.meaning
+    assert "standard deviation of monthly" in noise.meaning
+    assert "[0.015, 0.04]" in noise.meaning
     assert (noise.low, noise.value, noise.high) == (0.015, 0.025, 0.04)
     # A fitted number (growth: no judged range, an estimate with its interval) is not one.
     assert ("channel_defaults", "growth", "value") not in controls
@@ -87,7 +90,8 @@ def test_an_edit_changes_that_value_only(ceasefire):
     assert scenario_hash(apply(edited, {PROBABILITY: 1.0})) == scenario_hash(ceasefire)
     judged = ("channel_defaults", "noise", "value")
     changed = apply(ceasefire, {judged: 0.03}).channel_defaults.noise
-    assert changed.value == 0.03 and changed.judgement == (0.015, 0.04)
+    assert changed.value == 0.03
+    assert changed.judgement == (0.015, 0.04)
 
 
 @pytest.mark.parametrize(
@@ -102,7 +106,8 @@ def test_a_bad_value_is_refused_with_the_languages_message(ceasefire, path, valu
     with pytest.raises(ScenarioError) as refused:
         apply(ceasefire, {path: value})
     shown = problem_for(refused.value, path)
-    assert shown is not None and message in shown
+    assert shown is not None
+    assert message in shown
 
 
 def test_a_saved_scenario_is_valid_and_is_the_edited_one(ceasefire, tmp_path):

@@ -14,11 +14,11 @@ import pytest
 pytest.importorskip("panel", reason="the explore extra is not installed")
 pytest.importorskip("pytest_playwright", reason="pytest-playwright is not installed")
 
-import sim  # noqa: E402
-from sim.explore.controls import apply  # noqa: E402
-from sim.reports.tables import markdown_table  # noqa: E402
-from tests.explore.conftest import PAGE_REPLICATIONS  # noqa: E402
-from tests.helpers import alliance_sim  # noqa: E402
+import sim
+from sim.explore.controls import apply
+from sim.reports.tables import markdown_table
+from tests.explore.conftest import PAGE_REPLICATIONS
+from tests.helpers import alliance_sim
 
 pytestmark = pytest.mark.slow
 PROBABILITY = ("events", "ceasefire", "probability")
