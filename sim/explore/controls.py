@@ -20,7 +20,7 @@ import yaml
 
 from sim.errors import ScenarioError
 from sim.months import iso_month, parse_month
-from sim.scenario import Scenario, scenario_from_dict
+from sim.scenario import Scenario, load_yaml, scenario_from_dict
 from sim.scenario.load import scenario_files
 from sim.storage import write_text
 
@@ -183,11 +183,23 @@ def _effect_controls(name: str, event: dict[str, Any]) -> list[Control]:
     return controls
 
 
+def own_events(scenario: Scenario) -> list[str]:
+    """The events the scenario's own file defines (all its events if it has no file)."""
+    files = scenario_files(scenario)
+    if not files:
+        return list(scenario.events)
+    data, _ = load_yaml(Path(files[-1]))
+    own = [name for name in (data.get("events") or {}) if name in scenario.events]
+    return own or list(scenario.events)
+
+
 def event_controls(scenario: Scenario) -> list[Control]:
-    """Every event's probability, timing, lag and effect sizes, in the scenario's order."""
+    """Every event's probability, timing, lag and effect sizes: its own file's events first."""
     data = document(scenario)
     controls = []
-    for name, event in data.get("events", {}).items():
+    own = own_events(scenario)
+    for name in [*own, *(e for e in data.get("events", {}) if e not in own)]:
+        event = data["events"][name]
         about = _describe(event)
         meaning = f"Probability that it can happen at all (drawn once per replication). {about}"
         controls += _number(("events", name, "probability"), "probability", name,

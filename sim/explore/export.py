@@ -32,10 +32,10 @@ from bokeh.models import (
 from bokeh.resources import INLINE
 
 from sim.errors import UserError, did_you_mean
-from sim.explore.controls import Control, KeyPath, apply, scenario_controls
+from sim.explore.controls import Control, KeyPath, apply, own_events, scenario_controls
 from sim.explore.plots import curve_data, survival_plots
 from sim.explore.session import Exploration, Session
-from sim.scenario import Scenario, load_yaml, scenario_files
+from sim.scenario import Scenario
 from sim.storage import write_text
 
 GRID_POINTS = 5
@@ -50,16 +50,6 @@ class GridAxis:
 
     control: Control
     values: tuple[Any, ...]
-
-
-def own_events(scenario: Scenario) -> list[str]:
-    """The events the scenario's own file defines (all its events if it has no file)."""
-    files = scenario_files(scenario)
-    if not files:
-        return list(scenario.events)
-    data, _ = load_yaml(Path(files[-1]))
-    own = [name for name in (data.get("events") or {}) if name in scenario.events]
-    return own or list(scenario.events)
 
 
 def grid_values(control: Control, points: int = GRID_POINTS) -> tuple[Any, ...]:
