@@ -1,11 +1,12 @@
 """The live exploration page (Panel): controls on the left, survival against the baseline.
 
-:func:`page` builds the page for one browser session; :func:`serve` serves it on the
-loopback interface. A change of any control applies every changed value to the scenario
-through the scenario language (:func:`sim.explore.controls.apply`): a value it refuses
-is shown under the control with the language's message and nothing is run; a value it
-accepts re-runs the scenario (:class:`sim.explore.session.Session`) and redraws the
-figures and tables of :mod:`sim.reports`. The module is also a Panel app script:
+:class:`Page` is the page of one browser session (:func:`page_factory` makes one per
+session); :func:`serve` serves it on the loopback interface. A change of any control
+applies every changed value to the scenario through the scenario language
+(:func:`sim.explore.controls.apply`): a value it refuses is shown under the control with
+the language's message and nothing is run; a value it accepts re-runs the scenario
+(:class:`sim.explore.session.Session`) and redraws the figures and tables of
+:mod:`sim.reports`. The module is also a Panel app script:
 ``panel serve sim/explore/app.py --args SCENARIO`` serves it with Panel's own options.
 """
 
@@ -24,6 +25,7 @@ from sim.explore.controls import Control, KeyPath, apply, problem_for, save_scen
 from sim.explore.controls import scenario_controls as generate_controls
 from sim.explore.plots import SurvivalPlots, curve_data, survival_plots
 from sim.explore.session import Exploration, Session, settings_line
+from sim.months import iso_month, parse_month
 from sim.paths import SCENARIOS
 from sim.reports.comparison import comparison_figure
 from sim.reports.figures import alive_figure, intensity_figure
@@ -31,7 +33,6 @@ from sim.reports.measures import run_intensity
 from sim.scenario import Scenario, load_scenario
 
 LOCALHOST = "127.0.0.1"
-DEFAULT_PORT = 5006
 SIDEBAR_WIDTH = 400
 FIGURE_DPI = 110
 AS_LOADED = "the scenario as loaded"
@@ -73,8 +74,6 @@ def control_widget(control: Control) -> pn.widgets.Widget:
 
 
 def _months(first: str, last: str) -> list[str]:
-    from sim.months import iso_month, parse_month
-
     return [iso_month(m) for m in range(parse_month(first), parse_month(last) + 1)]
 
 
