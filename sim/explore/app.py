@@ -266,7 +266,7 @@ class Page:
         self.drawn.add(name)
 
     def refine(self) -> None:
-        """Double the replications (the seed stays: the first runs' numbers are refined)."""
+        """Double the replications and run again (same seed: still common random numbers)."""
         self.session.replications *= 2
         self.replications = self.session.replications
         self.run()
