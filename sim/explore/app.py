@@ -56,7 +56,7 @@ def control_widget(control: Control) -> pn.widgets.Widget:
     which says whether it is acceptable.
     """
     common = {
-        "name": control.label,
+        "label": control.label,
         "width": SIDEBAR_WIDTH - 80,
         "css_classes": ["control", "control-" + re.sub(r"\W", "-", control.key)],
     }
@@ -109,19 +109,19 @@ class Page:
         if scenario_file not in files.values():
             files[Path(scenario_file).stem] = scenario_file
         self.scenario_select = pn.widgets.Select(
-            name="Scenario", options=files, value=scenario_file, width=SIDEBAR_WIDTH - 40
+            label="Scenario", options=files, value=scenario_file, width=SIDEBAR_WIDTH - 40
         )
         baselines = {AS_LOADED: "", **library()}
         if baseline_file and baseline_file not in baselines.values():
             baselines[Path(baseline_file).stem] = baseline_file
         self.baseline_select = pn.widgets.Select(
-            name="Baseline (common random numbers)", options=baselines,
+            label="Baseline (common random numbers)", options=baselines,
             value=baseline_file or "", width=SIDEBAR_WIDTH - 40,
         )  # fmt: skip
-        self.more = pn.widgets.Button(name="More replications", button_type="primary")
-        self.reset = pn.widgets.Button(name="Reset controls")
-        self.file_name = pn.widgets.TextInput(name="Save as (in the save folder)", width=220)
-        self.save = pn.widgets.Button(name="Save scenario", button_type="success")
+        self.more = pn.widgets.Button(label="More replications", color="primary")
+        self.reset = pn.widgets.Button(label="Reset controls")
+        self.file_name = pn.widgets.TextInput(label="Save as (in the save folder)", width=220)
+        self.save = pn.widgets.Button(label="Save scenario", color="success")
         self.saved = pn.pane.Markdown("", css_classes=["saved"])
         self.status = pn.pane.Markdown("", css_classes=["status"])
         self.error = pn.pane.Alert("", alert_type="danger", visible=False)
