@@ -233,7 +233,7 @@ class Page:
         self.error.visible = False
         exploration = self.session.explore(self.edited)
         self.exploration = exploration
-        names = tuple(exploration.results)[::-1]
+        names = tuple(exploration.results)[::-1]  # (scenario, baseline)
         changed = "; ".join(f"`{'.'.join(map(str, p))}` = {v}" for p, v in self.changes.items())
         self.status.object = (
             f"**{names[0]}** against **{names[1]}**: {settings_line(exploration)}.  \n"

@@ -32,7 +32,7 @@ from bokeh.models import (
 from bokeh.resources import INLINE
 
 from sim.errors import UserError, did_you_mean
-from sim.explore.controls import Control, KeyPath, apply, own_events, scenario_controls
+from sim.explore.controls import Control, apply, own_events, scenario_controls
 from sim.explore.plots import curve_data, survival_plots
 from sim.explore.session import Exploration, Session
 from sim.scenario import Scenario
@@ -99,14 +99,18 @@ def compute_grid(
     """Run every combination of the grid; the data the page carries, by state key."""
     scenario = session.scenario
     combos = list(itertools.product(*[range(len(a.values)) for a in axes]))
-    states = {}
-    for done, indices in enumerate(combos):
-        values: dict[KeyPath, Any] = {
+    # Every combination is checked by the scenario language before any is run.
+    edited = [
+        apply(scenario, {
             axis.control.path: axis.values[i]
             for axis, i in zip(axes, indices, strict=True)
             if axis.values[i] != axis.control.value
-        }
-        exploration = session.explore(apply(scenario, values))
+        })
+        for indices in combos
+    ]  # fmt: skip
+    states = {}
+    for done, (indices, point) in enumerate(zip(combos, edited, strict=True)):
+        exploration = session.explore(point)
         states[_state_key(indices)] = {
             "curves": curve_data(exploration.result),
             "table": _table(exploration),
@@ -128,7 +132,8 @@ def write_page(
     own = [axis.values.index(axis.control.value) for axis in axes]
     first = _state_key(own)
     last = data["last"]
-    plots = survival_plots(scenario, (last.result.scenario.name, last.baseline.scenario.name))
+    baseline_name, scenario_name = last.results  # as the comparison table names them
+    plots = survival_plots(scenario, (scenario_name, baseline_name))
     plots.show(data["states"][first]["curves"], data["baseline"])
     table_source = ColumnDataSource(data["states"][first]["table"], name="table")
     table = DataTable(
@@ -157,7 +162,7 @@ table.data = state.table;
     for slider in sliders:
         slider.js_on_change("value", callback)
     described = "; ".join(f"{a.control.key} in {list(a.values)}" for a in axes) or "none"
-    title = f"{scenario.name}: survival against {last.baseline.scenario.name}"
+    title = f"{scenario_name}: survival against {baseline_name}"
     text = (
         f"<h1>{escape(title)}</h1><p>{escape(' '.join(scenario.description.split()))}</p>"
         f"<p>Every combination of the grid ({escape(described)}) was run with "
