@@ -137,9 +137,10 @@ def write_page(
     plots.show(data["states"][first]["curves"], data["baseline"])
     table_source = ColumnDataSource(data["states"][first]["table"], name="table")
     table = DataTable(
-        source=table_source, width=800, height=420, index_position=None, name="differences",
-        columns=[TableColumn(field=c, title=c) for c in ("domain", "date", "scenario",
-                                                          "baseline", "difference")],
+        source=table_source, width=900, height=420, index_position=None, name="differences",
+        columns=[TableColumn(field=c, title=c, width=w) for c, w in (
+            ("domain", 190), ("date", 80), ("scenario", 190), ("baseline", 190),
+            ("difference", 230))],
     )  # fmt: skip
     sliders = [
         Slider(start=0, end=len(a.values) - 1, value=i, step=1, title=a.control.key, width=380,
