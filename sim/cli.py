@@ -254,6 +254,63 @@ def _command_schema(args: argparse.Namespace) -> int:
     return 0
 
 
+def _command_explore(args: argparse.Namespace) -> int:
+    """The exploration page (sim.explore): served on 127.0.0.1, or exported to one file."""
+    try:
+        from sim.explore import app, export
+    except ImportError as missing:
+        raise UserError(
+            f"explore needs the optional extra explore ({missing.name} is not installed): "
+            "pip install 'alliance-sim[explore]'"
+        ) from None
+    from sim.explore.session import Session
+    from sim.scenario import load_scenario
+
+    # A scenario with errors stops here, with its message, before anything is served.
+    baseline = load_scenario(args.baseline) if args.baseline else None
+    session = Session.of(load_scenario(args.scenario), baseline, args.replications, args.seed)
+    if args.export is None:
+        if args.grid:
+            raise UserError("--grid applies to --export")
+        build = app.page_factory(args.scenario, args.baseline, args.replications, args.seed)
+        app.serve(build, args.port, show=args.show)
+        return 0
+    axes = export.grid_axes(session.scenario, args.grid or ())
+    size = export.write_page(Path(args.export), session, axes,
+                             lambda done, total: print(f"\r{done}/{total} grid points",
+                                                       end="", file=sys.stderr))  # fmt: skip
+    print(f"\nwrote {args.export} ({size / 1e6:.1f} MB)")
+    return 0
+
+
+def _add_explore_parser(commands) -> None:
+    from sim.paths import SCENARIOS
+
+    parser = commands.add_parser(
+        "explore",
+        help="a web page to move a scenario's assumptions and watch survival change",
+        description="Serve on 127.0.0.1 a page (Panel) whose controls, generated from the "
+        "scenario, change it and re-run it against a baseline on common random numbers; "
+        "or, with --export, write a self-contained page over a grid of the main controls.",
+    )
+    flagship = SCENARIOS / "ukraine_ceasefire.yaml"
+    parser.add_argument("scenario", nargs="?", default=str(flagship), help="scenario file")
+    parser.add_argument("--baseline", help="scenario compared with (default: as loaded)")
+    parser.add_argument("--port", type=_positive, default=5006, help="port (default 5006)")
+    parser.add_argument("--show", action="store_true", help="open it in a browser")
+    parser.add_argument("--replications", type=_positive, help="replications (default 5,000)")
+    parser.add_argument("--seed", type=_seed, help="seed (default: file's)")
+    parser.add_argument("--export", metavar="PAGE.html", help="write a self-contained page")
+    parser.add_argument(
+        "--grid",
+        action="append",
+        metavar="KEY",
+        help="a control of the exported grid, as its key path (repeatable; default: the "
+        "probabilities of the first two events the scenario's own file defines)",
+    )
+    parser.set_defaults(handler=_command_explore)
+
+
 def _warm_up(args: argparse.Namespace) -> None:
     local = getattr(args, "executor", "local") == "local" and not getattr(args, "scheduler", None)
     if local and args.workers != 1:
@@ -642,6 +699,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--sweep", action="store_true", help="the schema of sweep files instead"
     )
     schema_parser.set_defaults(handler=_command_schema)
+    _add_explore_parser(commands)
     for command_parser in commands.choices.values():
         command_parser.set_defaults(command_parser=command_parser)
     return parser

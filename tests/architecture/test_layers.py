@@ -30,8 +30,9 @@ ALLOWED = {
     "reports": {"scenario", "model", "stats", "results"},
     "studies": {"scenario", "model", "stats", "results", "engine", "reports"},
     "calibration": {"scenario", "model", "stats", "results", "engine", "reports", "studies"},
+    "explore": {"scenario", "model", "stats", "results", "engine", "reports"},
     "cli": {"scenario", "model", "stats", "results", "engine", "reports", "studies",
-            "calibration"},
+            "calibration", "explore"},
 }  # fmt: skip
 
 
