@@ -18,7 +18,7 @@ import pandas as pd
 from sim.engine.runner import run
 from sim.errors import UserError
 from sim.months import parse_month
-from sim.reports.comparison import COLUMNS, _alive_rows, paired_tables
+from sim.reports.comparison import COLUMNS, alive_rows, paired_tables
 from sim.reports.tables import domain_label, interval_cell, markdown_table
 from sim.results import RunResult
 from sim.scenario import Scenario, scenario_hash
@@ -151,7 +151,7 @@ def alive_differences(
     pairs = paired_tables({names[0]: result, names[1]: baseline}, names[1])[names[0]]
     for domain, table in pairs.items():
         common = {"scenario": names[0], "baseline": names[1], "domain": domain}
-        rows += _alive_rows(table, horizons, start, common)
+        rows += alive_rows(table, horizons, start, common)
     return pd.DataFrame(rows, columns=COLUMNS)
 
 

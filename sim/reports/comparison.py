@@ -79,7 +79,7 @@ def paired_differences(results: dict[str, RunResult], baseline: str) -> pd.DataF
     for name, tables in paired_tables(results, baseline).items():
         for domain, table in tables.items():
             common = {"scenario": name, "baseline": baseline, "domain": domain}
-            rows += _alive_rows(table, base.scenario.report_horizons, start, common)
+            rows += alive_rows(table, base.scenario.report_horizons, start, common)
             summaries = (headlines[name].loc[domain], headlines[baseline].loc[domain])
             rows += _summary_rows(table, base, summaries, common)
             rows += _intensity_rows(results[name], base, domain, start, common)
@@ -142,7 +142,7 @@ def paired_tables(
     return pairs
 
 
-def _alive_rows(table: PairedTable, horizons: list[int], start: int, common: dict) -> list[dict]:
+def alive_rows(table: PairedTable, horizons: list[int], start: int, common: dict) -> list[dict]:
     both, scenario_only, baseline_only, neither = table.two_by_two()
     n = both[0] + scenario_only[0] + baseline_only[0] + neither[0]
     rows = []
