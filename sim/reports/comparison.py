@@ -143,6 +143,17 @@ def paired_tables(
 
 
 def alive_rows(table: PairedTable, horizons: list[int], start: int, common: dict) -> list[dict]:
+    """Rows of P(alive) at each horizon: scenario, baseline and their paired difference.
+
+    Args:
+        table: The paired two-by-two counts of one domain.
+        horizons: Months from the start to report.
+        start: The scenario's start month (months since year 0).
+        common: Columns every row carries (scenario, baseline, domain).
+
+    Returns:
+        One comparison-table row per horizon, with Wilson and Newcombe 95% intervals.
+    """
     both, scenario_only, baseline_only, neither = table.two_by_two()
     n = both[0] + scenario_only[0] + baseline_only[0] + neither[0]
     rows = []
