@@ -196,7 +196,7 @@ def test_report_rebuilds_every_output_byte_for_byte(saved, tmp_path):
     names = [p.name for p in saved.iterdir() if p.is_file() and p.name != "manifest.json"]
     originals = {name: (copy / name).read_bytes() for name in names}
     for name in names:
-        if name not in ("outcomes.npz", "survival.csv"):
+        if name not in ("outcomes.npz", "replications.parquet", "survival.csv"):
             (copy / name).unlink()
     done = alliance_sim("report", str(copy), "--intensity")
     assert done.returncode == 0, done.stderr
