@@ -27,9 +27,9 @@ channels and a treaty):
 - ``kernels``: which implementation ran the hot loops (numba, or the numpy reference);
 - ``scaling_*``: wall time and peak memory of ``alliance-sim run`` against replications
   (10k to 1M; 10M extrapolated from the per-replication cost between 100k and 1M),
-  horizon (60 to 480 months), world size (13, 26, 52 channels; 8, 16 actors: generated
-  worlds, benchmarks/worlds.py) and executor (a 2-worker Dask ``LocalCluster`` against
-  the local pool);
+  horizon (60 to 480 months, 30,000 replications), world size (13, 26, 52 channels; 8,
+  16 actors: generated worlds, benchmarks/worlds.py; 20,000 replications) and executor
+  (a 2-worker Dask ``LocalCluster`` against the local pool);
 - ``load``: the machine's load averages (1, 5, 15 minutes) when each measurement began:
   other processes on a shared machine slow every timing.
 
@@ -212,12 +212,12 @@ def scaling_replications() -> dict[str, Any]:
     return runs
 
 
-def scaling_horizon(replications: int = 50_000) -> dict[str, Any]:
+def scaling_horizon(replications: int = 30_000) -> dict[str, Any]:
     """Time and memory against the horizon (months)."""
     return {str(h): timed_run(replications, "--horizon", str(h)) for h in (60, 120, 240, 480)}
 
 
-def scaling_world(replications: int = 50_000) -> dict[str, Any]:
+def scaling_world(replications: int = 20_000) -> dict[str, Any]:
     """Time and memory against the number of channels and actors (generated worlds)."""
     from benchmarks.worlds import write_world
     from sim.scenario import load_scenario
@@ -287,14 +287,14 @@ def figure(results: dict[str, Any], path: Path) -> None:
     axes[0].legend(fontsize=7, loc="upper left")
     horizon = results["scaling_horizon"]
     axes[1].plot([int(h) for h in horizon], [v["s"] for v in horizon.values()], "o-")
-    axes[1].set(xlabel="horizon (months)", ylabel="wall time (s)", title="horizon, 50k reps")
+    axes[1].set(xlabel="horizon (months)", ylabel="wall time (s)", title="horizon, 30k reps")
     axes[1].set_ylim(bottom=0)
     world = results["scaling_world"]
     for actors in (8, 16):
         keys = [k for k in world if k.endswith(f"x{actors}")]
         axes[2].plot([int(k.split("x")[0]) for k in keys], [world[k]["s"] for k in keys], "o-",
                      label=f"{actors} actors")  # fmt: skip
-    axes[2].set(xlabel="channels", ylabel="wall time (s)", title="world size, 50k reps")
+    axes[2].set(xlabel="channels", ylabel="wall time (s)", title="world size, 20k reps")
     axes[2].set_ylim(bottom=0)
     axes[2].legend(fontsize=7)
     fig.savefig(path, dpi=120)
@@ -305,6 +305,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--json", action="store_true", help="end with one JSON line")
     parser.add_argument("--figure", type=Path, help="draw the scaling figure to this file")
+    parser.add_argument("--save", type=Path, help="keep the results so far in this file")
     parser.add_argument("--skip-scaling", action="store_true", help="only the headline table")
     args = parser.parse_args()
     results: dict[str, Any] = {"kernels": kernels()}
@@ -313,6 +314,8 @@ def main() -> int:
     def measure(key: str, function: Callable[[], Any]) -> None:
         load[key] = [round(value, 2) for value in os.getloadavg()]
         results[key] = function()
+        if args.save:  # what is measured so far, should a later measurement fail
+            args.save.write_text(json.dumps(results | {"load": load}))
 
     measure("reps_per_s", end_to_end)
     measure("peer_loop_reps_per_s", peer_loop)
