@@ -29,7 +29,9 @@ channels and a treaty):
   (10k to 1M; 10M extrapolated from the per-replication cost between 100k and 1M),
   horizon (60 to 480 months, 30,000 replications), world size (13, 26, 52 channels; 8,
   16 actors: generated worlds, benchmarks/worlds.py; 20,000 replications) and executor
-  (a 2-worker Dask ``LocalCluster`` against the local pool);
+  (a 2-worker Dask ``LocalCluster`` against the local pool); ``scaling_chunk_cpu_s``: CPU
+  seconds of one 10,000-replication chunk in this process against horizon and world
+  size (the simulation alone, which a loaded machine disturbs less than wall time);
 - ``load``: the machine's load averages (1, 5, 15 minutes) when each measurement began:
   other processes on a shared machine slow every timing.
 
@@ -240,6 +242,38 @@ def scaling_executor(replications: int = 100_000) -> dict[str, Any]:
     }
 
 
+def chunk_cpu(replications: int = 10_000) -> dict[str, Any]:
+    """CPU seconds of one chunk in this process, against horizon and world size.
+
+    CPU time of the simulation alone (no start-up, no outputs) is what the wall-time
+    runs cannot isolate on a loaded machine; it is also what grows with the work.
+    """
+    from threadpoolctl import threadpool_limits
+
+    from benchmarks.worlds import generated_world
+    from sim.engine.runner import simulate_chunk
+    from sim.results.result import RunSettings
+    from sim.scenario import Scenario, load_scenario, with_horizon
+
+    scenario = load_scenario(FLAGSHIP)
+    settings = RunSettings(replications, 1, replications)
+
+    def cpu(case: Scenario) -> float:
+        simulate_chunk(case, settings, 0, 100)  # warm up
+        with threadpool_limits(limits=1):
+            start = time.process_time()
+            simulate_chunk(case, settings, 0, replications)
+        return round(time.process_time() - start, 3)
+
+    horizons = {str(h): cpu(with_horizon(scenario, h)) for h in (60, 120, 240, 480)}
+    worlds = {}
+    for actors in (8, 16):
+        for channels in (13, 26, 52):
+            world = Scenario.model_validate(generated_world(scenario, channels, actors))
+            worlds[f"{channels}x{actors}"] = cpu(world)
+    return {"horizon": horizons, "world": worlds}
+
+
 def kernels() -> str:
     """Which implementation runs the hot loops in this environment."""
     from sim.model.accelerate import load_kernels
@@ -277,8 +311,9 @@ def figure(results: dict[str, Any], path: Path) -> None:
     counts = [int(n) for n in runs]
     measured = [n for n in counts if not runs[str(n)].get("extrapolated")]
     axes[0].loglog(measured, [runs[str(n)]["s"] for n in measured], "o-", label="measured")
-    axes[0].loglog(counts[-2:], [runs[str(n)]["s"] for n in counts[-2:]], "o--", color="grey",
-                   label="10M extrapolated")  # fmt: skip
+    line = [measured[-1], *(n for n in counts if n not in measured)]
+    axes[0].loglog(line, [runs[str(n)]["s"] for n in line], "o--", color="grey",
+                   label="extrapolated")  # fmt: skip
     memory = axes[0].twinx()
     memory.semilogx(measured, [runs[str(n)]["rss_mib"] for n in measured], "s:", color="C3")
     memory.set_ylabel("peak memory (MiB)", color="C3")
@@ -334,6 +369,7 @@ def main() -> int:
         measure("scaling_horizon", scaling_horizon)
         measure("scaling_world", scaling_world)
         measure("scaling_executor", scaling_executor)
+        measure("scaling_chunk_cpu_s", chunk_cpu)
     else:
         measure("peak_rss_mib_1m", lambda: timed_run(1_000_000)["rss_mib"])
     results["load"] = load
