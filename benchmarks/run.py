@@ -300,7 +300,7 @@ def machine() -> str:
 
 
 def figure(results: dict[str, Any], path: Path) -> None:
-    """Draw the scaling measurements: time against replications, horizon and world size."""
+    """Draw run time and memory against replications, chunk CPU against horizon and world."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -320,16 +320,18 @@ def figure(results: dict[str, Any], path: Path) -> None:
     memory.set_ylim(bottom=0)
     axes[0].set(xlabel="replications", ylabel="wall time (s)", title="replications")
     axes[0].legend(fontsize=7, loc="upper left")
-    horizon = results["scaling_horizon"]
-    axes[1].plot([int(h) for h in horizon], [v["s"] for v in horizon.values()], "o-")
-    axes[1].set(xlabel="horizon (months)", ylabel="wall time (s)", title="horizon, 30k reps")
+    # Horizon and world size: CPU seconds of one chunk (the simulation alone).
+    chunk = results["scaling_chunk_cpu_s"]
+    axes[1].plot([int(h) for h in chunk["horizon"]], list(chunk["horizon"].values()), "o-")
+    axes[1].set(xlabel="horizon (months)", ylabel="CPU s per 10k-replication chunk",
+                title="horizon")  # fmt: skip
     axes[1].set_ylim(bottom=0)
-    world = results["scaling_world"]
+    world = chunk["world"]
     for actors in (8, 16):
         keys = [k for k in world if k.endswith(f"x{actors}")]
-        axes[2].plot([int(k.split("x")[0]) for k in keys], [world[k]["s"] for k in keys], "o-",
+        axes[2].plot([int(k.split("x")[0]) for k in keys], [world[k] for k in keys], "o-",
                      label=f"{actors} actors")  # fmt: skip
-    axes[2].set(xlabel="channels", ylabel="wall time (s)", title="world size, 20k reps")
+    axes[2].set(xlabel="channels", ylabel="CPU s per 10k-replication chunk", title="world size")
     axes[2].set_ylim(bottom=0)
     axes[2].legend(fontsize=7)
     fig.savefig(path, dpi=120)
@@ -390,7 +392,7 @@ def main() -> int:
                               for k, v in results[key].items())  # fmt: skip
             print(f"  {key:28s} {cells}")
     print(f"  load averages at each start: {load}")
-    if args.figure and "scaling_world" in results:
+    if args.figure and "scaling_chunk_cpu_s" in results:
         figure(results, args.figure)
     if args.json:
         rounded = {k: round(v, 4) if isinstance(v, float) else v for k, v in results.items()}
