@@ -10,7 +10,7 @@ $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; v = sys.version_info; sys.exit(0 if v >= (3, 12) else f"alliance-sim needs Python 3.12 or newer, {sys.executable} is {v.major}.{v.minor}; run make with PYTHON=python3.12")'
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev,dask,discover,explore]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,dask,discover,explore,fast]'
 	@touch $@
 
 # Bytecode for the package, so that every process (workers too) starts without compiling

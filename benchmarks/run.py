@@ -1,29 +1,43 @@
-"""Speed and memory of alliance-sim on this machine.
+"""Speed and memory of alliance-sim on this machine, against a fair Mesa peer, and scaling.
 
 Run inside the project's environment (``make`` sets it up):
 
     .venv/bin/python benchmarks/run.py          # a table
     .venv/bin/python benchmarks/run.py --json   # the table, then one JSON line
+    .venv/bin/python benchmarks/run.py --json --figure docs/scaling.png
 
 Measures, on the flagship scenario (scenarios/ukraine_ceasefire.yaml, 120 months, 13
-domains):
+channels and a treaty):
 
 - ``reps_per_s``: 100,000 replications divided by the wall time of the whole
-  ``alliance-sim run`` command (startup, simulation on all cores, outputs, tables and
+  ``alliance-sim run`` command on 2 workers (startup, simulation, outputs, tables and
   figures), the fastest of three runs;
-- ``per_model_loop_reps_per_s``: the same model run the way Mesa users usually run Monte
-  Carlo, one ``Model`` per replication in a loop, in this process;
-- ``ratio_vs_per_model_loop``: the first over the second;
+- ``peer_loop_reps_per_s``: the fair peer (benchmarks/peer.py: the same dynamics written
+  as the Mesa documentation teaches, one ``Model`` per replication, Python floats) in a
+  loop in this process; ``peer_batch_run_reps_per_s``: the same peer through
+  ``mesa.batch_run`` on 2 processes; ``ratio_vs_peer``: ``reps_per_s`` over the faster;
+- ``per_model_loop_reps_per_s``: this package's batched model run one replication per
+  ``Model`` in a loop (numpy arrays of length one), and ``ratio_vs_per_model_loop``;
 - ``peak_rss_mib_1m``: peak resident memory of a 1,000,000-replication run, summed over
   the command and its worker processes (sampled every 20 ms);
 - ``sweep_64x10k_s``: wall time of ``alliance-sim sweep`` on a 64-point grid with 10,000
   replications per point;
 - ``rng_share``: the share of a chunk's time spent drawing its random numbers (timed by
-  drawing the same numbers alone), the floor no implementation of this model can go under.
+  drawing the same numbers alone), the floor no implementation of this model can go under;
+- ``kernels``: which implementation ran the hot loops (numba, or the numpy reference);
+- ``scaling_*``: wall time and peak memory of ``alliance-sim run`` against replications
+  (10k to 1M; 10M extrapolated from the per-replication cost between 100k and 1M),
+  horizon (60 to 480 months, 30,000 replications), world size (13, 26, 52 channels; 8,
+  16 actors: generated worlds, benchmarks/worlds.py; 20,000 replications) and executor
+  (a 2-worker Dask ``LocalCluster`` against the local pool); ``scaling_chunk_cpu_s``: CPU
+  seconds of one 10,000-replication chunk in this process against horizon and world
+  size (the simulation alone, which a loaded machine disturbs less than wall time);
+- ``load``: the machine's load averages (1, 5, 15 minutes) when each measurement began:
+  other processes on a shared machine slow every timing.
 
 The end-to-end run is timed three times and the fastest kept: on a shared machine it is
 the one least disturbed by others (as ``timeit`` advises). The other timings are single
-runs, long enough that a disturbance weighs little.
+runs.
 """
 
 from __future__ import annotations
@@ -35,19 +49,25 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import psutil
 
 ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))  # for benchmarks.peer and benchmarks.worlds
+
 FLAGSHIP = ROOT / "scenarios" / "ukraine_ceasefire.yaml"
 CLI = [sys.executable, "-m", "sim"]
+WORKERS = 2
 TARGETS = {
-    "reps_per_s": (">=", 20_000),
-    "ratio_vs_per_model_loop": (">=", 100),
+    "reps_per_s": (">=", 50_000),
+    "ratio_vs_peer": (">=", 100),
     "peak_rss_mib_1m": ("<=", 1024),
-    "sweep_64x10k_s": ("<=", 60),
+    "sweep_64x10k_s": ("<=", 30),
 }
 SWEEP = """name: benchmark_sweep
 description: 64 points of ceasefire timing against the chance that the ceasefire collapses.
@@ -62,31 +82,64 @@ outputs:
 """
 
 
-def wall_time(command: list[str]) -> float:
-    """Seconds the command takes, from start to exit."""
+def run_command(replications: int, out: Path, *options: str, scenario: Path = FLAGSHIP):
+    """The ``alliance-sim run`` command of a benchmark run on the benchmark's workers."""
+    return [*CLI, "run", str(scenario), "--replications", str(replications), "--workers",
+            str(WORKERS), "--out", str(out), "--quiet", *options]  # fmt: skip
+
+
+def measured_run(command: list[str]) -> tuple[float, float]:
+    """Wall seconds and peak resident memory (MiB, summed over its process tree)."""
     start = time.perf_counter()
-    subprocess.run(command, cwd=ROOT, check=True, capture_output=True)
-    return time.perf_counter() - start
+    process = psutil.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL,
+                           stderr=subprocess.PIPE)  # fmt: skip
+    peak = 0
+    while process.poll() is None:
+        try:
+            tree = [process, *process.children(recursive=True)]
+            peak = max(peak, sum(p.memory_info().rss for p in tree if p.is_running()))
+        except psutil.Error:
+            pass
+        time.sleep(0.02)
+    seconds = time.perf_counter() - start
+    if process.returncode != 0:
+        raise RuntimeError(f"{' '.join(command)} failed: {process.stderr.read().decode()}")
+    return seconds, peak / 2**20
 
 
-def best_of(runs: int, command_for_run) -> float:
-    """The fastest of ``runs`` runs, each given a fresh output directory."""
-    times = []
-    for index in range(runs):
-        with tempfile.TemporaryDirectory() as folder:
-            times.append(wall_time(command_for_run(Path(folder) / f"out{index}")))
-    return min(times)
+def timed_run(replications: int, *options: str, scenario: Path = FLAGSHIP) -> dict[str, float]:
+    """Seconds and peak memory of one run, in a fresh output directory."""
+    with tempfile.TemporaryDirectory() as folder:
+        command = run_command(replications, Path(folder) / "run", *options, scenario=scenario)
+        seconds, rss = measured_run(command)
+    return {"s": round(seconds, 3), "rss_mib": round(rss, 1)}
 
 
 def end_to_end(replications: int = 100_000) -> float:
-    """Replications per second of the whole ``alliance-sim run`` command."""
-    seconds = best_of(3, lambda out: [*CLI, "run", str(FLAGSHIP), "--replications",
-                                      str(replications), "--out", str(out), "--quiet"])  # fmt: skip
+    """Replications per second of the whole ``alliance-sim run`` command, best of three."""
+    return replications / min(timed_run(replications)["s"] for _ in range(3))
+
+
+def peer_loop(replications: int = 60) -> float:
+    """Replications per second of the fair peer, one Mesa model per replication, in a loop."""
+    from benchmarks import peer
+    from sim.scenario import load_scenario
+
+    scenario = load_scenario(FLAGSHIP)
+    peer.end_months(scenario, 2, seed=1)  # warm up imports and caches
+    return replications / _timed(lambda: peer.end_months(scenario, replications, seed=1))
+
+
+def peer_batch_run(replications: int = 120) -> float:
+    """Replications per second of the fair peer through ``mesa.batch_run`` on 2 processes."""
+    from benchmarks import peer
+
+    seconds = _timed(lambda: peer.batch_end_months(FLAGSHIP, replications, 1, WORKERS))
     return replications / seconds
 
 
-def per_model_loop(replications: int = 200) -> float:
-    """Replications per second when every replication is its own Mesa model."""
+def per_model_loop(replications: int = 100) -> float:
+    """Replications per second when every replication is its own batched model."""
     from sim.model.model import AllianceModel
     from sim.scenario import load_scenario
 
@@ -98,33 +151,14 @@ def per_model_loop(replications: int = 200) -> float:
     return replications / (time.perf_counter() - start)
 
 
-def peak_memory(replications: int = 1_000_000) -> float:
-    """Peak resident memory (MiB) of a run, summed over its process tree."""
-    with tempfile.TemporaryDirectory() as folder:
-        command = [*CLI, "run", str(FLAGSHIP), "--replications", str(replications),
-                   "--out", str(Path(folder) / "run"), "--quiet"]  # fmt: skip
-        process = psutil.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL,
-                               stderr=subprocess.DEVNULL)  # fmt: skip
-        peak = 0
-        tree = [process]
-        while process.poll() is None:
-            try:
-                tree = [process, *process.children(recursive=True)]
-                peak = max(peak, sum(p.memory_info().rss for p in tree if p.is_running()))
-            except psutil.Error:
-                pass
-            time.sleep(0.02)
-        if process.returncode != 0:
-            raise RuntimeError(f"the 1M run failed with status {process.returncode}")
-    return peak / 2**20
-
-
 def sweep_seconds() -> float:
     """Wall time of a 64-point sweep with 10,000 replications per point."""
     with tempfile.TemporaryDirectory() as folder:
         sweep = Path(folder) / "sweep.yaml"
         sweep.write_text(SWEEP.format(base=FLAGSHIP))
-        return best_of(1, lambda out: [*CLI, "sweep", str(sweep), "--out", str(out), "--quiet"])
+        command = [*CLI, "sweep", str(sweep), "--workers", str(WORKERS), "--out",
+                   str(Path(folder) / "out"), "--quiet"]  # fmt: skip
+        return measured_run(command)[0]
 
 
 def rng_share(replications: int = 10_000) -> float:
@@ -132,11 +166,15 @@ def rng_share(replications: int = 10_000) -> float:
     from sim.engine.runner import simulate_chunk
     from sim.model.model import AllianceModel
     from sim.model.streams import Source, Streams
+    from sim.results.result import RunSettings
     from sim.scenario import load_scenario
 
     scenario = load_scenario(FLAGSHIP)
-    simulate_chunk(scenario, 1, 0, replications)
-    chunk = min(_timed(lambda: simulate_chunk(scenario, 1, 0, replications)) for _ in range(3))
+    settings = RunSettings(replications, 1, replications)
+    simulate_chunk(scenario, settings, 0, replications)
+    chunk = min(
+        _timed(lambda: simulate_chunk(scenario, settings, 0, replications)) for _ in range(3)
+    )
     # The uniforms a chunk draws before its first step (parameters, events, ruptures).
     drawn: list[tuple[Source, str]] = []
     original = Streams.uniforms
@@ -164,7 +202,86 @@ def rng_share(replications: int = 10_000) -> float:
     return min(_timed(draw) for _ in range(3)) / chunk
 
 
-def _timed(function) -> float:
+def scaling_replications() -> dict[str, Any]:
+    """Time and memory against replications; 10M extrapolated from 100k to 1M."""
+    runs = {str(n): timed_run(n) for n in (10_000, 100_000, 1_000_000)}
+    per_replication = (runs["1000000"]["s"] - runs["100000"]["s"]) / 900_000
+    runs["10000000"] = {
+        "s": round(runs["1000000"]["s"] + 9_000_000 * per_replication, 1),
+        "rss_mib": runs["1000000"]["rss_mib"],
+        "extrapolated": True,
+    }
+    return runs
+
+
+def scaling_horizon(replications: int = 30_000) -> dict[str, Any]:
+    """Time and memory against the horizon (months)."""
+    return {str(h): timed_run(replications, "--horizon", str(h)) for h in (60, 120, 240, 480)}
+
+
+def scaling_world(replications: int = 20_000) -> dict[str, Any]:
+    """Time and memory against the number of channels and actors (generated worlds)."""
+    from benchmarks.worlds import write_world
+    from sim.scenario import load_scenario
+
+    scenario = load_scenario(FLAGSHIP)
+    runs = {}
+    with tempfile.TemporaryDirectory() as folder:
+        for actors in (8, 16):
+            for channels in (13, 26, 52):
+                path = write_world(scenario, channels, actors, Path(folder))
+                runs[f"{channels}x{actors}"] = timed_run(replications, scenario=path)
+    return runs
+
+
+def scaling_executor(replications: int = 100_000) -> dict[str, Any]:
+    """A 2-worker Dask LocalCluster against the local process pool."""
+    return {
+        "local": timed_run(replications),
+        "dask": timed_run(replications, "--executor", "dask"),
+    }
+
+
+def chunk_cpu(replications: int = 10_000) -> dict[str, Any]:
+    """CPU seconds of one chunk in this process, against horizon and world size.
+
+    CPU time of the simulation alone (no start-up, no outputs) is what the wall-time
+    runs cannot isolate on a loaded machine; it is also what grows with the work.
+    """
+    from threadpoolctl import threadpool_limits
+
+    from benchmarks.worlds import generated_world
+    from sim.engine.runner import simulate_chunk
+    from sim.results.result import RunSettings
+    from sim.scenario import Scenario, load_scenario, with_horizon
+
+    scenario = load_scenario(FLAGSHIP)
+    settings = RunSettings(replications, 1, replications)
+
+    def cpu(case: Scenario) -> float:
+        simulate_chunk(case, settings, 0, 100)  # warm up
+        with threadpool_limits(limits=1):
+            start = time.process_time()
+            simulate_chunk(case, settings, 0, replications)
+        return round(time.process_time() - start, 3)
+
+    horizons = {str(h): cpu(with_horizon(scenario, h)) for h in (60, 120, 240, 480)}
+    worlds = {}
+    for actors in (8, 16):
+        for channels in (13, 26, 52):
+            world = Scenario.model_validate(generated_world(scenario, channels, actors))
+            worlds[f"{channels}x{actors}"] = cpu(world)
+    return {"horizon": horizons, "world": worlds}
+
+
+def kernels() -> str:
+    """Which implementation runs the hot loops in this environment."""
+    from sim.model.accelerate import load_kernels
+
+    return "numpy" if load_kernels() is None else "numba"
+
+
+def _timed(function: Callable[[], Any]) -> float:
     start = time.perf_counter()
     function()
     return time.perf_counter() - start
@@ -182,22 +299,86 @@ def machine() -> str:
     return f"{name}, {os.cpu_count()} cores, {memory:.0f} GiB, Python {sys.version.split()[0]}"
 
 
+def figure(results: dict[str, Any], path: Path) -> None:
+    """Draw run time and memory against replications, chunk CPU against horizon and world."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 3, figsize=(10, 3.2), constrained_layout=True)
+    runs = results["scaling_replications"]
+    counts = [int(n) for n in runs]
+    measured = [n for n in counts if not runs[str(n)].get("extrapolated")]
+    axes[0].loglog(measured, [runs[str(n)]["s"] for n in measured], "o-", label="measured")
+    line = [measured[-1], *(n for n in counts if n not in measured)]
+    axes[0].loglog(line, [runs[str(n)]["s"] for n in line], "o--", color="grey",
+                   label="extrapolated")  # fmt: skip
+    memory = axes[0].twinx()
+    memory.semilogx(measured, [runs[str(n)]["rss_mib"] for n in measured], "s:", color="C3")
+    memory.set_ylabel("peak memory (MiB)", color="C3")
+    memory.set_ylim(bottom=0)
+    axes[0].set(xlabel="replications", ylabel="wall time (s)", title="replications")
+    axes[0].legend(fontsize=7, loc="upper left")
+    # Horizon and world size: CPU seconds of one chunk (the simulation alone).
+    chunk = results["scaling_chunk_cpu_s"]
+    axes[1].plot([int(h) for h in chunk["horizon"]], list(chunk["horizon"].values()), "o-")
+    axes[1].set(xlabel="horizon (months)", ylabel="CPU s per 10k-replication chunk",
+                title="horizon")  # fmt: skip
+    axes[1].set_ylim(bottom=0)
+    world = chunk["world"]
+    for actors in (8, 16):
+        keys = [k for k in world if k.endswith(f"x{actors}")]
+        axes[2].plot([int(k.split("x")[0]) for k in keys], [world[k] for k in keys], "o-",
+                     label=f"{actors} actors")  # fmt: skip
+    axes[2].set(xlabel="channels", ylabel="CPU s per 10k-replication chunk", title="world size")
+    axes[2].set_ylim(bottom=0)
+    axes[2].legend(fontsize=7)
+    fig.savefig(path, dpi=120)
+
+
 def main() -> int:
     """Measure, print the table, and with --json a JSON line."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--json", action="store_true", help="end with one JSON line")
+    parser.add_argument("--figure", type=Path, help="draw the scaling figure to this file")
+    parser.add_argument("--save", type=Path, help="keep the results so far in this file")
+    parser.add_argument("--skip-scaling", action="store_true", help="only the headline table")
     args = parser.parse_args()
-    results: dict[str, float] = {}
-    results["reps_per_s"] = end_to_end()
-    results["per_model_loop_reps_per_s"] = per_model_loop()
+    results: dict[str, Any] = {"kernels": kernels()}
+    load: dict[str, list[float]] = {}
+
+    def measure(key: str, function: Callable[[], Any]) -> None:
+        load[key] = [round(value, 2) for value in os.getloadavg()]
+        results[key] = function()
+        if args.save:  # what is measured so far, should a later measurement fail
+            args.save.write_text(json.dumps(results | {"load": load}))
+
+    measure("reps_per_s", end_to_end)
+    measure("peer_loop_reps_per_s", peer_loop)
+    measure("peer_batch_run_reps_per_s", peer_batch_run)
+    fastest_peer = max(results["peer_loop_reps_per_s"], results["peer_batch_run_reps_per_s"])
+    results["ratio_vs_peer"] = results["reps_per_s"] / fastest_peer
+    measure("per_model_loop_reps_per_s", per_model_loop)
     results["ratio_vs_per_model_loop"] = (
         results["reps_per_s"] / results["per_model_loop_reps_per_s"]
     )
-    results["peak_rss_mib_1m"] = peak_memory()
-    results["sweep_64x10k_s"] = sweep_seconds()
-    results["rng_share"] = rng_share()
-    print(f"alliance-sim benchmarks on {machine()}")
+    measure("sweep_64x10k_s", sweep_seconds)
+    measure("rng_share", rng_share)
+    if not args.skip_scaling:
+        measure("scaling_replications", scaling_replications)
+        results["peak_rss_mib_1m"] = results["scaling_replications"]["1000000"]["rss_mib"]
+        measure("scaling_horizon", scaling_horizon)
+        measure("scaling_world", scaling_world)
+        measure("scaling_executor", scaling_executor)
+        measure("scaling_chunk_cpu_s", chunk_cpu)
+    else:
+        measure("peak_rss_mib_1m", lambda: timed_run(1_000_000)["rss_mib"])
+    results["load"] = load
+    print(f"alliance-sim benchmarks on {machine()} (kernels: {results['kernels']})")
     for key, value in results.items():
+        if not isinstance(value, float | int):
+            continue
         target = TARGETS.get(key)
         verdict = ""
         if target:
@@ -205,8 +386,17 @@ def main() -> int:
             met = value >= bound if sign == ">=" else value <= bound
             verdict = f"target {sign} {bound:,}: {'met' if met else 'NOT MET'}"
         print(f"  {key:28s} {value:14,.3f}   {verdict}")
+    for key in ("scaling_replications", "scaling_horizon", "scaling_world", "scaling_executor"):
+        if key in results:
+            cells = ", ".join(f"{k}: {v['s']} s / {v['rss_mib']:.0f} MiB"
+                              for k, v in results[key].items())  # fmt: skip
+            print(f"  {key:28s} {cells}")
+    print(f"  load averages at each start: {load}")
+    if args.figure and "scaling_chunk_cpu_s" in results:
+        figure(results, args.figure)
     if args.json:
-        print(json.dumps({key: round(value, 4) for key, value in results.items()}))
+        rounded = {k: round(v, 4) if isinstance(v, float) else v for k, v in results.items()}
+        print(json.dumps(rounded))
     return 0
 
 

@@ -65,7 +65,9 @@ class ActorAgent(mesa.Agent):
             if spec.responds_to:
                 responding.append(variable)
         self._changing = [v for v in definition.variables if self._effects[v] or v in responding]
-        self._responses = LinearIndex(len(self._changing), model.state.shape[0], model.replications)
+        self._responses = LinearIndex(
+            len(self._changing), model.state.shape[0], model.replications, model.kernels
+        )
         for index, variable in enumerate(self._changing):
             spec = definition.variables[variable]
             for source, weight in spec.responds_to.items():
@@ -77,7 +79,9 @@ class ActorAgent(mesa.Agent):
         self._changing_rows = np.array([self.rows[v] for v in self._changing], dtype=np.intp)
         self.channels = [c for c, spec in scenario.channels.items() if name in spec.parties]
         self.channel_index = {channel: i for i, channel in enumerate(self.channels)}
-        self._own = LinearIndex(len(self.channels), model.state.shape[0], model.replications)
+        self._own = LinearIndex(
+            len(self.channels), model.state.shape[0], model.replications, model.kernels
+        )
         for index, channel in enumerate(self.channels):
             for term, weight in scenario.channels[channel].desire[name].items():
                 row = model.constant_row if term == "base" else model.feature_row[term]

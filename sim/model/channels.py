@@ -85,7 +85,7 @@ class ChannelAgent(mesa.Agent):
         for effect in model.schedule.effects:
             if effect.owner == name:
                 self._effects.setdefault(effect.attribute, []).append(effect)
-        self._shared = LinearIndex(1, model.state.shape[0], replications)
+        self._shared = LinearIndex(1, model.state.shape[0], replications, model.kernels)
         for term, weight in definition.cost.items():
             key = f"channels.{name}.cost.{term}"
             self._shared.add(0, model.feature_row[term], -model.sampler(weight, key))
@@ -136,6 +136,10 @@ class ChannelAgent(mesa.Agent):
             for shock in scenario.shocks.values()
             for channel in (name,)
         )
+        self._kernels = model.kernels
+        self._vectors: tuple[dict[str, Drawn], dict[str, np.ndarray]] | None = None
+        self._broke = np.zeros(replications, dtype=bool)
+        self._nothing = np.empty(0, dtype=DTYPE)
 
     def parameters_at(self, month: int) -> dict[str, Drawn]:
         """Parameter values at ``month`` after the scenario's effects."""
@@ -178,6 +182,9 @@ class ChannelAgent(mesa.Agent):
         month = model.month
         if self._effects:
             self.params = self.parameters_at(month)
+        if self._kernels is not None:
+            self._compiled_step(month)
+            return
         params = self.params
         buffers = self._buffers
         target = np.subtract(self.desire_min, self.drop, out=buffers[0])
@@ -210,6 +217,38 @@ class ChannelAgent(mesa.Agent):
         self._ruptured = self._ruptures(intensity, lock_in, params)
         if self._ruptured is not None:
             following[self._ruptured] = 0
+
+    def _parameter_vectors(self) -> dict[str, np.ndarray]:
+        """The parameters as the kernels take them (recomputed when they change)."""
+        if self._vectors is None or self._vectors[0] is not self.params:
+            vector = self._kernels.vector
+            self._vectors = (self.params, {k: vector(v) for k, v in self.params.items()})
+        return self._vectors[1]
+
+    def _compiled_step(self, month: int) -> None:
+        """:meth:`step` in one compiled pass (the same numbers, the same random draws)."""
+        p = self._parameter_vectors()
+        intensity = self.intensity
+        epsilon = (
+            self._noise.standard_normal(len(intensity), dtype=DTYPE)
+            if self._noisy
+            else self._nothing
+        )
+        broke = self._kernels.channel_step(
+            self.desire_min, self.drop, self.cap, p["ceiling"], intensity,
+            self._kernels.vector(self.lock_in(month)), p["lock_in_slowdown"],
+            p["wind_down_rate"], p["growth"], epsilon, p["noise"],
+            self.hit if self._shocked else self._nothing, p["lock_in_protection"],
+            p["rupture_floor"], p["rupture_decision"], p["rupture_steepness"], self.in_spell,
+            self._clock, self._rupture_at, self._next, self._broke,
+        )  # fmt: skip
+        self._ruptured = None
+        if broke:
+            # A new clock threshold for the next spell, drawn as the reference draws it.
+            ruptured = self._broke
+            fresh = self._rupture_stream.standard_exponential(broke)
+            self._rupture_at[ruptured] = self._clock[ruptured] + fresh.astype(DTYPE)
+            self._ruptured = ruptured
 
     def _ruptures(
         self, intensity: np.ndarray, lock_in: np.ndarray, params: dict[str, Drawn]
@@ -258,6 +297,18 @@ class ChannelAgent(mesa.Agent):
         month = model.month + 1
         following = self._next
         params = self.params
+        if self._kernels is not None:
+            p = self._parameter_vectors()
+            self._kernels.channel_advance(
+                model.state[self.row], following, p["threshold"], p["emergence"],
+                p["lock_in_accrual"], bool(np.any(params["lock_in_accrual"])), p["lock_in_max"],
+                self.lock_in_base, self._broke, self._ruptured is not None, self.in_spell,
+                self.below, self.below_since, self.broken_run, self.interruptions,
+                self.end_month, self.ending, self.alive_months, self.spell_start,
+                self.emerged_month, self.revival_month, self.spells, month, self._horizon,
+                self._dormancy,
+            )  # fmt: skip
+            return
         if np.any(params["lock_in_accrual"]):
             grown = params["lock_in_accrual"] * model.state[self.row] * self.in_spell
             self.lock_in_base = np.minimum(self.lock_in_base + grown, params["lock_in_max"])

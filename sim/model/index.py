@@ -21,14 +21,16 @@ class LinearIndex:
         outputs: The number of sums.
         rows: Rows of the state matrix.
         replications: Replications in the chunk.
+        kernels: The compiled kernels (:mod:`sim.model.kernels`), or None: numpy.
     """
 
-    def __init__(self, outputs: int, rows: int, replications: int) -> None:
+    def __init__(self, outputs: int, rows: int, replications: int, kernels=None) -> None:
         self._fixed = np.zeros((outputs, rows), dtype=DTYPE)
         self._drawn: list[tuple[int, int, np.ndarray]] = []
         self._replications = replications
         self.values = np.zeros((outputs, replications), dtype=DTYPE)
         self._compiled = False
+        self._kernels = kernels
 
     def add(self, output: int, row: int, weight: Drawn) -> None:
         """Add ``weight · state[row]`` to output ``output``."""
@@ -55,6 +57,9 @@ class LinearIndex:
             self._runs = [
                 (int(self._outputs[a]), int(a), int(b)) for a, b in zip(starts, ends, strict=True)
             ]
+        self._run_arrays = tuple(
+            np.array([run[k] for run in self._runs], dtype=np.intp) for k in range(3)
+        )
         self._products = np.empty_like(self._weights)
         self._sum = np.empty(self._replications, dtype=DTYPE)
         self._any_fixed = bool(np.any(self._fixed))
@@ -69,7 +74,11 @@ class LinearIndex:
             np.matmul(self._fixed, state, out=self.values)
         else:
             self.values.fill(0)
-        if self._runs:
+        if self._runs and self._kernels is not None:
+            self._kernels.drawn_terms(
+                self._weights, state, self._rows, *self._run_arrays, self._sum, self.values
+            )
+        elif self._runs:
             products = np.multiply(self._weights, state[self._rows], out=self._products)
             # One reduction per output over its contiguous run of terms (faster than
             # np.add.reduceat along the first axis).

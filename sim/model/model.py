@@ -26,6 +26,7 @@ from __future__ import annotations
 import mesa
 import numpy as np
 
+from sim.model.accelerate import load_kernels
 from sim.model.actors import ActorAgent
 from sim.model.channels import ChannelAgent
 from sim.model.events import NEVER, Schedule
@@ -73,6 +74,8 @@ class AllianceModel(mesa.Model):
         self.horizon = scenario.horizon
         self.start_month = parse_month(scenario.start)
         self.month = 0
+        self.kernels = load_kernels()
+        """The compiled kernels (numba), or None: the numpy reference runs."""
         self.streams = Streams(seed, chunk_index)
         self.sampler = ParameterSampler(
             self.streams, replications, fixed=fixed_parameters, joint_draws=joint_draws
@@ -185,6 +188,10 @@ class AllianceModel(mesa.Model):
         if self._tally:
             values = self.state[self._domain_rows]
             self._sums[:, month] = values.sum(axis=1, dtype=np.float64)
+            if self.kernels is not None:
+                counts = self._counts[:, month]
+                self.kernels.histogram(self.state, self._domain_rows, INTENSITY_BINS, counts)
+                return
             bins = np.minimum((values * INTENSITY_BINS).astype(np.intp), INTENSITY_BINS - 1)
             bins += (np.arange(len(values)) * INTENSITY_BINS)[:, None]
             counts = np.bincount(bins.ravel(), minlength=len(values) * INTENSITY_BINS)

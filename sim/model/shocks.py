@@ -38,6 +38,7 @@ class ShockAgent(mesa.Agent):
         self._hazard = sample(definition.hazard, f"{path}.hazard")
         self._severity = sample(definition.severity, f"{path}.severity")
         self._drop = sample(definition.desire_drop, f"{path}.desire_drop")
+        self._drop_vector = model.kernels.vector(self._drop) if model.kernels else None
         self._duration = definition.duration
         self._strikes = model.streams.generator(Source.SHOCK, name)
         self._reach = []
@@ -72,8 +73,13 @@ class ShockAgent(mesa.Agent):
                     severity = self._severity[hit] if np.ndim(self._severity) else self._severity
                     channel.hit[hit] = np.maximum(channel.hit[hit], severity)
                     self._until[id(channel)][hit] = month + self._duration
+        kernels = model.kernels
         for channel, _, _ in self._reach:
-            active = self._until[id(channel)] > month
+            until = self._until[id(channel)]
+            if kernels is not None:
+                kernels.desire_drop(until, month, channel.drop, self._drop_vector)
+                continue
+            active = until > month
             if active.any():
                 np.maximum(channel.drop, np.where(active, self._drop, 0), out=channel.drop)
 

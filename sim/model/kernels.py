@@ -1,0 +1,196 @@
+"""Compiled kernels (numba) for the model's hottest monthly work, an optional accelerator.
+
+The numpy code in :mod:`sim.model.channels`, :mod:`sim.model.index` and
+:mod:`sim.model.model` is the reference. Where numba is installed (the ``fast`` extra),
+the same arithmetic runs here in one pass over a chunk's replications instead of a pass
+per operation: a channel's month (target, growth or wind-down, noise, shocks, rupture
+clock) and its life history, the per-replication terms of a linear index, and the
+monthly intensity histogram. Every operation is the reference's, in the same order and
+in float32 (numba does not contract ``a * b + c`` into a fused multiply-add without
+``fastmath``, which is off), and every random number is drawn by numpy outside the
+kernels, so both paths give the same outcomes bit for bit (tests/model/test_kernels.py).
+
+A parameter that is one number for every replication is passed as an array of length 1:
+``x[i * step]`` with ``step`` 0 reads it, with ``step`` 1 reads replication i's draw.
+
+Compiled code is cached on disk (numba's ``cache=True``) and the kernels are compiled
+(or loaded) when this module is imported, which local workers do once, in the server
+they are forked from.
+"""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+
+F1 = np.float32(1)
+F0 = np.float32(0)
+HUNDREDTH = np.float32(0.01)
+TWO = np.float32(2)
+NEVER = np.int32(2**30)
+LAPSED, BROKEN = np.int8(1), np.int8(2)
+
+
+def vector(value) -> np.ndarray:
+    """A parameter as a contiguous float32 array: length 1 if it is one number."""
+    return np.ascontiguousarray(np.atleast_1d(np.asarray(value, dtype=np.float32)))
+
+
+@numba.njit(cache=True, nogil=True)
+def _at(values, i):
+    return values[i * (values.size > 1)]
+
+
+@numba.njit(cache=True, nogil=True)
+def channel_step(
+    desire_min, drop, cap, ceiling, intensity, lock_in, slowdown, wind_down_rate, growth,
+    epsilon, noise, hit, protection, floor, decision, steepness, in_spell, clock, rupture_at,
+    following, ruptured,
+):  # fmt: skip
+    """A channel's intensity of month t + 1 and its rupture clock (ChannelAgent.step).
+
+    ``epsilon`` (standard normals) is empty when the channel has no noise, ``hit`` when
+    no shock reaches it. Returns how many replications broke off; ``following`` is 0
+    there, and ``rupture_at`` is left for the caller to renew from its stream.
+    """
+    noisy = epsilon.size > 0
+    shocked = hit.size > 0
+    count = 0
+    for i in range(intensity.size):
+        level = intensity[i]
+        locked = _at(lock_in, i)
+        target = desire_min[i] - drop[i]
+        target = min(target, cap[i])
+        target = min(target, _at(ceiling, i))
+        target = max(target, F0)
+        gap = target - level
+        if gap > 0:
+            rate = _at(growth, i)
+        else:
+            rate = _at(wind_down_rate, i) / (_at(slowdown, i) * locked + F1)
+        value = rate * gap + level
+        if noisy:
+            spread = np.sqrt((F1 - level) * level) * epsilon[i]
+            value += spread * (TWO * _at(noise, i))
+        if shocked:
+            value *= F1 - hit[i]
+        value = min(max(value, F0), F1)
+        shield = F1 - _at(protection, i) * locked
+        hazard = shield * _at(floor, i)
+        discontent = level - desire_min[i]
+        if discontent > HUNDREDTH * level:
+            share = discontent / level
+            hazard += _at(decision, i) * share ** _at(steepness, i) * shield
+        if not in_spell[i]:
+            hazard = F0
+        clock[i] += hazard
+        broke = in_spell[i] and clock[i] >= rupture_at[i] and level > 0
+        ruptured[i] = broke
+        if broke:
+            value = F0
+            count += 1
+        following[i] = value
+    return count
+
+
+@numba.njit(cache=True, nogil=True)
+def channel_advance(
+    intensity, following, threshold, emergence, accrual, accrues, lock_in_max, lock_in_base,
+    ruptured, any_ruptured, in_spell, below, below_since, broken_run, interruptions,
+    end_month, ending, alive_months, spell_start, emerged, revival, spells, month, horizon,
+    dormancy,
+):  # fmt: skip
+    """Commit month t + 1: intensity, lock-in and life history (ChannelAgent.advance)."""
+    within = month <= horizon
+    for i in range(intensity.size):
+        value = following[i]
+        if accrues:
+            grown = _at(accrual, i) * intensity[i] * np.float32(in_spell[i])
+            lock_in_base[i] = min(lock_in_base[i] + grown, _at(lock_in_max, i))
+        intensity[i] = value
+        low = value < _at(threshold, i)
+        previous = below[i]
+        if low and previous == 0:
+            below_since[i] = month
+            broken_run[i] = False
+        if any_ruptured:
+            if ruptured[i] and low:
+                broken_run[i] = True
+            if ruptured[i]:
+                lock_in_base[i] = F0
+        if not low and previous > 0 and in_spell[i] and broken_run[i]:
+            interruptions[i] += 1
+        below[i] = previous + 1 if low else 0
+        if in_spell[i] and below[i] >= dormancy:
+            if end_month[i] == NEVER:
+                end_month[i] = below_since[i]
+                ending[i] = BROKEN if broken_run[i] else LAPSED
+            ended_at = min(below_since[i], horizon)
+            alive_months[i] += max(ended_at - spell_start[i], 0)
+            in_spell[i] = False
+        if not in_spell[i] and value >= _at(emergence, i):
+            if within:
+                if emerged[i] == NEVER:
+                    emerged[i] = month
+                elif revival[i] == NEVER:
+                    revival[i] = month
+                spells[i] += 1
+            in_spell[i] = True
+            spell_start[i] = month
+            below[i] = 0
+
+
+@numba.njit(cache=True, nogil=True)
+def drawn_terms(weights, state, rows, outputs, firsts, lasts, total, values):
+    """Add each output's per-replication terms ``Σ w·state[row]``, summed in term order.
+
+    ``total`` is scratch space of a row; the loops over replications are innermost, so
+    that they vectorise, and each replication's terms still add up in term order.
+    """
+    replications = state.shape[1]
+    for run in range(outputs.size):
+        output, first, last = outputs[run], firsts[run], lasts[run]
+        row = rows[first]
+        for i in range(replications):
+            total[i] = weights[first, i] * state[row, i]
+        for term in range(first + 1, last):
+            row = rows[term]
+            for i in range(replications):
+                total[i] += weights[term, i] * state[row, i]
+        for i in range(replications):
+            values[output, i] += total[i]
+
+
+@numba.njit(cache=True, nogil=True)
+def desire_drop(until, month, drop, extent):
+    """Where a shock's desire drop still holds, raise the channel's drop to it."""
+    for i in range(until.size):
+        drop[i] = max(drop[i], _at(extent, i) if until[i] > month else F0)
+
+
+@numba.njit(cache=True, nogil=True)
+def histogram(state, rows, bins, counts):
+    """``counts[d, b]`` += replications whose row ``rows[d]`` lies in bin b of [0, 1]."""
+    scale = np.float32(bins)
+    for d in range(rows.size):
+        for i in range(state.shape[1]):
+            counts[d, min(int(state[rows[d], i] * scale), bins - 1)] += 1
+
+
+def _warm() -> None:
+    """Compile (or load from the cache) every kernel with the types the model passes."""
+    f, b = np.zeros(2, np.float32), np.zeros(2, np.bool_)
+    i16, i32 = np.zeros(2, np.int16), np.zeros(2, np.int32)
+    channel_step(f, f, f, f[:1], f, f, f, f, f, f, f, f, f, f, f, f, b, f, f, f, b)
+    channel_advance(
+        f, f, f, f, f, False, f, f, b, False, b, i16, i32, b, i16, i32, np.zeros(2, np.int8),
+        i32, i32, i32, i32, i16, 1, 1, 1,
+    )  # fmt: skip
+    rows = np.zeros(1, np.intp)
+    state = np.zeros((1, 2), np.float32)
+    drawn_terms(state, state, rows, rows, rows, rows + 1, f, state.copy())
+    desire_drop(i32, 1, f, f)
+    histogram(state, rows, 100, np.zeros((1, 2, 100), np.int32)[:, 0])  # a month of counts
+
+
+_warm()
