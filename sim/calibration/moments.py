@@ -16,6 +16,7 @@ from sim.calibration.setup import Setup
 from sim.calibration.targets import Target
 from sim.engine.runner import run
 from sim.months import iso_month, parse_month
+from sim.results import RunResult
 from sim.scenario import Scenario
 from sim.scenario.load import set_value
 from sim.stats.survival import horizon_estimates
@@ -76,17 +77,16 @@ def emergence_moments(setup: Setup, scenario: Scenario, settings: Settings) -> d
     return moments
 
 
+def _ten_years(scenario: Scenario, settings: Settings) -> RunResult:
+    """Ten years of ``scenario`` at the treaty's replications, in this process."""
+    replications, seed = settings.treaty_replications, settings.seed
+    return run(scenario, replications=replications, seed=seed, horizon=120, workers=1)
+
+
 def base_rate_moments(scenario: Scenario, settings: Settings) -> dict[str, float]:
     """Simulated counterparts of the base-rate targets: the alliance channel's survival."""
-    result = run(
-        scenario,
-        replications=settings.treaty_replications,
-        seed=settings.seed,
-        horizon=120,
-        workers=1,
-    )
     alliance = scenario.alliance_channel
-    table = horizon_estimates(result.summary, [12, 60, 120])
+    table = horizon_estimates(_ten_years(scenario, settings).summary, [12, 60, 120])
     curve = table[table.domain == alliance].set_index("horizon").p_survive
     return {f"alliance_survival.{alliance}.{h}": float(curve[h]) for h in (12, 60, 120)}
 
@@ -97,14 +97,7 @@ def treaty_survival(scenario: Scenario, treaty: str, settings: Settings) -> pd.D
     Returns:
         One row per month 1..120: ``month, p_survive, ci_low, ci_high`` (Wilson 95%).
     """
-    result = run(
-        scenario,
-        replications=settings.treaty_replications,
-        seed=settings.seed,
-        horizon=120,
-        workers=1,
-    )
-    table = horizon_estimates(result.summary, list(range(1, 121)))
+    table = horizon_estimates(_ten_years(scenario, settings).summary, list(range(1, 121)))
     table = table[table.domain == treaty].rename(columns={"horizon": "month"})
     return table[["month", "p_survive", "ci_low", "ci_high"]].reset_index(drop=True)
 
