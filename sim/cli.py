@@ -21,6 +21,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
+from sim.defaults import DEFAULT_CHUNK_SIZE, MAX_POINTS, REPORT_FORMATS
 from sim.engine.executors import warm_up
 from sim.errors import Advisory, RunInterrupted, ScenarioError, UserError, did_you_mean
 from sim.paths import CALIBRATION
@@ -178,8 +179,6 @@ def _command_calibrate(args: argparse.Namespace) -> int:
 
 
 def _formats(text: str) -> tuple[str, ...]:
-    from sim.reports.report import REPORT_FORMATS
-
     formats = tuple(part.strip() for part in text.split(",") if part.strip())
     unknown = [f for f in formats if f not in REPORT_FORMATS]
     if unknown or not formats:
@@ -321,8 +320,6 @@ def _add_run_options(
     parser: argparse.ArgumentParser, thing: str, default_out: str, horizon: bool = False
 ) -> None:
     """The options every simulating command shares, with the same meaning."""
-    from sim.engine.options import DEFAULT_CHUNK_SIZE
-
     parser.add_argument("--replications", type=_positive, help="replications (default: file's)")
     parser.add_argument("--seed", type=_seed, help="seed (default: file's)")
     if horizon:
@@ -447,8 +444,6 @@ def _probability(text: str) -> float:
 
 
 def _add_format_option(parser: argparse.ArgumentParser) -> None:
-    from sim.reports.report import REPORT_FORMATS
-
     parser.add_argument(
         "--format",
         type=_formats,
@@ -465,8 +460,6 @@ def _add_format_option(parser: argparse.ArgumentParser) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every command."""
-    from sim.studies.sweep import MAX_POINTS
-
     parser = argparse.ArgumentParser(
         prog="alliance-sim",
         description="Monte Carlo forecasts of alliance durability from scenario files.",
@@ -732,8 +725,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     warnings.showwarning = _print_advisory
     warnings.simplefilter("always", Advisory)
     try:
-        # Building the parser loads the libraries whose defaults it shows: inside the try,
-        # so that Ctrl-C while they load is an interrupt like any other.
+        # Inside the try, so that Ctrl-C while the command's libraries load is an
+        # interrupt like any other.
         parser = build_parser()
         args, unknown = parser.parse_known_args(argv)
         if unknown:

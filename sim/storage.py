@@ -3,8 +3,8 @@
 Every output is written under a temporary name in the same directory, flushed to disk,
 then renamed over its final name: a reader sees the old file or the new one, never part
 of one. ``.npz`` archives are written by :class:`NpzWriter`, which streams arrays into
-the archive piece by piece (memory does not grow with their length) and stamps every
-member with a fixed date, so the same arrays always give the same bytes (``numpy.savez``
+the archive piece by piece (memory does not grow with their length), uncompressed, and
+stamps every member with a fixed date, so the same arrays always give the same bytes (``numpy.savez``
 records the current time).
 """
 
@@ -80,9 +80,10 @@ class NpzWriter:
     also when it fails.
     """
 
-    def __init__(self, handle: IO[bytes], compress: bool = True) -> None:
-        compression = zipfile.ZIP_DEFLATED if compress else zipfile.ZIP_STORED
-        self._zip = zipfile.ZipFile(handle, "w", compression=compression, compresslevel=1)
+    def __init__(self, handle: IO[bytes]) -> None:
+        # Stored, not deflated: zlib, even at level 1, took 1.9 s of CPU for the 45 MB of a
+        # 100,000-replication run (to 20 MB), a fifth of the simulation's own CPU time.
+        self._zip = zipfile.ZipFile(handle, "w", compression=zipfile.ZIP_STORED)
 
     def write(self, name: str, dtype: np.dtype, length: int, pieces: Iterable[np.ndarray]) -> None:
         """Write a 1-D array of ``length`` items of ``dtype`` given as consecutive pieces."""
@@ -119,7 +120,7 @@ class NpzWriter:
 
 
 def write_npz(path: Path, arrays: dict[str, np.ndarray]) -> None:
-    """Write whole 1-D arrays to ``path`` atomically and deterministically (uncompressed)."""
-    with atomic_file(path) as handle, NpzWriter(handle, compress=False) as writer:
+    """Write whole 1-D arrays to ``path`` atomically and deterministically."""
+    with atomic_file(path) as handle, NpzWriter(handle) as writer:
         for name, array in arrays.items():
             writer.write(name, array.dtype, array.size, [array])

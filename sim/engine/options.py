@@ -17,11 +17,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from sim.defaults import DEFAULT_CHUNK_SIZE
 from sim.errors import Advisory, UserError, did_you_mean
 from sim.results.result import RunSettings
-
-DEFAULT_CHUNK_SIZE = 10_000
-"""Replications per chunk: with the seed, the chunk size fixes every random number."""
 
 WORKERS_VARIABLE = "ALLIANCE_SIM_WORKERS"
 """Environment variable with the default number of workers (all cores if unset)."""

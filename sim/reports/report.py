@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from sim.defaults import REPORT_FORMATS
 from sim.months import iso_month, month_label, parse_month
 from sim.reports import figures, forecasts
 from sim.reports.measures import (
@@ -152,10 +153,6 @@ def methods_text(
         events = run_events(result) if events is None else events
         body += "\n\n" + "\n\n".join(measures_methods(result, co_failures, events))
     return f"# Methods\n\n{body}\n\n{provenance_line(result)}\n"
-
-
-REPORT_FORMATS = ("md", "tex", "csv", "png", "pdf")
-"""Formats of the reports a run directory can hold."""
 
 
 def write_reports(

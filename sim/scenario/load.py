@@ -55,7 +55,11 @@ def load_scenario(path: str | Path) -> Scenario:
         data, locations, files = resolve(file)
     except ScenarioError as error:
         raise ScenarioError([_relative_problem(p) for p in error.problems]) from None
-    shown = {path: _relative_location(where) for path, where in locations.items()}
+    displayed = {file: _display(file) for file in {where.file for where in locations.values()}}
+    shown = {
+        path: Location(Path(displayed[where.file]), where.line, where.column)
+        for path, where in locations.items()
+    }
     scenario = _validate(data, shown)
     scenario._files = tuple(_display(f) for f in files)
     for problem in likely_mistakes(scenario, shown):

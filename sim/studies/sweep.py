@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import qmc
 
+from sim.defaults import MAX_POINTS
 from sim.engine.options import RunOptions
 from sim.engine.provenance import new_manifest
 from sim.engine.runner import Job, summarise_jobs
@@ -38,8 +39,6 @@ from sim.storage import write_json
 from sim.studies.study import Study
 
 POINTS = "points"  # a study's subfolder: one saved file of estimates per finished point
-MAX_POINTS = 10_000
-"""Design points a sweep runs unless told it may run more (``max_points``)."""
 
 
 @dataclass
