@@ -4,8 +4,8 @@ Every output is written under a temporary name in the same directory, flushed to
 then renamed over its final name: a reader sees the old file or the new one, never part
 of one. ``.npz`` archives are written by :class:`NpzWriter`, which streams arrays into
 the archive piece by piece (memory does not grow with their length), uncompressed, and
-stamps every member with a fixed date, so the same arrays always give the same bytes (``numpy.savez``
-records the current time).
+stamps every member with a fixed date, so the same arrays always give the same bytes
+(``numpy.savez`` records the current time).
 """
 
 from __future__ import annotations

@@ -131,11 +131,13 @@ def warm_up() -> None:
 
     It then loads the model's libraries while this process loads its own, which saves a
     second or two on every run with a local pool. The server (and the resource tracker)
-    are started with Ctrl-C blocked, a mask a new program inherits, so that an interrupt
-    while they start stops only the run, which handles it, and never a server half-way.
-    An interrupt that arrives meanwhile is held (pending in this thread, or recorded by a
-    handler if another thread took it) and raised here as the servers are up, instead of
-    being lost. Once started, later calls only check that the server still runs.
+    are started with Ctrl-C ignored, a disposition a new program inherits and Python
+    keeps, so that an interrupt while they import their modules stops only the run, which
+    handles it, and never a server half-way (with a traceback). Meanwhile this thread
+    blocks Ctrl-C, so one that arrives is held pending, not ignored, and raised here once
+    the servers are up. (A Ctrl-C that another thread of this process takes in those few
+    milliseconds is ignored; the command line starts the servers before any other thread.)
+    Once started, later calls only check that the server still runs.
     """
     global _started_by
     _forkserver()
@@ -143,21 +145,14 @@ def warm_up() -> None:
     if _started_by == os.getpid() or not main:  # only the main thread may set handlers
         forkserver.ensure_running()
         return
-    # The mask is inherited through fork and exec: the servers start with Ctrl-C blocked
-    # and ignore it (discarding one pending) before they unblock it. A Ctrl-C sent to the
-    # process group may reach another thread of this process, which does not block it;
-    # the handler records it there rather than letting the disposition lose it.
-    held: list[int] = []
     blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
-    previous = signal.signal(signal.SIGINT, lambda signum, frame: held.append(signum))
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
         forkserver.ensure_running()
         _started_by = os.getpid()
     finally:
         signal.signal(signal.SIGINT, previous)
         signal.pthread_sigmask(signal.SIG_SETMASK, blocked)  # a pending Ctrl-C is raised now
-        if held:
-            signal.raise_signal(signal.SIGINT)
 
 
 def _forkserver() -> multiprocessing.context.BaseContext:

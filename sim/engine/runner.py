@@ -12,6 +12,7 @@ replications and an interrupted run resumes where it stopped.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import sys
 import threading
@@ -103,26 +104,40 @@ class _Background:
             raise self._error
 
 
-class _InOrder:
-    """Adds up chunk summaries in chunk order, whatever order the chunks finish in.
+class _InOrder[T]:
+    """Puts chunks' results back in chunk order, whatever order the chunks finish in.
 
     Summaries hold floating-point sums (of intensities), whose last bits depend on the
-    order of addition; folding them in chunk order keeps a run's outputs the same bit for
-    bit on any number of workers. A summary that finishes early waits for those before it.
+    order of addition, and ``replications.parquet`` holds its rows in replication order:
+    taking chunks in chunk order keeps a run's outputs the same bit for bit on any number
+    of workers. A result that finishes early waits for those before it.
     """
 
     def __init__(self) -> None:
-        self.total: Summary | None = None
         self._next = 0
-        self._waiting: dict[int, Summary] = {}
+        self._waiting: dict[int, T] = {}
+
+    def ready(self, index: int, item: T) -> list[T]:
+        """Take chunk ``index``'s result; return those now next in chunk order (maybe none)."""
+        self._waiting[index] = item
+        ready = []
+        while self._next in self._waiting:
+            ready.append(self._waiting.pop(self._next))
+            self._next += 1
+        return ready
+
+
+class _Total:
+    """The sum of chunks' summaries, added up in chunk order."""
+
+    def __init__(self) -> None:
+        self.total: Summary | None = None
+        self._order: _InOrder[Summary] = _InOrder()
 
     def add(self, index: int, part: Summary) -> None:
-        """Take chunk ``index``'s summary; fold every summary now in order."""
-        self._waiting[index] = part
-        while self._next in self._waiting:
-            ready = self._waiting.pop(self._next)
+        """Take chunk ``index``'s summary; add every summary now in order."""
+        for ready in self._order.ready(index, part):
             self.total = ready if self.total is None else self.total + ready
-            self._next += 1
 
 
 def progress_bar(total: int, description: str, shown: bool, initial: int = 0) -> tqdm:
@@ -287,32 +302,44 @@ def _simulate(
 ) -> RunResult:
     """Run the chunks, then write the outputs: the body of :func:`run`."""
     layout = OutcomeLayout.from_manifest(manifest)
-    summary = _InOrder()
-    for index in saved:
-        summary.add(index, Summary.from_outcomes(directory.load_chunk(index, layout)))
-    # The session is recorded as it starts: one that is killed stays in the manifest,
-    # unfinished, beside the session that resumes it.
-    start_session(manifest, pool)
-    if directory is not None:
-        directory.write_manifest(manifest)
-    parts: dict[int, Outcomes] = {}
-    initial = sum(sizes[i] for i in saved)
-    bar = progress_bar(settings.replications, scenario.name, options.progress, initial)
-    done = len(saved)
-    try:
-        for task, outcomes in pool.map_unordered(simulate_chunk, tasks):
-            if directory is not None:
-                directory.save_chunk(task.index, outcomes)
-            else:
-                parts[task.index] = outcomes
-            summary.add(task.index, Summary.from_outcomes(outcomes))
-            done += 1
-            bar.update(task.size)
-    except KeyboardInterrupt:
-        raise RunInterrupted(directory.path if directory else None, done, len(sizes)) from None
-    finally:
-        bar.close()
-        pool.close()
+    summary = _Total()
+    # replications.parquet is written as chunks come in (chunk order); a resumed run
+    # first writes again the chunks it had saved.
+    writing = directory.replication_writer() if directory else contextlib.nullcontext()
+    order: _InOrder[Outcomes] = _InOrder()
+    with writing as rows:
+
+        def take(index: int, outcomes: Outcomes) -> None:
+            summary.add(index, Summary.from_outcomes(outcomes))
+            if rows is not None:
+                for ready in order.ready(index, outcomes):
+                    rows.append(ready)
+
+        for index in saved:
+            take(index, directory.load_chunk(index, layout))
+        # The session is recorded as it starts: one that is killed stays in the manifest,
+        # unfinished, beside the session that resumes it.
+        start_session(manifest, pool)
+        if directory is not None:
+            directory.write_manifest(manifest)
+        parts: dict[int, Outcomes] = {}
+        initial = sum(sizes[i] for i in saved)
+        bar = progress_bar(settings.replications, scenario.name, options.progress, initial)
+        done = len(saved)
+        try:
+            for task, outcomes in pool.map_unordered(simulate_chunk, tasks):
+                if directory is not None:
+                    directory.save_chunk(task.index, outcomes)
+                else:
+                    parts[task.index] = outcomes
+                take(task.index, outcomes)
+                done += 1
+                bar.update(task.size)
+        except KeyboardInterrupt:
+            raise RunInterrupted(directory.path if directory else None, done, len(sizes)) from None
+        finally:
+            bar.close()
+            pool.close()
     finished = utc_now()
     manifest["sessions"][-1]["finished_utc"] = finished
     manifest["finished_utc"] = finished
@@ -322,7 +349,7 @@ def _simulate(
         result._outcomes = Outcomes.concatenate([parts[i] for i in range(len(sizes))])
         return result
     result.directory = directory.path
-    # outcomes.npz is assembled in the background (zlib and file reads release the GIL)
+    # outcomes.npz is assembled in the background (file reads and writes release the GIL)
     # while survival.csv and whatever `meanwhile` writes (reports) are produced.
     writer = _Background(directory.write_outcomes, layout, len(sizes), settings.replications)
     result._pending = writer.wait
@@ -365,7 +392,7 @@ def summarise_jobs(
     remaining = {job.key: 0 for job in jobs}
     for task in tasks:
         remaining[task.job] += 1
-    partial: dict[Hashable, _InOrder] = {job.key: _InOrder() for job in jobs}
+    partial: dict[Hashable, _Total] = {job.key: _Total() for job in jobs}
     pool = make_executor(options, len(tasks))
     bar = progress_bar(sum(task.size for task in tasks), description, options.progress)
     try:

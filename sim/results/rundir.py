@@ -40,7 +40,7 @@ from sim.model.outcomes import (
     IntensityTally,
     Outcomes,
 )
-from sim.results.store import REPLICATIONS, join_parts, write_part
+from sim.results.store import PARAMETER, REPLICATIONS, ReplicationWriter
 from sim.storage import NpzWriter, atomic_file, write_json, write_npz
 
 RESULTS = Path("results")
@@ -323,32 +323,30 @@ class RunDirectory:
             if match
         )
 
-    def _part_path(self, index: int) -> Path:
-        return self._chunk_path(index).with_suffix(".parquet")
-
     def save_chunk(self, index: int, outcomes: Outcomes) -> None:
         """Save one chunk's outcomes atomically, in the layout of ``outcomes.npz``.
 
-        Its rows for ``replications.parquet`` are saved first: a chunk counts as saved
-        once its ``.npz`` is there, and then its part is there too.
+        The parameters it drew are saved with them: a resumed run rebuilds
+        ``replications.parquet`` from its saved chunks.
         """
         self._chunk_path(index).parent.mkdir(exist_ok=True)
-        write_part(self._part_path(index), outcomes)
         arrays = dict(_per_replication(outcomes))
+        arrays |= {PARAMETER + key: values for key, values in outcomes.parameters.items()}
         if outcomes.tally is not None:
             arrays[TALLY_COUNTS] = outcomes.tally.counts.ravel()
             arrays[TALLY_SUMS] = outcomes.tally.sums.ravel()
         write_npz(self._chunk_path(index), arrays)
 
     def load_chunk(self, index: int, layout: OutcomeLayout) -> Outcomes:
-        """Read one saved chunk."""
-        return _read_outcomes(self._chunk_path(index), layout)
+        """Read one saved chunk, with the parameters it drew."""
+        return _read_outcomes(self._chunk_path(index), layout, parameters=True)
+
+    def replication_writer(self) -> ReplicationWriter:
+        """A writer of ``replications.parquet``, to be given every chunk in chunk order."""
+        return ReplicationWriter(self.path / REPLICATIONS)
 
     def write_outcomes(self, layout: OutcomeLayout, chunks: int, replications: int) -> None:
-        """Join the saved chunks into ``outcomes.npz`` and ``replications.parquet``.
-
-        ``outcomes.npz`` is written one array and one chunk at a time, the Parquet file
-        one chunk (a row group) at a time.
+        """Join the saved chunks into ``outcomes.npz``, one array and one chunk at a time.
 
         With at most ``_OPEN_CHUNKS`` chunks, their files stay open while a domain's arrays
         are written, so each is opened once per domain; with more (to bound the files open
@@ -380,7 +378,6 @@ class RunDirectory:
                         total = part if total is None else total + part
                 if total is not None:
                     writer.write(key, dtype, total.size, [total])
-        join_parts(self.path / REPLICATIONS, [self._part_path(i) for i in range(chunks)])
 
     def _open_chunk(self, index: int):
         return np.load(self._chunk_path(index), allow_pickle=False)
@@ -445,7 +442,7 @@ class OutcomeLayout:
             yield [(f"event__{event}", np.dtype(OUTCOME_DTYPE)) for event in self.events]
 
 
-def _read_outcomes(path: Path, layout: OutcomeLayout) -> Outcomes:
+def _read_outcomes(path: Path, layout: OutcomeLayout, parameters: bool = False) -> Outcomes:
     domains = layout.domains
     with np.load(path, allow_pickle=False) as archive:
         fields = [
@@ -469,7 +466,12 @@ def _read_outcomes(path: Path, layout: OutcomeLayout) -> Outcomes:
             counts = archive[TALLY_COUNTS].reshape(len(domains), months, INTENSITY_BINS)
             sums = archive[TALLY_SUMS].reshape(len(domains), months)
             tally = IntensityTally(counts, sums)
+        drawn = {
+            name.removeprefix(PARAMETER): archive[name]
+            for name in (archive.files if parameters else ())
+            if name.startswith(PARAMETER)
+        }
     return Outcomes(
         domains, layout.horizon, *fields, intensity, layout.report_horizons, events,
-        layout.events, tally, layout.treaties,
+        layout.events, tally, layout.treaties, drawn,
     )  # fmt: skip

@@ -12,16 +12,21 @@ with which ending. Columns (documented for users in docs/outputs.md):
   event did not happen by the horizon);
 - ``param__<key path>`` (float32): every parameter drawn per replication.
 
-Each chunk is written as a part file beside its outcomes, before them, so that a saved
-chunk always has its part; the parts are joined in chunk order, one row group each, when
-the run is complete. Memory holds one chunk at a time, and the same chunks give the same
-bytes however many workers ran them. A sweep keeps its table (one row per point, domain
-and horizon) the same way, in ``sweep.parquet``.
+The file is written as the run goes, by a :class:`ReplicationWriter`: a chunk's rows become
+one row group as soon as the chunks before it are in, so that a finished run has only the
+file's footer left to write, and each value is encoded once. Memory holds the few chunks
+that finished ahead of their turn; the same chunks give the same bytes however many
+workers ran them, and a resumed run rebuilds the file from its saved chunks, which keep
+their draws. A sweep keeps its table (one row per point, domain and horizon) in
+``sweep.parquet``.
 """
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
+from types import TracebackType
+from typing import IO, Self
 
 import numpy as np
 import pandas as pd
@@ -38,10 +43,8 @@ PARAMETER = "param__"
 EVENT = "event__"
 """Prefix of the columns of scenario events (then ``<name>__occurred`` or ``__month``)."""
 _FINAL = {"compression": "zstd", "use_dictionary": False}
-"""How the joined file is encoded: drawn values are nearly all distinct, so dictionary
-encoding would cost time (four times as much) and space for nothing."""
-_PART = {"compression": "none", "use_dictionary": False, "write_statistics": False}
-"""How a chunk's part is encoded: a temporary file, written as fast as possible."""
+"""How the file is encoded: drawn values are nearly all distinct, so dictionary encoding
+would cost time (four times as much) and space for nothing."""
 
 
 def replication_table(outcomes: Outcomes, first: int = 0) -> pa.Table:
@@ -70,35 +73,47 @@ def replication_table(outcomes: Outcomes, first: int = 0) -> pa.Table:
     return pa.table(columns)
 
 
-def write_part(path: Path, outcomes: Outcomes) -> None:
-    """Write one chunk's rows atomically (their ``replication`` is set when parts are joined)."""
-    with atomic_file(path) as handle:
-        pq.write_table(replication_table(outcomes), handle, **_PART)
+class ReplicationWriter:
+    """Writes ``replications.parquet`` a chunk at a time, in chunk order, atomically.
 
-
-def join_parts(path: Path, parts: list[Path]) -> None:
-    """Join chunk parts, in the order given, into one file of one row group per chunk.
-
-    Raises:
-        ValueError: The parts do not have the same columns.
+    Use it as a context manager around the run: the file takes its final name when the
+    block ends without error, and nothing is left of it otherwise.
     """
-    first = 0
-    with atomic_file(path) as handle:
-        writer: pq.ParquetWriter | None = None
+
+    def __init__(self, path: Path) -> None:
+        self._file = contextlib.ExitStack()
+        self._handle: IO[bytes] = self._file.enter_context(atomic_file(path))
+        self._writer: pq.ParquetWriter | None = None
+        self._first = 0
+
+    def append(self, outcomes: Outcomes) -> None:
+        """Add the next chunk's replications, with their draws, as one row group.
+
+        Raises:
+            ValueError: The chunk does not have the columns of the chunks before it.
+        """
+        table = replication_table(outcomes, self._first)
+        if self._writer is None:
+            self._writer = pq.ParquetWriter(self._handle, table.schema, **_FINAL)
+        elif not table.schema.equals(self._writer.schema):
+            raise ValueError("a chunk does not have the columns of the chunks before it")
+        self._writer.write_table(table, row_group_size=max(table.num_rows, 1))
+        self._first += table.num_rows
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
         try:
-            for part in parts:
-                table = pq.read_table(part)
-                rows = np.arange(first, first + table.num_rows, dtype=np.int64)
-                table = table.set_column(0, REPLICATION, pa.array(rows))
-                first += table.num_rows
-                if writer is None:
-                    writer = pq.ParquetWriter(handle, table.schema, **_FINAL)
-                elif not table.schema.equals(writer.schema):
-                    raise ValueError(f"{part} does not have the columns of the parts before it")
-                writer.write_table(table, row_group_size=max(table.num_rows, 1))
+            if self._writer is not None:
+                self._writer.close()
         finally:
-            if writer is not None:
-                writer.close()
+            self._file.__exit__(kind, error, traceback)
 
 
 def write_frame(path: Path, frame: pd.DataFrame) -> None:

@@ -77,7 +77,8 @@ def test_an_interrupted_and_resumed_run_holds_the_same_rows(
     partial = tmp_path / "partial"
     with pytest.raises(RunInterrupted):
         run(ceasefire, **SETTINGS, workers=1, out=partial, progress=False)
-    assert len(list((partial / "chunks").glob("*.parquet"))) == 2
+    assert len(list((partial / "chunks").glob("*.npz"))) == 2
+    assert not (partial / REPLICATIONS).exists()
     monkeypatch.setattr(RunDirectory, "save_chunk", save)
     run(None, resume=partial, progress=False)
     resumed, whole = (pq.read_table(d / REPLICATIONS) for d in (partial, out))
