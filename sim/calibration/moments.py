@@ -58,7 +58,7 @@ def emergence_moments(setup: Setup, scenario: Scenario, settings: Settings) -> d
     start = parse_month(scenario.start)
     horizon = scenario.horizon
     sums = result.summary.intensity.sums
-    domains = list(result.outcomes.channels)
+    domains = list(result.domains)
     counted = setup.counted_channel
     moments: dict[str, float] = {}
 

@@ -246,7 +246,7 @@ def horizon_rows(table: pd.DataFrame, results: dict[str, RunResult], horizon: in
         header += [name, f"Δ {name}"]
     rows = []
     alive = table[(table.measure == "p_alive") & (table.horizon == horizon)]
-    for domain in base.outcomes.channels:
+    for domain in base.domains:
         here = alive[alive.domain == domain]
         first = here.iloc[0]
         cells = [domain_label(base.scenario, domain)]
@@ -267,7 +267,7 @@ def horizon_summary_rows(table: pd.DataFrame, results: dict[str, RunResult]):
     for name in names:
         header += [f"ΔRMST {name}", f"Δmedian {name}"]
     rows = []
-    for domain in base.outcomes.channels:
+    for domain in base.domains:
         here = table[table.domain == domain]
         cells = [domain_label(base.scenario, domain)]
         for name in names:
@@ -292,7 +292,7 @@ def intensity_rows(table: pd.DataFrame, results: dict[str, RunResult], scenario:
     here = table[(table.measure == "mean_intensity") & (table.scenario == scenario)]
     here = here.set_index(["domain", "horizon"])
     rows = []
-    for domain in base.outcomes.channels:
+    for domain in base.domains:
         if domain in base.scenario.treaties:
             continue
         cells = [domain_label(base.scenario, domain)]
@@ -392,7 +392,7 @@ def comparison_figure(table: pd.DataFrame, results: dict[str, RunResult]) -> Fig
     baseline = table.baseline.iloc[0]
     base = results[baseline]
     names = [baseline, *dict.fromkeys(table.scenario)]
-    domains = list(base.outcomes.channels)
+    domains = list(base.domains)
     pairs = paired_tables(results, baseline)
     columns = min(4, len(domains))
     rows = -(-len(domains) // columns)
@@ -460,7 +460,7 @@ def intensity_comparison_figure(table: pd.DataFrame, results: dict[str, RunResul
     baseline = table.baseline.iloc[0]
     base = results[baseline]
     names = [baseline, *dict.fromkeys(table.scenario)]
-    domains = [d for d in base.outcomes.channels if d not in base.scenario.treaties]
+    domains = [d for d in base.domains if d not in base.scenario.treaties]
     columns = min(4, len(domains))
     rows = -(-len(domains) // columns)
     start = parse_month(base.scenario.start)

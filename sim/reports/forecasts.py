@@ -75,7 +75,7 @@ def fan_caption(result: RunResult, group: str, draws: int) -> str:
 def fan_figure(result: RunResult, group: str) -> Figure:
     """Fan charts of P(alive) over the draws of a joint sample, beside chance alone."""
     curves, pooled = draw_survival(result, group)
-    domains = list(result.outcomes.channels)
+    domains = list(result.domains)
     start = parse_month(result.scenario.start)
     survival = result.survival
     months = np.arange(curves.shape[2])
@@ -114,7 +114,7 @@ def termination_table(result: RunResult) -> pd.DataFrame:
     horizon = result.scenario.horizon
     survival = result.survival
     rows = []
-    for domain in result.outcomes.channels:
+    for domain in result.domains:
         curve = survival[survival.domain == domain].set_index("month").p_survive
         at = curve.reindex(range(horizon + 1)).ffill().to_numpy()
         before = 0.0
@@ -147,7 +147,7 @@ def termination_caption(result: RunResult) -> str:
 def termination_figure(result: RunResult, table: pd.DataFrame | None = None) -> Figure:
     """Per domain: the distribution of the termination date by year (density and CDF)."""
     table = termination_table(result) if table is None else table
-    domains = list(result.outcomes.channels)
+    domains = list(result.domains)
     start = parse_month(result.scenario.start)
     with figures.style():
         figure, axes = figures.panel_grid(

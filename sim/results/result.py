@@ -87,6 +87,11 @@ class RunResult:
         return self.settings.replications
 
     @property
+    def domains(self) -> tuple[str, ...]:
+        """The run's domains, as its outcomes order them: channels, then treaties' status."""
+        return tuple(self.manifest["domains"])
+
+    @property
     def outcomes(self) -> Outcomes:
         """Termination month and event flag per domain and replication (read from disk if saved)."""
         if self._pending is not None:
