@@ -44,7 +44,7 @@ class ChunkTask:
 
 
 # What every local worker imports once, in the server it is forked from.
-PRELOAD = ["sim.engine.runner", "sim.model", "sim.model.kernels"]
+PRELOAD = ["sim.engine.runner", "sim.model.model", "sim.model.kernels"]
 DASK_MISSING = (
     "the dask executor needs Dask: install the 'dask' extra, "
     "pip install 'alliance-sim[dask]' (or: pip install 'dask[distributed]')"

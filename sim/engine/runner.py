@@ -29,7 +29,6 @@ from sim.engine.executors import ChunkTask, Executor, make_executor
 from sim.engine.options import RunOptions, RunSettings
 from sim.engine.provenance import new_manifest, start_session, utc_now
 from sim.errors import Advisory, RunInterrupted, UserError
-from sim.model.model import AllianceModel
 from sim.model.outcomes import Outcomes
 from sim.model.streams import chunk_sizes
 from sim.results.result import RunResult, manifest_scenario
@@ -58,6 +57,9 @@ def simulate_chunk(
     a matrix product happens to use in the process that runs it. The outcomes carry the
     parameters drawn per replication, for the run's ``replications.parquet``.
     """
+    # Imported here: a run's own process, whose workers simulate, need not load Mesa.
+    from sim.model.model import AllianceModel
+
     with threadpool_limits(limits=1):
         model = AllianceModel(
             scenario,

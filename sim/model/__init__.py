@@ -4,11 +4,26 @@
 agents; :mod:`.events` when scenario events happen and what they do; :mod:`.parameters`
 numbers as fixed values or per-replication draws; :mod:`.streams` the random streams of
 each chunk; :mod:`.outcomes` what the model returns.
+
+The names below are imported when first asked for: what needs only the outcomes (the
+statistics, the reports, a run's own process while its workers simulate) does not load
+Mesa.
 """
 
-from sim.model.actors import ActorAgent
-from sim.model.channels import ChannelAgent
-from sim.model.model import AllianceModel
-from sim.model.outcomes import Outcomes
+from importlib import import_module
+from typing import Any
 
-__all__ = ["ActorAgent", "AllianceModel", "ChannelAgent", "Outcomes"]
+_HOMES = {
+    "ActorAgent": "sim.model.actors",
+    "AllianceModel": "sim.model.model",
+    "ChannelAgent": "sim.model.channels",
+    "Outcomes": "sim.model.outcomes",
+}
+
+__all__ = sorted(_HOMES)
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _HOMES:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(import_module(_HOMES[name]), name)
