@@ -138,8 +138,14 @@ class ChannelAgent(mesa.Agent):
         )
         self._kernels = model.kernels
         self._vectors: tuple[dict[str, Drawn], dict[str, np.ndarray]] | None = None
+        self._accrues = False
         self._broke = np.zeros(replications, dtype=bool)
         self._nothing = np.empty(0, dtype=DTYPE)
+        if model.kernels is not None:
+            # Scratch space of the compiled step: shield, hazard, discontent share, and
+            # the replications where the party is discontented.
+            self._scratch = (*(np.empty(replications, dtype=DTYPE) for _ in range(3)),
+                             np.empty(replications, dtype=np.intp))  # fmt: skip
 
     def parameters_at(self, month: int) -> dict[str, Drawn]:
         """Parameter values at ``month`` after the scenario's effects."""
@@ -221,8 +227,10 @@ class ChannelAgent(mesa.Agent):
     def _parameter_vectors(self) -> dict[str, np.ndarray]:
         """The parameters as the kernels take them (recomputed when they change)."""
         if self._vectors is None or self._vectors[0] is not self.params:
-            vector = self._kernels.vector
-            self._vectors = (self.params, {k: vector(v) for k, v in self.params.items()})
+            vector, size = self._kernels.vector, self.model.replications
+            vectors = {k: vector(v, size) for k, v in self.params.items()}
+            self._vectors = (self.params, vectors)
+            self._accrues = bool(np.any(vectors["lock_in_accrual"]))
         return self._vectors[1]
 
     def _compiled_step(self, month: int) -> None:
@@ -236,11 +244,11 @@ class ChannelAgent(mesa.Agent):
         )
         broke = self._kernels.channel_step(
             self.desire_min, self.drop, self.cap, p["ceiling"], intensity,
-            self._kernels.vector(self.lock_in(month)), p["lock_in_slowdown"],
+            self._kernels.vector(self.lock_in(month), len(intensity)), p["lock_in_slowdown"],
             p["wind_down_rate"], p["growth"], epsilon, p["noise"],
             self.hit if self._shocked else self._nothing, p["lock_in_protection"],
             p["rupture_floor"], p["rupture_decision"], p["rupture_steepness"], self.in_spell,
-            self._clock, self._rupture_at, self._next, self._broke,
+            self._clock, self._rupture_at, self._next, self._broke, *self._scratch,
         )  # fmt: skip
         self._ruptured = None
         if broke:
@@ -301,7 +309,7 @@ class ChannelAgent(mesa.Agent):
             p = self._parameter_vectors()
             self._kernels.channel_advance(
                 model.state[self.row], following, p["threshold"], p["emergence"],
-                p["lock_in_accrual"], bool(np.any(params["lock_in_accrual"])), p["lock_in_max"],
+                p["lock_in_accrual"], self._accrues, p["lock_in_max"],
                 self.lock_in_base, self._broke, self._ruptured is not None, self.in_spell,
                 self.below, self.below_since, self.broken_run, self.interruptions,
                 self.end_month, self.ending, self.alive_months, self.spell_start,

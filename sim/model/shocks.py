@@ -38,7 +38,9 @@ class ShockAgent(mesa.Agent):
         self._hazard = sample(definition.hazard, f"{path}.hazard")
         self._severity = sample(definition.severity, f"{path}.severity")
         self._drop = sample(definition.desire_drop, f"{path}.desire_drop")
-        self._drop_vector = model.kernels.vector(self._drop) if model.kernels else None
+        self._drop_vector = (
+            model.kernels.vector(self._drop, model.replications) if model.kernels else None
+        )
         self._duration = definition.duration
         self._strikes = model.streams.generator(Source.SHOCK, name)
         self._reach = []
