@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 import mesa
 import numpy as np
 
-from sim.model.events import ScheduledEffect, apply_effects
+from sim.model.events import ScheduledEffect, apply_effects, settled
 from sim.model.index import LinearIndex
 from sim.model.parameters import DTYPE, Drawn
 from sim.scenario.schema import Actor
@@ -50,6 +50,8 @@ class ActorAgent(mesa.Agent):
         self._effects: dict[str, list[ScheduledEffect]] = {}
         self._ranges: dict[str, tuple[np.float32, np.float32]] = {}
         self._speed: dict[str, Drawn] = {}
+        self._settled: dict[str, Drawn] = {}
+        """A variable's value after events, once its events have run their course."""
         responding: list[str] = []
         for variable, spec in definition.variables.items():
             path = f"actors.{name}.variables.{variable}"
@@ -91,8 +93,16 @@ class ActorAgent(mesa.Agent):
         """Own part of the desire for each channel (rows in ``channels`` order), unclipped."""
 
     def _value_at(self, variable: str, month: int, responses: np.ndarray | None) -> np.ndarray:
-        """The variable's target at ``month``: events' value plus responses, in its range."""
-        value = apply_effects(self._base[variable], self._effects[variable], month)
+        """The variable's target at ``month``: events' value plus responses, in its range.
+
+        Months come in increasing order, as a run asks them.
+        """
+        value = self._settled.get(variable)
+        if value is None:
+            effects = self._effects[variable]
+            value = apply_effects(self._base[variable], effects, month)
+            if settled(effects):
+                self._settled[variable] = value
         if responses is not None:
             value = value + responses
         low, high = self._ranges[variable]

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 import mesa
 import numpy as np
 
-from sim.model.events import NEVER, ScheduledEffect, apply_effects
+from sim.model.events import NEVER, ScheduledEffect, apply_effects, settled
 from sim.model.index import LinearIndex
 from sim.model.parameters import DTYPE, Drawn
 from sim.model.streams import Source
@@ -85,6 +85,8 @@ class ChannelAgent(mesa.Agent):
         for effect in model.schedule.effects:
             if effect.owner == name:
                 self._effects.setdefault(effect.attribute, []).append(effect)
+        self._varying = [e for p, e in self._effects.items() if p != "lock_in"]
+        """The effects on the parameters (lock-in's act on the accrued lock-in)."""
         self._shared = LinearIndex(1, model.state.shape[0], replications, model.kernels)
         for term, weight in definition.cost.items():
             key = f"channels.{name}.cost.{term}"
@@ -186,8 +188,10 @@ class ChannelAgent(mesa.Agent):
         """Compute month t + 1's intensity from month t's state and the parties' desires."""
         model = self.model
         month = model.month
-        if self._effects:
+        if self._varying:
             self.params = self.parameters_at(month)
+            if all(settled(effects) for effects in self._varying):
+                self._varying = []  # the parameters no longer change: keep them
         if self._kernels is not None:
             self._compiled_step(month)
             return
