@@ -180,9 +180,10 @@ class ChannelAgent(mesa.Agent):
         """The parties' desires for month t: their own parts plus what both face alike."""
         (first, first_row), (second, second_row) = self.parties
         self.shared = self._shared.compute(self.model.state)[0]
-        lesser = np.minimum(first.own_desire[first_row], second.own_desire[second_row])
+        lesser = np.minimum(first.own_desire[first_row], second.own_desire[second_row],
+                            out=self.desire_min)  # fmt: skip
         lesser += self.shared
-        self.desire_min = np.clip(lesser, 0, 1)
+        np.clip(lesser, 0, 1, out=lesser)
 
     def step(self) -> None:
         """Compute month t + 1's intensity from month t's state and the parties' desires."""

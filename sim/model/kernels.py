@@ -194,11 +194,21 @@ def desire_drop(until, month, drop, extent):
 
 @numba.njit(cache=True, nogil=True)
 def histogram(state, rows, bins, counts):
-    """``counts[d, b]`` += replications whose row ``rows[d]`` lies in bin b of [0, 1]."""
+    """``counts[d, b]`` += replications whose row ``rows[d]`` lies in bin b of [0, 1].
+
+    Neighbouring replications often fall in the same bin; counted into one array, each
+    increment would wait for the last to be stored. Four interleaved tallies, added up
+    at the end, keep the increments independent.
+    """
     scale = np.float32(bins)
+    lanes = np.zeros((4, bins), dtype=np.int32)
     for d in range(rows.size):
-        for i in range(state.shape[1]):
-            counts[d, min(int(state[rows[d], i] * scale), bins - 1)] += 1
+        values = state[rows[d]]
+        lanes[:] = 0
+        for i in range(values.size):
+            lanes[i & 3, min(int(values[i] * scale), bins - 1)] += 1
+        for b in range(bins):
+            counts[d, b] += lanes[0, b] + lanes[1, b] + lanes[2, b] + lanes[3, b]
 
 
 def _warm() -> None:
