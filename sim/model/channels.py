@@ -81,6 +81,7 @@ class ChannelAgent(mesa.Agent):
             value = getattr(defaults, parameter) if value is None else value
             self._base[parameter] = model.sampler(value, f"channels.{name}.{parameter}")
         self._base["ceiling"] = DTYPE(1)
+        self._base_rate = wind_down_rate(self._base["wind_down"])
         self._effects: dict[str, list[ScheduledEffect]] = {}
         for effect in model.schedule.effects:
             if effect.owner == name:
@@ -155,7 +156,10 @@ class ChannelAgent(mesa.Agent):
         for parameter, effects in self._effects.items():
             if parameter != "lock_in":
                 params[parameter] = apply_effects(params[parameter], effects, month)
-        params["wind_down_rate"] = wind_down_rate(params["wind_down"])
+        if params["wind_down"] is self._base["wind_down"]:
+            params["wind_down_rate"] = self._base_rate  # found once: logs and exps
+        else:
+            params["wind_down_rate"] = wind_down_rate(params["wind_down"])
         return params
 
     def lock_in(self, month: int) -> np.ndarray:
