@@ -78,6 +78,7 @@ class ActorAgent(mesa.Agent):
                 self._responses.add(index, row, model.sampler(weight, key))
         self._has_responses = bool(responding)
         self._next = np.empty((len(self._changing), model.replications), dtype=DTYPE)
+        self._target = np.empty(model.replications, dtype=DTYPE)
         self._changing_rows = np.array([self.rows[v] for v in self._changing], dtype=np.intp)
         self.channels = [c for c, spec in scenario.channels.items() if name in spec.parties]
         self.channel_index = {channel: i for i, channel in enumerate(self.channels)}
@@ -92,10 +93,22 @@ class ActorAgent(mesa.Agent):
         self.own_desire = self._own.values
         """Own part of the desire for each channel (rows in ``channels`` order), unclipped."""
 
-    def _value_at(self, variable: str, month: int, responses: np.ndarray | None) -> np.ndarray:
+    def _value_at(
+        self,
+        variable: str,
+        month: int,
+        responses: np.ndarray | None,
+        out: np.ndarray | None = None,
+    ) -> np.ndarray:
         """The variable's target at ``month``: events' value plus responses, in its range.
 
         Months come in increasing order, as a run asks them.
+
+        Args:
+            variable: The variable.
+            month: The month.
+            responses: The responses to add (None: none yet, at the start).
+            out: Where to write the target (None: a new array).
         """
         value = self._settled.get(variable)
         if value is None:
@@ -104,9 +117,9 @@ class ActorAgent(mesa.Agent):
             if settled(effects):
                 self._settled[variable] = value
         if responses is not None:
-            value = value + responses
+            value = np.add(value, responses, out=out)
         low, high = self._ranges[variable]
-        return np.clip(value, low, high)
+        return np.clip(value, low, high, out=out)
 
     def initialise(self) -> None:
         """Write the variables' start values (with the events of month 0) into the state."""
@@ -149,14 +162,17 @@ class ActorAgent(mesa.Agent):
         responses = self._responses.compute(state) if self._has_responses else None
         for index, variable in enumerate(self._changing):
             target = self._value_at(
-                variable, month, responses[index] if responses is not None else None
+                variable, month, responses[index] if responses is not None else None, self._target
             )
             speed = self._speed[variable]
             if np.ndim(speed) == 0 and speed >= 1:
                 self._next[index] = target
             else:
+                # current + speed · (target − current), in the buffers (float32 throughout).
                 current = state[self.rows[variable]]
-                self._next[index] = current + speed * (target - current)
+                gap = np.subtract(target, current, out=self._target)
+                gap *= speed
+                np.add(current, gap, out=self._next[index])
 
     def advance(self) -> None:
         """Commit the variables of month t + 1."""
