@@ -61,8 +61,8 @@ def channel_step(
     half the time. The first pass computes what every replication needs (a quotient
     where it is not used is computed and ignored; ``error_model="numpy"`` lets a
     division by 0 give inf or nan instead of raising), the second lists the discontented
-    replications, the third computes their decided hazard (a power each, the costly
-    part), the last runs the rupture clocks.
+    replications in a spell, the third computes their decided hazard (a power each, the
+    costly part), the last runs the rupture clocks.
     """
     noisy = epsilon.size > 0
     shocked = hit.size > 0
@@ -89,10 +89,10 @@ def channel_step(
         hazard[i] = guard * floor[i]
         share[i] = (level - desire_min[i]) / level
     count = 0
-    for i in range(size):
+    for i in range(size):  # out of a spell the hazard is 0: no power needed there
         level = intensity[i]
         discontented[count] = i
-        count += level - desire_min[i] > HUNDREDTH * level
+        count += in_spell[i] and level - desire_min[i] > HUNDREDTH * level
     for k in range(count):
         i = discontented[k]
         hazard[i] += decision[i] * share[i] ** steepness[i] * shield[i]
@@ -186,9 +186,12 @@ def drawn_terms(weights, state, rows, outputs, firsts, lasts, total, values):
 
 
 @numba.njit(cache=True, nogil=True)
-def desire_drop(until, month, drop, extent):
-    """Where a shock's desire drop still holds, raise the channel's drop to it."""
-    for i in range(until.size):
+def desire_drop(replications, until, month, drop, extent):
+    """Where a shock's desire drop still holds, raise the channel's drop to it.
+
+    Only ``replications`` (indices) are visited: those where the drop may still hold.
+    """
+    for i in replications:
         drop[i] = max(drop[i], extent[i] if until[i] > month else F0)
 
 
@@ -224,7 +227,7 @@ def _warm() -> None:
     rows = np.zeros(1, np.intp)
     state = np.zeros((1, 2), np.float32)
     drawn_terms(state, state, rows, rows, rows, rows + 1, f, state.copy())
-    desire_drop(i32, 1, f, f)
+    desire_drop(np.zeros(2, np.intp), i32, 1, f, f)
     histogram(state, rows, 100, np.zeros((1, 2, 100), np.int32)[:, 0])  # a month of counts
 
 
