@@ -186,12 +186,9 @@ def drawn_terms(weights, state, rows, outputs, firsts, lasts, total, values):
 
 
 @numba.njit(cache=True, nogil=True)
-def desire_drop(replications, until, month, drop, extent):
-    """Where a shock's desire drop still holds, raise the channel's drop to it.
-
-    Only ``replications`` (indices) are visited: those where the drop may still hold.
-    """
-    for i in replications:
+def desire_drop(until, month, drop, extent):
+    """Where a shock's desire drop still holds, raise the channel's drop to it."""
+    for i in range(until.size):
         drop[i] = max(drop[i], extent[i] if until[i] > month else F0)
 
 
@@ -227,7 +224,7 @@ def _warm() -> None:
     rows = np.zeros(1, np.intp)
     state = np.zeros((1, 2), np.float32)
     drawn_terms(state, state, rows, rows, rows, rows + 1, f, state.copy())
-    desire_drop(np.zeros(2, np.intp), i32, 1, f, f)
+    desire_drop(i32, 1, f, f)
     histogram(state, rows, 100, np.zeros((1, 2, 100), np.int32)[:, 0])  # a month of counts
 
 

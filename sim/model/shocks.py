@@ -54,8 +54,8 @@ class ShockAgent(mesa.Agent):
         self.strikes = np.zeros(replications, dtype=np.int16)
         """Strikes so far in every replication."""
         self._until = {id(c): np.zeros(replications, dtype=np.int32) for c, _, _ in self._reach}
-        self._last = np.zeros(replications, dtype=np.int32)
-        """The last month a desire drop of this shock holds, per replication (any channel)."""
+        self._last = {id(c): 0 for c, _, _ in self._reach}
+        """The last month a channel's desire drop holds in any replication."""
 
     def step(self) -> None:
         """Strike in month t + 1 where the hazard says so; hit channels and lower desires.
@@ -77,24 +77,18 @@ class ShockAgent(mesa.Agent):
                     severity = self._severity[hit] if np.ndim(self._severity) else self._severity
                     channel.hit[hit] = np.maximum(channel.hit[hit], severity)
                     self._until[id(channel)][hit] = month + self._duration
-                    self._last[hit] = month + self._duration
-        # A drop holds only in replications struck within its duration, a few in a
-        # hundred: the channels' drops are raised there only (elsewhere max(drop, 0) is
-        # the drop already).
-        holding = np.flatnonzero(self._last > month)
-        if not holding.size:
-            return
+                    self._last[id(channel)] = month + self._duration
         kernels = model.kernels
-        extent = self._drop[holding] if np.ndim(self._drop) else self._drop
         for channel, _, _ in self._reach:
+            if self._last[id(channel)] <= month:
+                continue  # no drop holds anywhere: most months, as strikes are rare
             until = self._until[id(channel)]
             if kernels is not None:
-                kernels.desire_drop(holding, until, month, channel.drop, self._drop_vector)
+                kernels.desire_drop(until, month, channel.drop, self._drop_vector)
                 continue
-            active = until[holding] > month
+            active = until > month
             if active.any():
-                drop = channel.drop
-                drop[holding] = np.maximum(drop[holding], np.where(active, extent, 0))
+                np.maximum(channel.drop, np.where(active, self._drop, 0), out=channel.drop)
 
     def advance(self) -> None:
         """Nothing to commit: the hits and drops act on the channels this month."""
