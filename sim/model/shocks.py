@@ -81,7 +81,7 @@ class ShockAgent(mesa.Agent):
         kernels = model.kernels
         for channel, _, _ in self._reach:
             if self._last[id(channel)] <= month:
-                continue  # no drop holds anywhere: most months, as strikes are rare
+                continue  # no drop holds anywhere (most months in a small chunk)
             until = self._until[id(channel)]
             if kernels is not None:
                 kernels.desire_drop(until, month, channel.drop, self._drop_vector)
