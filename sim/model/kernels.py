@@ -2,13 +2,15 @@
 
 The numpy code in :mod:`sim.model.channels`, :mod:`sim.model.index` and
 :mod:`sim.model.model` is the reference. Where numba is installed (the ``fast`` extra),
-the same arithmetic runs here in one pass over a chunk's replications instead of a pass
-per operation: a channel's month (target, growth or wind-down, noise, shocks, rupture
+the same arithmetic runs here in a few passes over a chunk's replications instead of a
+pass per operation: a channel's month (target, growth or wind-down, noise, shocks, rupture
 clock) and its life history, the per-replication terms of a linear index, and the
 monthly intensity histogram. Every operation is the reference's, in the same order and
 in float32 (numba does not contract ``a * b + c`` into a fused multiply-add without
 ``fastmath``, which is off), and every random number is drawn by numpy outside the
 kernels, so both paths give the same outcomes bit for bit (tests/model/test_kernels.py).
+The passes are laid out so that the compiler can vectorise them: per-replication
+branches that would often be mispredicted become selects or passes of their own.
 
 A parameter that is one number for every replication is passed repeated, one value per
 replication (:func:`vector`), so that every kernel reads ``x[i]``.
