@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 import mesa
 import numpy as np
 
-from sim.model.events import ScheduledEffect, apply_effects
+from sim.model.events import ScheduledEffect, apply_effects, settled
 from sim.model.index import LinearIndex
 from sim.model.parameters import DTYPE, Drawn
 from sim.scenario.schema import Actor
@@ -50,6 +50,8 @@ class ActorAgent(mesa.Agent):
         self._effects: dict[str, list[ScheduledEffect]] = {}
         self._ranges: dict[str, tuple[np.float32, np.float32]] = {}
         self._speed: dict[str, Drawn] = {}
+        self._settled: dict[str, Drawn] = {}
+        """A variable's value after events, once its events have run their course."""
         responding: list[str] = []
         for variable, spec in definition.variables.items():
             path = f"actors.{name}.variables.{variable}"
@@ -76,6 +78,7 @@ class ActorAgent(mesa.Agent):
                 self._responses.add(index, row, model.sampler(weight, key))
         self._has_responses = bool(responding)
         self._next = np.empty((len(self._changing), model.replications), dtype=DTYPE)
+        self._target = np.empty(model.replications, dtype=DTYPE)
         self._changing_rows = np.array([self.rows[v] for v in self._changing], dtype=np.intp)
         self.channels = [c for c, spec in scenario.channels.items() if name in spec.parties]
         self.channel_index = {channel: i for i, channel in enumerate(self.channels)}
@@ -90,13 +93,33 @@ class ActorAgent(mesa.Agent):
         self.own_desire = self._own.values
         """Own part of the desire for each channel (rows in ``channels`` order), unclipped."""
 
-    def _value_at(self, variable: str, month: int, responses: np.ndarray | None) -> np.ndarray:
-        """The variable's target at ``month``: events' value plus responses, in its range."""
-        value = apply_effects(self._base[variable], self._effects[variable], month)
+    def _value_at(
+        self,
+        variable: str,
+        month: int,
+        responses: np.ndarray | None,
+        out: np.ndarray | None = None,
+    ) -> np.ndarray:
+        """The variable's target at ``month``: events' value plus responses, in its range.
+
+        Months come in increasing order, as a run asks them.
+
+        Args:
+            variable: The variable.
+            month: The month.
+            responses: The responses to add (None: none yet, at the start).
+            out: Where to write the target (None: a new array).
+        """
+        value = self._settled.get(variable)
+        if value is None:
+            effects = self._effects[variable]
+            value = apply_effects(self._base[variable], effects, month)
+            if settled(effects):
+                self._settled[variable] = value
         if responses is not None:
-            value = value + responses
+            value = np.add(value, responses, out=out)
         low, high = self._ranges[variable]
-        return np.clip(value, low, high)
+        return np.clip(value, low, high, out=out)
 
     def initialise(self) -> None:
         """Write the variables' start values (with the events of month 0) into the state."""
@@ -139,14 +162,17 @@ class ActorAgent(mesa.Agent):
         responses = self._responses.compute(state) if self._has_responses else None
         for index, variable in enumerate(self._changing):
             target = self._value_at(
-                variable, month, responses[index] if responses is not None else None
+                variable, month, responses[index] if responses is not None else None, self._target
             )
             speed = self._speed[variable]
             if np.ndim(speed) == 0 and speed >= 1:
                 self._next[index] = target
             else:
+                # current + speed · (target − current), in the buffers (float32 throughout).
                 current = state[self.rows[variable]]
-                self._next[index] = current + speed * (target - current)
+                gap = np.subtract(target, current, out=self._target)
+                gap *= speed
+                np.add(current, gap, out=self._next[index])
 
     def advance(self) -> None:
         """Commit the variables of month t + 1."""

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 import mesa
 import numpy as np
 
-from sim.model.events import NEVER, ScheduledEffect, apply_effects
+from sim.model.events import NEVER, ScheduledEffect, apply_effects, settled
 from sim.model.index import LinearIndex
 from sim.model.parameters import DTYPE, Drawn
 from sim.model.streams import Source
@@ -81,10 +81,13 @@ class ChannelAgent(mesa.Agent):
             value = getattr(defaults, parameter) if value is None else value
             self._base[parameter] = model.sampler(value, f"channels.{name}.{parameter}")
         self._base["ceiling"] = DTYPE(1)
+        self._base_rate = wind_down_rate(self._base["wind_down"])
         self._effects: dict[str, list[ScheduledEffect]] = {}
         for effect in model.schedule.effects:
             if effect.owner == name:
                 self._effects.setdefault(effect.attribute, []).append(effect)
+        self._varying = [e for p, e in self._effects.items() if p != "lock_in"]
+        """The effects on the parameters (lock-in's act on the accrued lock-in)."""
         self._shared = LinearIndex(1, model.state.shape[0], replications, model.kernels)
         for term, weight in definition.cost.items():
             key = f"channels.{name}.cost.{term}"
@@ -138,8 +141,14 @@ class ChannelAgent(mesa.Agent):
         )
         self._kernels = model.kernels
         self._vectors: tuple[dict[str, Drawn], dict[str, np.ndarray]] | None = None
+        self._accrues = False
         self._broke = np.zeros(replications, dtype=bool)
         self._nothing = np.empty(0, dtype=DTYPE)
+        if model.kernels is not None:
+            # Scratch space of the compiled step: shield, hazard, discontent share, and
+            # the replications where the party is discontented.
+            self._scratch = (*(np.empty(replications, dtype=DTYPE) for _ in range(3)),
+                             np.empty(replications, dtype=np.intp))  # fmt: skip
 
     def parameters_at(self, month: int) -> dict[str, Drawn]:
         """Parameter values at ``month`` after the scenario's effects."""
@@ -147,7 +156,10 @@ class ChannelAgent(mesa.Agent):
         for parameter, effects in self._effects.items():
             if parameter != "lock_in":
                 params[parameter] = apply_effects(params[parameter], effects, month)
-        params["wind_down_rate"] = wind_down_rate(params["wind_down"])
+        if params["wind_down"] is self._base["wind_down"]:
+            params["wind_down_rate"] = self._base_rate  # found once: logs and exps
+        else:
+            params["wind_down_rate"] = wind_down_rate(params["wind_down"])
         return params
 
     def lock_in(self, month: int) -> np.ndarray:
@@ -172,16 +184,19 @@ class ChannelAgent(mesa.Agent):
         """The parties' desires for month t: their own parts plus what both face alike."""
         (first, first_row), (second, second_row) = self.parties
         self.shared = self._shared.compute(self.model.state)[0]
-        lesser = np.minimum(first.own_desire[first_row], second.own_desire[second_row])
+        lesser = np.minimum(first.own_desire[first_row], second.own_desire[second_row],
+                            out=self.desire_min)  # fmt: skip
         lesser += self.shared
-        self.desire_min = np.clip(lesser, 0, 1)
+        np.clip(lesser, 0, 1, out=lesser)
 
     def step(self) -> None:
         """Compute month t + 1's intensity from month t's state and the parties' desires."""
         model = self.model
         month = model.month
-        if self._effects:
+        if self._varying:
             self.params = self.parameters_at(month)
+            if all(settled(effects) for effects in self._varying):
+                self._varying = []  # the parameters no longer change: keep them
         if self._kernels is not None:
             self._compiled_step(month)
             return
@@ -221,8 +236,10 @@ class ChannelAgent(mesa.Agent):
     def _parameter_vectors(self) -> dict[str, np.ndarray]:
         """The parameters as the kernels take them (recomputed when they change)."""
         if self._vectors is None or self._vectors[0] is not self.params:
-            vector = self._kernels.vector
-            self._vectors = (self.params, {k: vector(v) for k, v in self.params.items()})
+            vector, size = self._kernels.vector, self.model.replications
+            vectors = {k: vector(v, size) for k, v in self.params.items()}
+            self._vectors = (self.params, vectors)
+            self._accrues = bool(np.any(vectors["lock_in_accrual"]))
         return self._vectors[1]
 
     def _compiled_step(self, month: int) -> None:
@@ -236,11 +253,11 @@ class ChannelAgent(mesa.Agent):
         )
         broke = self._kernels.channel_step(
             self.desire_min, self.drop, self.cap, p["ceiling"], intensity,
-            self._kernels.vector(self.lock_in(month)), p["lock_in_slowdown"],
+            self._kernels.vector(self.lock_in(month), len(intensity)), p["lock_in_slowdown"],
             p["wind_down_rate"], p["growth"], epsilon, p["noise"],
             self.hit if self._shocked else self._nothing, p["lock_in_protection"],
             p["rupture_floor"], p["rupture_decision"], p["rupture_steepness"], self.in_spell,
-            self._clock, self._rupture_at, self._next, self._broke,
+            self._clock, self._rupture_at, self._next, self._broke, *self._scratch,
         )  # fmt: skip
         self._ruptured = None
         if broke:
@@ -301,7 +318,7 @@ class ChannelAgent(mesa.Agent):
             p = self._parameter_vectors()
             self._kernels.channel_advance(
                 model.state[self.row], following, p["threshold"], p["emergence"],
-                p["lock_in_accrual"], bool(np.any(params["lock_in_accrual"])), p["lock_in_max"],
+                p["lock_in_accrual"], self._accrues, p["lock_in_max"],
                 self.lock_in_base, self._broke, self._ruptured is not None, self.in_spell,
                 self.below, self.below_since, self.broken_run, self.interruptions,
                 self.end_month, self.ending, self.alive_months, self.spell_start,

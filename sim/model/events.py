@@ -24,6 +24,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 
@@ -87,7 +88,12 @@ class ScheduledEffect:
         """The earliest month the effect is in force in any replication."""
         return self.timing.first
 
+    @cached_property
     def _settles_at(self) -> int:
+        """The month from which the weights no longer change.
+
+        Asked only of events timed before the run, whose months are fixed: found once.
+        """
         happening = self.timing.months[self.timing.months < NEVER]
         last = int(happening.max()) if happening.size else -1
         return last + self.ramp + (self.duration or 0)
@@ -110,7 +116,7 @@ class ScheduledEffect:
             weight *= elapsed < self.duration
         # Once the last replication's event has run its course the weights no longer
         # change: keep them (an event still to be resolved by the state never settles).
-        if not self.timing.dynamic and month >= self._settles_at():
+        if not self.timing.dynamic and month >= self._settles_at:
             self.settled = weight
         return weight
 
@@ -131,6 +137,11 @@ def apply_effects(value: Drawn, effects: list[ScheduledEffect], month: int) -> D
     for effect in effects:
         value = effect.apply(value, month)
     return value
+
+
+def settled(effects: list[ScheduledEffect]) -> bool:
+    """Whether every effect's weights have stopped changing (then so has their target)."""
+    return all(effect.settled is not None for effect in effects)
 
 
 def event_order(scenario: Scenario) -> list[str]:

@@ -5,6 +5,12 @@ sum of rows of the model's state matrix (actor variables, channel intensities an
 constant row for the base). Weights the same in every replication enter one matrix
 product; weights drawn per replication (uncertain parameters) are kept as arrays and
 summed term by term into their outputs, grouped so that each output is one reduction.
+
+When no output has more than one fixed weight (typically its base, the rest being drawn)
+the matrix product is mostly zeros, and each output is computed as its one term instead.
+That is the product's value to the last bit: a sum of one rounded product and exact
+zeros, from an accumulator that starts at +0 (so a −0 term comes out +0, as ``+ 0``
+makes it here).
 """
 
 from __future__ import annotations
@@ -63,6 +69,11 @@ class LinearIndex:
         self._products = np.empty_like(self._weights)
         self._sum = np.empty(self._replications, dtype=DTYPE)
         self._any_fixed = bool(np.any(self._fixed))
+        self._scaled: tuple[np.ndarray, np.ndarray] | None = None
+        if self._any_fixed and np.count_nonzero(self._fixed, axis=1).max() <= 1:
+            rows = np.argmax(self._fixed != 0, axis=1)  # row 0, weight 0 where none
+            weights = self._fixed[np.arange(len(rows)), rows][:, None]
+            self._scaled = (rows, weights)
         self._drawn.clear()
         self._compiled = True
 
@@ -70,7 +81,11 @@ class LinearIndex:
         """The outputs for the state now (written into and returned as ``values``)."""
         if not self._compiled:
             self._compile()
-        if self._any_fixed:
+        if self._scaled is not None:
+            rows, weights = self._scaled
+            np.multiply(state[rows], weights, out=self.values)
+            self.values += 0
+        elif self._any_fixed:
             np.matmul(self._fixed, state, out=self.values)
         else:
             self.values.fill(0)

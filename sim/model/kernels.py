@@ -2,16 +2,18 @@
 
 The numpy code in :mod:`sim.model.channels`, :mod:`sim.model.index` and
 :mod:`sim.model.model` is the reference. Where numba is installed (the ``fast`` extra),
-the same arithmetic runs here in one pass over a chunk's replications instead of a pass
-per operation: a channel's month (target, growth or wind-down, noise, shocks, rupture
+the same arithmetic runs here in a few passes over a chunk's replications instead of a
+pass per operation: a channel's month (target, growth or wind-down, noise, shocks, rupture
 clock) and its life history, the per-replication terms of a linear index, and the
 monthly intensity histogram. Every operation is the reference's, in the same order and
 in float32 (numba does not contract ``a * b + c`` into a fused multiply-add without
 ``fastmath``, which is off), and every random number is drawn by numpy outside the
 kernels, so both paths give the same outcomes bit for bit (tests/model/test_kernels.py).
+The passes are laid out so that the compiler can vectorise them: per-replication
+branches that would often be mispredicted become selects or passes of their own.
 
-A parameter that is one number for every replication is passed as an array of length 1:
-``x[i * step]`` with ``step`` 0 reads it, with ``step`` 1 reads replication i's draw.
+A parameter that is one number for every replication is passed repeated, one value per
+replication (:func:`vector`), so that every kernel reads ``x[i]``.
 
 Compiled code is cached on disk (numba's ``cache=True``) and the kernels are compiled
 (or loaded) when this module is imported, which local workers do once, in the server
@@ -31,66 +33,80 @@ NEVER = np.int32(2**30)
 LAPSED, BROKEN = np.int8(1), np.int8(2)
 
 
-def vector(value) -> np.ndarray:
-    """A parameter as a contiguous float32 array: length 1 if it is one number."""
-    return np.ascontiguousarray(np.atleast_1d(np.asarray(value, dtype=np.float32)))
+def vector(value, size: int) -> np.ndarray:
+    """A parameter as a contiguous float32 array with one value per replication.
+
+    A number is repeated ``size`` times, so that every kernel reads ``x[i]`` and its
+    loops stay simple enough for the compiler to vectorise.
+    """
+    array = np.asarray(value, dtype=np.float32)
+    if array.shape != (size,):
+        array = np.full(size, array, dtype=np.float32)
+    return np.ascontiguousarray(array)
 
 
-@numba.njit(cache=True, nogil=True)
-def _at(values, i):
-    return values[i * (values.size > 1)]
-
-
-@numba.njit(cache=True, nogil=True)
+@numba.njit(cache=True, nogil=True, error_model="numpy")
 def channel_step(
     desire_min, drop, cap, ceiling, intensity, lock_in, slowdown, wind_down_rate, growth,
     epsilon, noise, hit, protection, floor, decision, steepness, in_spell, clock, rupture_at,
-    following, ruptured,
+    following, ruptured, shield, hazard, share, discontented,
 ):  # fmt: skip
     """A channel's intensity of month t + 1 and its rupture clock (ChannelAgent.step).
 
     ``epsilon`` (standard normals) is empty when the channel has no noise, ``hit`` when
-    no shock reaches it. Returns how many replications broke off; ``following`` is 0
-    there, and ``rupture_at`` is left for the caller to renew from its stream.
+    no shock reaches it; ``shield``, ``hazard``, ``share`` and ``discontented`` are
+    scratch space. Returns how many replications broke off; ``following`` is 0 there,
+    and ``rupture_at`` is left for the caller to renew from its stream.
+
+    The work is split into passes so that all but one vectorise: a branch per
+    replication on growth or wind-down, or on discontent, would be mispredicted about
+    half the time. The first pass computes what every replication needs (a quotient
+    where it is not used is computed and ignored; ``error_model="numpy"`` lets a
+    division by 0 give inf or nan instead of raising), the second lists the discontented
+    replications in a spell, the third computes their decided hazard (a power each, the
+    costly part), the last runs the rupture clocks.
     """
     noisy = epsilon.size > 0
     shocked = hit.size > 0
-    count = 0
-    for i in range(intensity.size):
+    size = intensity.size
+    for i in range(size):
         level = intensity[i]
-        locked = _at(lock_in, i)
+        locked = lock_in[i]
         target = desire_min[i] - drop[i]
         target = min(target, cap[i])
-        target = min(target, _at(ceiling, i))
+        target = min(target, ceiling[i])
         target = max(target, F0)
         gap = target - level
-        if gap > 0:
-            rate = _at(growth, i)
-        else:
-            rate = _at(wind_down_rate, i) / (_at(slowdown, i) * locked + F1)
+        down = wind_down_rate[i] / (slowdown[i] * locked + F1)
+        rate = growth[i] if gap > 0 else down
         value = rate * gap + level
         if noisy:
             spread = np.sqrt((F1 - level) * level) * epsilon[i]
-            value += spread * (TWO * _at(noise, i))
+            value += spread * (TWO * noise[i])
         if shocked:
             value *= F1 - hit[i]
-        value = min(max(value, F0), F1)
-        shield = F1 - _at(protection, i) * locked
-        hazard = shield * _at(floor, i)
-        discontent = level - desire_min[i]
-        if discontent > HUNDREDTH * level:
-            share = discontent / level
-            hazard += _at(decision, i) * share ** _at(steepness, i) * shield
-        if not in_spell[i]:
-            hazard = F0
-        clock[i] += hazard
-        broke = in_spell[i] and clock[i] >= rupture_at[i] and level > 0
+        following[i] = min(max(value, F0), F1)
+        guard = F1 - protection[i] * locked
+        shield[i] = guard
+        hazard[i] = guard * floor[i]
+        share[i] = (level - desire_min[i]) / level
+    count = 0
+    for i in range(size):  # out of a spell the hazard is 0: no power needed there
+        level = intensity[i]
+        discontented[count] = i
+        count += in_spell[i] and level - desire_min[i] > HUNDREDTH * level
+    for k in range(count):
+        i = discontented[k]
+        hazard[i] += decision[i] * share[i] ** steepness[i] * shield[i]
+    broke_off = 0
+    for i in range(size):
+        clock[i] += hazard[i] if in_spell[i] else F0
+        broke = in_spell[i] and clock[i] >= rupture_at[i] and intensity[i] > 0
         ruptured[i] = broke
         if broke:
-            value = F0
-            count += 1
-        following[i] = value
-    return count
+            following[i] = F0
+        broke_off += broke
+    return broke_off
 
 
 @numba.njit(cache=True, nogil=True)
@@ -100,16 +116,26 @@ def channel_advance(
     end_month, ending, alive_months, spell_start, emerged, revival, spells, month, horizon,
     dormancy,
 ):  # fmt: skip
-    """Commit month t + 1: intensity, lock-in and life history (ChannelAgent.advance)."""
+    """Commit month t + 1: intensity, lock-in and life history (ChannelAgent.advance).
+
+    Lock-in accrues (from month t's intensity and spell) and the intensity is committed
+    in passes of their own, which vectorise; the life history then skips, in one
+    well-predicted test, the replications where nothing happens: in a spell, above the
+    threshold this month and last, not broken off.
+    """
     within = month <= horizon
-    for i in range(intensity.size):
+    size = intensity.size
+    if accrues:
+        for i in range(size):
+            grown = accrual[i] * intensity[i] * np.float32(in_spell[i])
+            lock_in_base[i] = min(lock_in_base[i] + grown, lock_in_max[i])
+    intensity[:] = following
+    for i in range(size):
         value = following[i]
-        if accrues:
-            grown = _at(accrual, i) * intensity[i] * np.float32(in_spell[i])
-            lock_in_base[i] = min(lock_in_base[i] + grown, _at(lock_in_max, i))
-        intensity[i] = value
-        low = value < _at(threshold, i)
+        low = value < threshold[i]
         previous = below[i]
+        if not low and previous == 0 and in_spell[i] and not any_ruptured and dormancy > 0:
+            continue
         if low and previous == 0:
             below_since[i] = month
             broken_run[i] = False
@@ -128,7 +154,7 @@ def channel_advance(
             ended_at = min(below_since[i], horizon)
             alive_months[i] += max(ended_at - spell_start[i], 0)
             in_spell[i] = False
-        if not in_spell[i] and value >= _at(emergence, i):
+        if not in_spell[i] and value >= emergence[i]:
             if within:
                 if emerged[i] == NEVER:
                     emerged[i] = month
@@ -165,23 +191,34 @@ def drawn_terms(weights, state, rows, outputs, firsts, lasts, total, values):
 def desire_drop(until, month, drop, extent):
     """Where a shock's desire drop still holds, raise the channel's drop to it."""
     for i in range(until.size):
-        drop[i] = max(drop[i], _at(extent, i) if until[i] > month else F0)
+        drop[i] = max(drop[i], extent[i] if until[i] > month else F0)
 
 
 @numba.njit(cache=True, nogil=True)
 def histogram(state, rows, bins, counts):
-    """``counts[d, b]`` += replications whose row ``rows[d]`` lies in bin b of [0, 1]."""
+    """``counts[d, b]`` += replications whose row ``rows[d]`` lies in bin b of [0, 1].
+
+    Neighbouring replications often fall in the same bin; counted into one array, each
+    increment would wait for the last to be stored. Four interleaved tallies, added up
+    at the end, keep the increments independent.
+    """
     scale = np.float32(bins)
+    lanes = np.zeros((4, bins), dtype=np.int32)
     for d in range(rows.size):
-        for i in range(state.shape[1]):
-            counts[d, min(int(state[rows[d], i] * scale), bins - 1)] += 1
+        values = state[rows[d]]
+        lanes[:] = 0
+        for i in range(values.size):
+            lanes[i & 3, min(int(values[i] * scale), bins - 1)] += 1
+        for b in range(bins):
+            counts[d, b] += lanes[0, b] + lanes[1, b] + lanes[2, b] + lanes[3, b]
 
 
 def _warm() -> None:
     """Compile (or load from the cache) every kernel with the types the model passes."""
     f, b = np.zeros(2, np.float32), np.zeros(2, np.bool_)
     i16, i32 = np.zeros(2, np.int16), np.zeros(2, np.int32)
-    channel_step(f, f, f, f[:1], f, f, f, f, f, f, f, f, f, f, f, f, b, f, f, f, b)
+    channel_step(f, f, f, f, f, f, f, f, f, f, f, f, f, f, f, f, b, f, f, f, b, f, f, f,
+                 np.zeros(2, np.intp))  # fmt: skip
     channel_advance(
         f, f, f, f, f, False, f, f, b, False, b, i16, i32, b, i16, i32, np.zeros(2, np.int8),
         i32, i32, i32, i32, i16, 1, 1, 1,

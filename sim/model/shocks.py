@@ -38,7 +38,9 @@ class ShockAgent(mesa.Agent):
         self._hazard = sample(definition.hazard, f"{path}.hazard")
         self._severity = sample(definition.severity, f"{path}.severity")
         self._drop = sample(definition.desire_drop, f"{path}.desire_drop")
-        self._drop_vector = model.kernels.vector(self._drop) if model.kernels else None
+        self._drop_vector = (
+            model.kernels.vector(self._drop, model.replications) if model.kernels else None
+        )
         self._duration = definition.duration
         self._strikes = model.streams.generator(Source.SHOCK, name)
         self._reach = []
@@ -52,6 +54,8 @@ class ShockAgent(mesa.Agent):
         self.strikes = np.zeros(replications, dtype=np.int16)
         """Strikes so far in every replication."""
         self._until = {id(c): np.zeros(replications, dtype=np.int32) for c, _, _ in self._reach}
+        self._last = {id(c): 0 for c, _, _ in self._reach}
+        """The last month a channel's desire drop holds in any replication."""
 
     def step(self) -> None:
         """Strike in month t + 1 where the hazard says so; hit channels and lower desires.
@@ -73,8 +77,11 @@ class ShockAgent(mesa.Agent):
                     severity = self._severity[hit] if np.ndim(self._severity) else self._severity
                     channel.hit[hit] = np.maximum(channel.hit[hit], severity)
                     self._until[id(channel)][hit] = month + self._duration
+                    self._last[id(channel)] = month + self._duration
         kernels = model.kernels
         for channel, _, _ in self._reach:
+            if self._last[id(channel)] <= month:
+                continue  # no drop holds anywhere (most months in a small chunk)
             until = self._until[id(channel)]
             if kernels is not None:
                 kernels.desire_drop(until, month, channel.drop, self._drop_vector)
