@@ -116,7 +116,9 @@ def termination_table(result: RunResult) -> pd.DataFrame:
     horizon = result.scenario.horizon
     survival = result.survival
     rows = []
-    for domain in result.outcomes.channels:
+    # The domains from the scenario, not from the outcomes: a run writes this table while
+    # its outcomes file is still being written, and reading the outcomes would wait.
+    for domain in [*result.scenario.channels, *result.scenario.treaties]:
         curve = survival[survival.domain == domain].set_index("month").p_survive
         at = curve.reindex(range(horizon + 1)).ffill().to_numpy()
         before = 0.0
@@ -158,7 +160,7 @@ def termination_figure(
             not given).
     """
     table = termination_table(result) if table is None else table
-    domains = list(result.outcomes.channels)
+    domains = [*result.scenario.channels, *result.scenario.treaties]  # see termination_table
     with figures.style():
         caption = termination_caption(result)
         figure, axes = (panels or figures.run_panels(result)).draw(caption, "P(ended)")

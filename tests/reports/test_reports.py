@@ -328,6 +328,19 @@ def test_terminal_markdown_and_latex_tables_print_the_same_cells(saved_run, tmp_
         assert "Overfull \\hbox" not in compile_latex(tmp_path, tmp_path / "table.tex")
 
 
+def test_reports_of_a_run_do_not_wait_for_its_outcomes_file(saved_run, tmp_path):
+    # A run writes its reports while outcomes.npz is still being written (see
+    # sim.engine.runner): they must work from the summary, or they wait for the file.
+    result = load_run(saved_run)
+
+    def still_writing() -> None:
+        raise AssertionError("the reports waited for outcomes.npz")
+
+    result._pending = still_writing
+    written = {p.name for p in write_reports(result, tmp_path, record=False)}
+    assert {"termination.csv", "termination.png", "survival.pdf", "methods.md"} <= written
+
+
 def test_png_bytes_decode_to_the_pixels_and_resolution_given():
     from PIL import Image
 
