@@ -73,14 +73,15 @@ def _command_run(args: argparse.Namespace) -> int:
         options = options.replace(joint_draws=JOINT_DRAWS)
     if args.fixed_parameters:
         options = options.replace(fixed_parameters=True)
+    preparing = threading.Thread(target=_prepare_figures, daemon=True)
     if {"png", "pdf"} & set(args.format):
         # Plotting libraries load in the background while the workers simulate.
-        threading.Thread(target=_prepare_figures, daemon=True).start()
+        preparing.start()
     result = run(
         scenario,
         options,
         horizon=args.horizon,
-        meanwhile=lambda finished: _reports(finished, args.format, args.intensity),
+        meanwhile=lambda finished: _reports(finished, args.format, args.intensity, preparing),
     )
 
     print(terminal_table(result, headline_table(result, intensity=args.intensity)))
@@ -88,9 +89,15 @@ def _command_run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _reports(result, formats: tuple[str, ...], intensity: bool) -> list[Path]:
+def _reports(
+    result, formats: tuple[str, ...], intensity: bool, preparing: threading.Thread
+) -> list[Path]:
     from sim.reports.report import write_reports
 
+    # matplotlib's settings are global: a short run must not draw its figures while the
+    # background thread still draws its own under the house style.
+    if preparing.is_alive():
+        preparing.join()
     return write_reports(result, formats=formats, record=False, intensity=intensity)
 
 

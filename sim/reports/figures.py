@@ -6,16 +6,27 @@ enough to see wherever they are wider than the curve; captions give the widest b
 that a band too narrow to see is known to be there. Figures are
 built on :class:`matplotlib.figure.Figure` (no pyplot state) and saved without
 timestamps, so the same run gives the same files.
+
+Writing them is most of the time a run spends on its reports, so they are drawn to be
+quick to draw: fixed layouts instead of a layout solver, positions and tick labels set
+rather than measured, one set of small multiples (:class:`Panels`) drawn into by each
+panel figure of a run in turn, and each figure drawn once per format.
 """
 
 from __future__ import annotations
 
+import io
+import struct
 import textwrap
+import zlib
 from pathlib import Path
+from typing import IO
 
 import matplotlib
 import numpy as np
 import pandas as pd
+from matplotlib import transforms
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from sim.months import parse_month
@@ -49,13 +60,16 @@ STYLE = {
 }
 
 
+def year_positions(start: int, horizon: int) -> tuple[np.ndarray, list[str]]:
+    """Months of each January (every second one for long horizons), and their years."""
+    first_january = (12 - start % 12) % 12
+    ticks = np.arange(first_january, horizon + 1, 12 if horizon <= 72 else 24)
+    return ticks, [str((start + t) // 12) for t in ticks]
+
+
 def year_ticks(ax, start: int, horizon: int) -> None:
     """Ticks at each January (every second one for long horizons), labelled by year."""
-    first_january = (12 - start % 12) % 12
-    step = 12 if horizon <= 72 else 24
-    ticks = np.arange(first_january, horizon + 1, step)
-    ax.set_xticks(ticks)
-    ax.set_xticklabels([str((start + t) // 12) for t in ticks])
+    ax.set_xticks(*year_positions(start, horizon))
     ax.set_xlim(0, horizon)
 
 
@@ -89,58 +103,116 @@ def caption(result: RunResult) -> str:
     )
 
 
-def panel_grid(count: int, start: int, horizon: int, caption_text: str, ylabel: str):
-    """A full-width figure of ``count`` small multiples sharing both axes, with a caption.
+YLABEL_OFFSET = 20.8
+"""Points from a panel's left edge to its y label: where matplotlib puts it beside tick
+labels 0.0 to 1.0 at the house style's sizes (ticks, pads and the labels' width: 20.6
+points as measured at 300 dpi, 21.0 at 72)."""
 
-    Panels run four to a row on a fixed layout (in inches) rather than a solver: the same
-    look, drawn in a fraction of the time, for any number of rows. The lowest panel of
-    each column carries the year labels, the first of each row the y label.
 
-    Returns:
-        The figure and the panels in use (the unused ones are hidden).
+class Panels:
+    """Small multiples, one per domain of a run, on one scale (0 to 1), with a caption.
+
+    Panels run four to a row, full width, on a fixed layout (in inches) rather than a
+    solver: the same look, drawn in a fraction of the time, for any number of rows. The
+    lowest panel of each column carries the year labels, the first of each row the y
+    label. Positions a draw would otherwise work out from the extents of text (titles, y
+    labels) are fixed, and tick labels are given as text, so that saving the figure
+    measures and formats as little as it can.
+
+    The panel figures of a run (survival, intensity, termination, fan charts) share all
+    of this (titles, ticks, layout): one set of panels serves each in turn, built once.
+    :meth:`draw` empties the panels and relabels them for the next figure; each figure
+    is saved before the next is drawn. The figure keeps one raster canvas, whose
+    renderer (and what it has measured) each PNG reuses.
     """
-    columns = min(4, count)
-    rows = -(-count // columns)
-    height = 1.45 * rows + 0.55
-    figure = Figure(figsize=(DOUBLE_COLUMN, height))
-    figure.subplots_adjust(
-        left=0.07, right=0.975, top=1 - 0.22 / height, bottom=0.55 / height,
-        wspace=0.12, hspace=0.42,
-    )  # fmt: skip
-    axes = figure.subplots(rows, columns, sharex=True, sharey=True, squeeze=False)
-    # The axes share both scales: ticks and limits set once apply to every panel
-    # (set per panel, each setting is repeated across all of them).
-    axes[0, 0].set_ylim(0, 1.02)
-    axes[0, 0].set_yticks([0, 0.5, 1])
-    year_ticks(axes[0, 0], start, horizon)
-    for ax in axes.flat[count:]:
-        ax.set_visible(False)
-    for column in range(columns):
-        last = max(r for r in range(rows) if r * columns + column < count)
-        axes[last, column].xaxis.set_tick_params(labelbottom=True)
-    for ax in axes[:, 0]:
-        ax.set_ylabel(ylabel)
-    figure.text(0.01, 0.08 / height, "\n".join(textwrap.wrap(caption_text, 150)),
-                fontsize=6, ha="left", va="bottom")  # fmt: skip
-    return figure, list(axes.flat[:count])
+
+    def __init__(self, titles: list[str], start: int, horizon: int) -> None:
+        """Build the panels (under the house style).
+
+        Args:
+            titles: One per panel.
+            start: The first month (months since year 0), for the year ticks.
+            horizon: Months simulated.
+        """
+        count = len(titles)
+        columns = min(4, count)
+        rows = -(-count // columns)
+        height = 1.45 * rows + 0.55
+        ticks, years = year_positions(start, horizon)
+        with style():
+            self.figure = Figure(figsize=(DOUBLE_COLUMN, height))
+            FigureCanvasAgg(self.figure)
+            grid = self.figure.add_gridspec(
+                rows, columns, left=0.07, right=0.975, top=1 - 0.22 / height,
+                bottom=0.55 / height, wspace=0.12, hspace=0.42,
+            )  # fmt: skip
+            offset = transforms.ScaledTranslation(
+                -YLABEL_OFFSET / 72, 0, self.figure.dpi_scale_trans
+            )
+            self.axes = []
+            for index, title in enumerate(titles):
+                column = index % columns
+                ax = self.figure.add_subplot(grid[index // columns, column])
+                ax.set_xlim(0, horizon)
+                ax.set_xticks(ticks, years)
+                ax.set_ylim(0, 1.02)
+                ax.set_yticks([0, 0.5, 1], ["0.0", "0.5", "1.0"])
+                ax.tick_params(labelbottom=index + columns >= count, labelleft=column == 0)
+                ax.grid(axis="y", linewidth=0.3, alpha=0.5)
+                ax.set_title(title, y=1.0)  # placed, not moved clear of decorations
+                # Labels placed, not moved clear of the tick labels: the y label where
+                # matplotlib would put it (on the first column; empty elsewhere), no x label.
+                ax.yaxis.set_label_coords(0, 0.5, transform=ax.transAxes + offset)
+                ax.xaxis.set_label_coords(0.5, 0)
+                self.axes.append(ax)
+            self.caption = self.figure.text(
+                0.01, 0.08 / height, "", fontsize=6, ha="left", va="bottom"
+            )
+
+    def draw(self, caption_text: str, ylabel: str) -> tuple[Figure, list]:
+        """Empty the panels and label them for a figure.
+
+        Returns:
+            The figure and its panels, one per title.
+        """
+        for ax in self.axes:
+            for artist in (*ax.lines, *ax.collections, *ax.patches, *ax.texts):
+                artist.remove()
+            if ax.legend_ is not None:
+                ax.legend_.remove()
+            ax.set_prop_cycle(None)
+            if ax.get_subplotspec().is_first_col():
+                ax.set_ylabel(ylabel)
+        self.caption.set_text("\n".join(textwrap.wrap(caption_text, 150)))
+        return self.figure, self.axes
 
 
-def survival_figure(result: RunResult) -> Figure:
-    """Small multiples: one panel per domain, survival with its 95% band."""
+def run_panels(result: RunResult) -> Panels:
+    """Panels for the domains of a run (channels, then treaties)."""
     from sim.reports.tables import domain_label
 
+    domains = [*result.scenario.channels, *result.scenario.treaties]
+    return Panels(
+        [domain_label(result.scenario, domain) for domain in domains],
+        parse_month(result.scenario.start),
+        result.scenario.horizon,
+    )
+
+
+def survival_figure(result: RunResult, panels: Panels | None = None) -> Figure:
+    """Small multiples: one panel per domain, survival with its 95% band.
+
+    Args:
+        result: The run.
+        panels: The run's :class:`Panels` to draw into (new ones if not given).
+    """
     survival = result.survival
     domains = [*result.scenario.channels, *result.scenario.treaties]
-    start = parse_month(result.scenario.start)
     with style():
-        figure, axes = panel_grid(
-            len(domains), start, result.scenario.horizon, caption(result), "P(alive)"
-        )
+        figure, axes = (panels or run_panels(result)).draw(caption(result), "P(alive)")
         for ax, domain in zip(axes, domains, strict=True):
             curve = survival[survival.domain == domain]
             step_band(ax, curve.month, curve.p_survive, curve.ci_low, curve.ci_high, OKABE_ITO[0])
-            ax.set_title(domain_label(result.scenario, domain))
-            ax.grid(axis="y", linewidth=0.3, alpha=0.5)
     return figure
 
 
@@ -154,22 +226,20 @@ def intensity_caption(result: RunResult) -> str:
     )
 
 
-def intensity_figure(result: RunResult, frame: pd.DataFrame) -> Figure:
+def intensity_figure(
+    result: RunResult, frame: pd.DataFrame, panels: Panels | None = None
+) -> Figure:
     """Fan charts: one panel per domain, the median intensity with its 50% and 90% ranges.
 
     Args:
         result: The run.
         frame: Its :func:`sim.stats.intensity.intensity_frame` (``mean, q05 … q95``).
+        panels: The run's :class:`Panels` to draw into (new ones if not given).
     """
-    from sim.reports.tables import domain_label
-
     domains = [*result.scenario.channels, *result.scenario.treaties]
-    start = parse_month(result.scenario.start)
     colour = OKABE_ITO[0]
     with style():
-        figure, axes = panel_grid(
-            len(domains), start, result.scenario.horizon, intensity_caption(result), "intensity"
-        )
+        figure, axes = (panels or run_panels(result)).draw(intensity_caption(result), "intensity")
         for ax, domain in zip(axes, domains, strict=True):
             here = frame[frame.domain == domain]
             months = here.month.to_numpy()
@@ -183,8 +253,6 @@ def intensity_figure(result: RunResult, frame: pd.DataFrame) -> Figure:
                 ax.plot(months, here.q50, color=colour, label="median")
                 ax.plot(months, here["mean"], color=OKABE_ITO[7], linewidth=0.6,
                         linestyle=(0, (3, 2)), label="mean")  # fmt: skip
-            ax.set_title(domain_label(result.scenario, domain))
-            ax.grid(axis="y", linewidth=0.3, alpha=0.5)
         axes[0].legend(frameon=False, loc="upper right", ncols=2, fontsize=5)
     return figure
 
@@ -201,7 +269,11 @@ def alive_figure(result: RunResult) -> Figure:
     mean = (counts * np.arange(counts.shape[1])).sum(axis=1) / counts.sum(axis=1)
     start = parse_month(result.scenario.start)
     with style():
-        figure = Figure(figsize=(SINGLE_COLUMN, 2.6), layout="constrained")
+        figure = Figure(figsize=(SINGLE_COLUMN, 2.6))
+        # Margins in inches, as a layout solver finds them for this figure (title above,
+        # two-digit counts and a y label to the left), set without solving.
+        figure.subplots_adjust(left=0.398 / SINGLE_COLUMN, right=1 - 0.042 / SINGLE_COLUMN,
+                               bottom=0.222 / 2.6, top=1 - 0.199 / 2.6)  # fmt: skip
         ax = figure.subplots()
         ax.fill_between(months, quantile(0.1), quantile(0.9), step="post", color=OKABE_ITO[0],
                         alpha=0.15, linewidth=0, label="10–90% of replications")  # fmt: skip
@@ -225,24 +297,79 @@ def prepare() -> None:
     """Load the plotting backends and fonts ahead of the first figure.
 
     Worth a few tenths of a second; a run calls it in a background thread while its
-    workers start, when this process has nothing else to do.
+    workers start, when this process has nothing else to do. A small figure is drawn in
+    each format, so that what their first use loads (fonts, encoders) is loaded here.
     """
-    import matplotlib.backends.backend_agg
-    import matplotlib.backends.backend_pdf  # noqa: F401
-
     with style():
         figure = Figure(figsize=(1, 1))
-        figure.text(0.5, 0.5, "0")
-        figure.canvas.draw()
+        figure.text(0.5, 0.5, "0.5 P(alive)")
+        for kind in ("png", "pdf"):
+            _write(figure, io.BytesIO(), kind)
+
+
+DPI = 300
+"""Resolution of the PNG figures."""
 
 
 def save(figure: Figure, path: Path) -> None:
     """Save atomically and without timestamps (format from the suffix: png or pdf)."""
     kind = path.suffix.lstrip(".")
-    metadata = {"CreationDate": None} if kind == "pdf" else {"Software": None}
-    # Light PNG compression: files a little larger, written several times faster.
-    extra = {"pil_kwargs": {"compress_level": 1}} if kind == "png" else {}
     with atomic_file(path) as handle:
-        figure.savefig(handle, format=kind, dpi=300, metadata=metadata, **extra)
+        _write(figure, handle, kind)
     # The layout is now computed: keep it for the next format instead of solving it again.
     figure.set_layout_engine("none")
+
+
+def _write(figure: Figure, handle: IO[bytes], kind: str) -> None:
+    """Draw the figure once and write it in one format.
+
+    A PNG is drawn at :data:`DPI` on the figure's raster canvas (kept, with its
+    renderer, for the next PNG of the same figure) and its pixels written by
+    :func:`png_bytes`.
+    """
+    if kind != "png":
+        figure.savefig(handle, format=kind, dpi=DPI, metadata={"CreationDate": None})
+        return
+    canvas = figure.canvas
+    if not isinstance(canvas, FigureCanvasAgg):
+        canvas = FigureCanvasAgg(figure)
+    screen = figure.dpi
+    figure.dpi = DPI
+    try:
+        canvas.draw()
+        handle.write(png_bytes(np.asarray(canvas.buffer_rgba()), DPI))
+    finally:
+        figure.dpi = screen
+
+
+def png_bytes(rgba: np.ndarray, dpi: int) -> bytes:
+    """A PNG file of an opaque RGBA image: its RGB channels, unfiltered, lightly deflated.
+
+    Written directly because the common encoders spend most of their time choosing a
+    filter for each row (PIL's tries all five), which on a figure's flat white and thin
+    lines buys little compression: without filters and alpha channel, at zlib level 1,
+    a full-width figure is written in about two thirds of PIL's time, a few percent
+    larger. The file holds the image (IHDR, IDAT), its resolution (pHYs) and nothing
+    else, so the same pixels give the same bytes.
+
+    Args:
+        rgba: Pixels, ``(height, width, 4)`` of uint8, top row first.
+        dpi: Resolution to record.
+    """
+    height, width, _ = rgba.shape
+    rows = np.zeros((height, 1 + 3 * width), np.uint8)  # each row opens with filter 0, none
+    rows[:, 1:] = rgba[:, :, :3].reshape(height, 3 * width)
+    per_metre = round(dpi / 0.0254)
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return (
+            struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+        )
+
+    return b"".join([
+        b"\x89PNG\r\n\x1a\n",
+        chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)),  # 8-bit RGB
+        chunk(b"pHYs", struct.pack(">IIB", per_metre, per_metre, 1)),  # pixels per metre
+        chunk(b"IDAT", zlib.compress(rows, 1)),
+        chunk(b"IEND", b""),
+    ])  # fmt: skip

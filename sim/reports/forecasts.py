@@ -21,11 +21,11 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from matplotlib.collections import PolyCollection
 from matplotlib.figure import Figure
 
 from sim.months import parse_month
 from sim.reports import figures
-from sim.reports.tables import domain_label
 from sim.reports.uncertainty import drawn_rows
 from sim.results import RunResult
 
@@ -72,19 +72,23 @@ def fan_caption(result: RunResult, group: str, draws: int) -> str:
     )
 
 
-def fan_figure(result: RunResult, group: str) -> Figure:
-    """Fan charts of P(alive) over the draws of a joint sample, beside chance alone."""
+def fan_figure(result: RunResult, group: str, panels: figures.Panels | None = None) -> Figure:
+    """Fan charts of P(alive) over the draws of a joint sample, beside chance alone.
+
+    Args:
+        result: The run.
+        group: The joint sample.
+        panels: The run's :class:`sim.reports.figures.Panels` to draw into (new ones if
+            not given).
+    """
     curves, pooled = draw_survival(result, group)
     domains = list(result.domains)
-    start = parse_month(result.scenario.start)
     survival = result.survival
     months = np.arange(curves.shape[2])
     colour = figures.OKABE_ITO[0]
     with figures.style():
-        figure, axes = figures.panel_grid(
-            len(domains), start, result.scenario.horizon,
-            fan_caption(result, group, curves.shape[1]), "P(alive)",
-        )  # fmt: skip
+        caption = fan_caption(result, group, curves.shape[1])
+        figure, axes = (panels or figures.run_panels(result)).draw(caption, "P(alive)")
         for index, (ax, domain) in enumerate(zip(axes, domains, strict=True)):
             for share, alpha in BANDS:
                 low, high = np.quantile(curves[index], [(1 - share) / 2, (1 + share) / 2], axis=0)
@@ -96,8 +100,6 @@ def fan_figure(result: RunResult, group: str) -> Figure:
             for bound, label in ((curve.ci_low, "chance 95%"), (curve.ci_high, None)):
                 ax.step(curve.month, bound, where="post", color=figures.OKABE_ITO[7],
                         linewidth=0.5, linestyle=(0, (2, 1.5)), label=label)  # fmt: skip
-            ax.set_title(domain_label(result.scenario, domain))
-            ax.grid(axis="y", linewidth=0.3, alpha=0.5)
         axes[0].legend(frameon=False, loc="lower left", fontsize=4.5)
     return figure
 
@@ -114,6 +116,8 @@ def termination_table(result: RunResult) -> pd.DataFrame:
     horizon = result.scenario.horizon
     survival = result.survival
     rows = []
+    # The domains from the manifest, not from the outcomes: a run writes this table while
+    # its outcomes file is still being written, and reading the outcomes would wait.
     for domain in result.domains:
         curve = survival[survival.domain == domain].set_index("month").p_survive
         at = curve.reindex(range(horizon + 1)).ffill().to_numpy()
@@ -144,26 +148,36 @@ def termination_caption(result: RunResult) -> str:
     )
 
 
-def termination_figure(result: RunResult, table: pd.DataFrame | None = None) -> Figure:
-    """Per domain: the distribution of the termination date by year (density and CDF)."""
+def termination_figure(
+    result: RunResult, table: pd.DataFrame | None = None, panels: figures.Panels | None = None
+) -> Figure:
+    """Per domain: the distribution of the termination date by year (density and CDF).
+
+    Args:
+        result: The run.
+        table: Its :func:`termination_table`, if the caller has it already.
+        panels: The run's :class:`sim.reports.figures.Panels` to draw into (new ones if
+            not given).
+    """
     table = termination_table(result) if table is None else table
-    domains = list(result.domains)
-    start = parse_month(result.scenario.start)
+    domains = list(result.domains)  # see termination_table
     with figures.style():
-        figure, axes = figures.panel_grid(
-            len(domains), start, result.scenario.horizon, termination_caption(result),
-            "P(ended)",
-        )  # fmt: skip
+        caption = termination_caption(result)
+        figure, axes = (panels or figures.run_panels(result)).draw(caption, "P(ended)")
         for ax, domain in zip(axes, domains, strict=True):
             here = table[table.domain == domain]
-            middle = (here.first_month + here.last_month + 1) / 2
-            width = (here.last_month - here.first_month + 1) * 0.8
-            ax.bar(middle, here.p_end_in_year, width=width, color=figures.OKABE_ITO[1],
-                   alpha=0.7, linewidth=0, label="in the year")  # fmt: skip
             ends = np.minimum(here.last_month + 1, result.scenario.horizon)
             ax.plot([0, *ends], [0, *here.p_ended_by_end], color=figures.OKABE_ITO[0],
                     marker="o", markersize=1.5, label="by the year's end")  # fmt: skip
-            ax.set_title(domain_label(result.scenario, domain))
-            ax.grid(axis="y", linewidth=0.3, alpha=0.5)
+            # The bars, 0.8 of their year wide and centred on it, as one collection: drawn
+            # at once, where separate patches would be drawn one by one. Added after the
+            # line, so that the legend lists them second.
+            span = (here.last_month - here.first_month + 1).to_numpy()
+            left = here.first_month.to_numpy() + 0.1 * span
+            right, top, bottom = left + 0.8 * span, here.p_end_in_year.to_numpy(), 0 * span
+            corners = np.stack([[left, bottom], [left, top], [right, top], [right, bottom]])
+            bars = PolyCollection(corners.transpose(2, 0, 1), facecolor=figures.OKABE_ITO[1],
+                                  alpha=0.7, linewidth=0, label="in the year")  # fmt: skip
+            ax.add_collection(bars, autolim=False)
         axes[0].legend(frameon=False, loc="upper left", fontsize=5)
     return figure

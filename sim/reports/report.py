@@ -13,7 +13,10 @@ DIR`` rebuilds them without simulating.
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import textwrap
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -155,6 +158,56 @@ def methods_text(
     return f"# Methods\n\n{body}\n\n{provenance_line(result)}\n"
 
 
+@contextlib.contextmanager
+def _young_objects_collected() -> Iterator[None]:
+    """Leave the objects that exist already out of garbage collection for a while.
+
+    Drawing figures makes hundreds of thousands of short-lived objects, which set off
+    full collections; each would go through every object of the process as well (the
+    run, its tables, the libraries: some 200,000), a few tenths of a second in all that
+    finds nothing to free. Those are frozen (:func:`gc.freeze`) for the block.
+    """
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
+
+
+def _write_figures(
+    result: RunResult,
+    target: Path,
+    kinds: list[str],
+    trend: pd.DataFrame | None,
+    termination: pd.DataFrame,
+    groups: list[str],
+) -> list[Path]:
+    """Draw the figures of a run and save each in the given formats (``png``, ``pdf``)."""
+    # The panel figures are drawn one after another into the same panels, each saved
+    # before the next is drawn (see figures.Panels).
+    panels = figures.run_panels(result)
+    builds = [
+        ("survival", lambda: figures.survival_figure(result, panels)),
+        ("alive", lambda: figures.alive_figure(result)),
+    ]
+    if trend is not None:
+        builds.append(("intensity", lambda: figures.intensity_figure(result, trend, panels)))
+    builds.append(
+        ("termination", lambda: forecasts.termination_figure(result, termination, panels))
+    )
+    builds += [
+        (f"fan-{group}", lambda group=group: forecasts.fan_figure(result, group, panels))
+        for group in groups
+    ]
+    written = []
+    for name, build in builds:
+        figure = build()
+        for kind in kinds:
+            figures.save(figure, target / f"{name}.{kind}")
+            written.append(target / f"{name}.{kind}")
+    return written
+
+
 def write_reports(
     result: RunResult,
     directory: str | Path | None = None,
@@ -214,19 +267,8 @@ def write_reports(
             text("co_failure.csv", co_failures.to_csv(index=False))
     kinds = [kind for kind in ("png", "pdf") if kind in formats]
     if kinds:
-        builds = [("survival", figures.survival_figure), ("alive", figures.alive_figure)]
-        if kept:
-            builds.append(("intensity", lambda run: figures.intensity_figure(run, trend)))
-        builds.append(("termination", lambda run: forecasts.termination_figure(run, termination)))
-        builds += [
-            (f"fan-{group}", lambda run, group=group: forecasts.fan_figure(run, group))
-            for group in groups
-        ]
-        for name, build in builds:
-            figure = build(result)
-            for kind in kinds:
-                figures.save(figure, target / f"{name}.{kind}")
-                written.append(target / f"{name}.{kind}")
+        with _young_objects_collected():
+            written += _write_figures(result, target, kinds, trend, termination, groups)
     for group in groups:
         table = uncertainty_table(result, group)
         if "csv" in formats:

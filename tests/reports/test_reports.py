@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import re
 import shutil
 import warnings
@@ -146,6 +147,9 @@ def test_figures_are_sized_for_journal_columns(saved_run):
 
     with Image.open(saved_run / "survival.png") as image:
         assert image.size[0] == 7 * 300
+        assert image.mode == "RGB"  # opaque, written without an alpha channel
+        assert image.info["dpi"] == pytest.approx((300, 300), abs=0.01)
+        image.load()  # the whole file decodes
     with Image.open(saved_run / "alive.png") as image:
         assert image.size[0] == round(3.5 * 300)
     assert b"/MediaBox [ 0 0 504" in (saved_run / "survival.pdf").read_bytes()
@@ -322,6 +326,84 @@ def test_terminal_markdown_and_latex_tables_print_the_same_cells(saved_run, tmp_
     if shutil.which("pdflatex"):
         (tmp_path / "table.tex").write_text(latex)
         assert "Overfull \\hbox" not in compile_latex(tmp_path, tmp_path / "table.tex")
+
+
+def test_reports_of_a_run_do_not_wait_for_its_outcomes_file(saved_run, tmp_path):
+    # A run writes its reports while outcomes.npz is still being written (see
+    # sim.engine.runner): they must work from the summary, or they wait for the file.
+    result = load_run(saved_run)
+
+    def still_writing() -> None:
+        raise AssertionError("the reports waited for outcomes.npz")
+
+    result._pending = still_writing
+    written = {p.name for p in write_reports(result, tmp_path, record=False)}
+    assert {"termination.csv", "termination.png", "survival.pdf", "methods.md"} <= written
+
+
+def test_png_bytes_decode_to_the_pixels_and_resolution_given():
+    from PIL import Image
+
+    from sim.reports.figures import png_bytes
+
+    rgba = np.random.default_rng(3).integers(0, 256, (7, 5, 4), dtype=np.uint8)
+    rgba[:, :, 3] = 255
+    data = png_bytes(rgba, 300)
+    with Image.open(io.BytesIO(data)) as image:
+        image.verify()  # signature and every chunk's checksum
+    with Image.open(io.BytesIO(data)) as image:
+        assert (image.mode, image.size) == ("RGB", (5, 7))
+        assert image.info["dpi"] == pytest.approx((300, 300), abs=0.01)
+        assert np.array_equal(np.asarray(image), rgba[:, :, :3])
+
+
+def _png_and_pdf(figure) -> tuple[np.ndarray, bytes]:
+    from PIL import Image
+
+    from sim.reports import figures
+
+    with io.BytesIO() as png, io.BytesIO() as pdf:
+        figures._write(figure, png, "png")
+        figures._write(figure, pdf, "pdf")
+        with Image.open(png) as image:
+            return np.asarray(image), pdf.getvalue()
+
+
+def test_panels_drawn_into_again_give_the_figure_new_panels_give(saved_run):
+    from sim.reports import figures, forecasts
+
+    result = load_run(saved_run)
+    panels = figures.run_panels(result)
+    _png_and_pdf(figures.survival_figure(result, panels))
+    _png_and_pdf(forecasts.termination_figure(result, panels=panels))
+    reused_png, reused_pdf = _png_and_pdf(figures.survival_figure(result, panels))
+    fresh_png, fresh_pdf = _png_and_pdf(figures.survival_figure(result))
+    assert np.array_equal(reused_png, fresh_png)  # nothing of the termination bars left
+    assert reused_pdf == fresh_pdf
+
+
+def test_fixed_layouts_keep_every_label_on_the_page(saved_run):
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    from sim.reports import figures
+
+    result = load_run(saved_run)
+    for figure in (figures.survival_figure(result), figures.alive_figure(result)):
+        FigureCanvasAgg(figure).draw()
+        inside = figure.get_tightbbox().padded(-0.01)
+        assert figure.bbox_inches.contains(inside.x0, inside.y0)
+        assert figure.bbox_inches.contains(inside.x1, inside.y1)
+    # The panels' y label sits where matplotlib would put it by measuring the tick labels.
+    for dpi in (72, 300):
+        with figures.style():
+            measured = Figure(dpi=dpi)
+            ax = measured.subplots()
+            ax.set_yticks([0, 0.5, 1], ["0.0", "0.5", "1.0"])
+            ax.set_ylabel("P(alive)")
+            FigureCanvasAgg(measured).draw()
+        x = ax.yaxis.label.get_transform().transform(ax.yaxis.label.get_position())[0]
+        assert (ax.bbox.x0 - x) * 72 / dpi == pytest.approx(figures.YLABEL_OFFSET, abs=0.5)
 
 
 def test_survival_bands_are_drawn_to_be_seen_and_their_width_is_stated(saved_run):
