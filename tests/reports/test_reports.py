@@ -341,22 +341,6 @@ def test_reports_of_a_run_do_not_wait_for_its_outcomes_file(saved_run, tmp_path)
     assert {"termination.csv", "termination.png", "survival.pdf", "methods.md"} <= written
 
 
-def test_png_bytes_decode_to_the_pixels_and_resolution_given():
-    from PIL import Image
-
-    from sim.reports.figures import png_bytes
-
-    rgba = np.random.default_rng(3).integers(0, 256, (7, 5, 4), dtype=np.uint8)
-    rgba[:, :, 3] = 255
-    data = png_bytes(rgba, 300)
-    with Image.open(io.BytesIO(data)) as image:
-        image.verify()  # signature and every chunk's checksum
-    with Image.open(io.BytesIO(data)) as image:
-        assert (image.mode, image.size) == ("RGB", (5, 7))
-        assert image.info["dpi"] == pytest.approx((300, 300), abs=0.01)
-        assert np.array_equal(np.asarray(image), rgba[:, :, :3])
-
-
 def _png_and_pdf(figure) -> tuple[np.ndarray, bytes]:
     from PIL import Image
 
