@@ -311,9 +311,13 @@ DPI = 300
 
 
 def save(figure: Figure, path: Path) -> None:
-    """Save atomically and without timestamps (format from the suffix: png or pdf)."""
+    """Save atomically and without timestamps (format from the suffix: png or pdf).
+
+    Saved in the house style, as it was drawn: some settings (the PDF's embedded
+    TrueType fonts, which journals ask for, rather than Type 3) act only when saving.
+    """
     kind = path.suffix.lstrip(".")
-    with atomic_file(path) as handle:
+    with style(), atomic_file(path) as handle:
         _write(figure, handle, kind)
     # The layout is now computed: keep it for the next format instead of solving it again.
     figure.set_layout_engine("none")

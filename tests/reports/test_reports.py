@@ -451,3 +451,10 @@ def test_sweep_figure_caption_fits_the_figure(tmp_path, outputs):
     box, page = caption.get_window_extent(), figure.bbox
     assert page.x0 <= box.x0, (box, page)
     assert box.x1 <= page.x1, (box, page)
+
+
+def test_pdf_figures_embed_truetype_fonts_not_type_3(saved_run):
+    # Journals refuse Type 3 fonts; the house style asks for TrueType (pdf.fonttype 42).
+    pdf = (saved_run / "survival.pdf").read_bytes()
+    assert b"/TrueType" in pdf or b"/CIDFontType2" in pdf
+    assert b"/Type3" not in pdf
