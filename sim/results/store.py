@@ -33,6 +33,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from sim.errors import UserError
 from sim.model.outcomes import Outcomes
 from sim.storage import atomic_file
 
@@ -91,13 +92,17 @@ class ReplicationWriter:
         """Add the next chunk's replications, with their draws, as one row group.
 
         Raises:
-            ValueError: The chunk does not have the columns of the chunks before it.
+            UserError: The chunk does not have the columns of the chunks before it (a
+                resumed run whose first chunks another version of alliance-sim saved).
         """
         table = replication_table(outcomes, self._first)
         if self._writer is None:
             self._writer = pq.ParquetWriter(self._handle, table.schema, **_FINAL)
         elif not table.schema.equals(self._writer.schema):
-            raise ValueError("a chunk does not have the columns of the chunks before it")
+            raise UserError(
+                "a chunk does not have the replication columns of the chunks before it "
+                "(saved by another version of alliance-sim?): run the scenario again"
+            )
         self._writer.write_table(table, row_group_size=max(table.num_rows, 1))
         self._first += table.num_rows
 

@@ -94,3 +94,25 @@ def test_a_sample_of_rows_is_read_a_batch_at_a_time(stored):
     sample = read_replications(out / REPLICATIONS, columns, rows)
     whole = read_replications(out / REPLICATIONS, columns)
     assert sample.equals(whole.iloc[rows].reset_index(drop=True))
+
+
+def test_a_chunk_with_other_columns_is_refused_and_no_file_is_left(stored, tmp_path):
+    import dataclasses
+
+    from sim.errors import UserError
+    from sim.results.store import ReplicationWriter
+
+    _, _, in_memory = stored
+    outcomes = in_memory.outcomes
+    fewer = dict(list(outcomes.parameters.items())[1:])
+    path = tmp_path / REPLICATIONS
+    other = dataclasses.replace(outcomes, parameters=fewer)
+
+    def write_both() -> None:
+        with ReplicationWriter(path) as rows:
+            rows.append(outcomes)
+            rows.append(other)
+
+    with pytest.raises(UserError, match="another version"):
+        write_both()
+    assert list(tmp_path.iterdir()) == []
