@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -92,6 +93,16 @@ def same_outputs(a: Path, b: Path) -> bool:
     )
 
 
+def ctrl_c_as_at_a_terminal() -> None:
+    """In a child process: Ctrl-C at its default disposition, as a terminal gives it.
+
+    A program keeps an ignored Ctrl-C it inherits (so does alliance-sim, as a background
+    job should); a test run started in the background (``nohup make test &``) has it
+    ignored, and its Ctrl-C tests would test nothing. Passed as ``preexec_fn``.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def start_flagship_run(out: Path, *extra: str) -> subprocess.Popen:
     """Start ``alliance-sim run`` on the flagship: 60,000 replications in 12 chunks.
 
@@ -107,6 +118,7 @@ def start_flagship_run(out: Path, *extra: str) -> subprocess.Popen:
         stderr=subprocess.PIPE,
         text=True,
         start_new_session=True,
+        preexec_fn=ctrl_c_as_at_a_terminal,
     )
 
 

@@ -18,7 +18,7 @@ import time
 from collections.abc import Callable, Hashable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass
-from multiprocessing import forkserver
+from multiprocessing import forkserver, resource_tracker
 from typing import TYPE_CHECKING, Any
 
 from sim.errors import UserError
@@ -148,6 +148,11 @@ def warm_up() -> None:
     blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
     previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
+        # The resource tracker starts first, and unblocks Ctrl-C in this thread when it is
+        # up (multiprocessing's own guard for it): block it again before the fork server
+        # starts, or a Ctrl-C then would meet the ignoring disposition and be lost.
+        resource_tracker.ensure_running()
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
         forkserver.ensure_running()
         _started_by = os.getpid()
     finally:

@@ -18,7 +18,14 @@ from pathlib import Path
 import psutil
 import pytest
 
-from tests.helpers import ROOT, SCENARIOS, same_outputs, start_flagship_run, wait_for_chunks
+from tests.helpers import (
+    ROOT,
+    SCENARIOS,
+    ctrl_c_as_at_a_terminal,
+    same_outputs,
+    start_flagship_run,
+    wait_for_chunks,
+)
 
 FLAGSHIP = SCENARIOS / "ukraine_ceasefire.yaml"
 
@@ -126,6 +133,7 @@ def alliance_sim_process(*args: str) -> subprocess.Popen:
     return subprocess.Popen(
         [sys.executable, "-m", "sim", *args], cwd=ROOT, stdout=subprocess.PIPE,
         stderr=subprocess.PIPE, text=True, start_new_session=True,
+        preexec_fn=ctrl_c_as_at_a_terminal,
     )  # fmt: skip
 
 
