@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
 from sim.defaults import DEFAULT_CHUNK_SIZE, MAX_POINTS, REPORT_FORMATS
-from sim.engine.executors import warm_up
+from sim.engine.executors import ctrl_c_deferred, warm_up
 from sim.errors import Advisory, RunInterrupted, ScenarioError, UserError, did_you_mean
 from sim.paths import CALIBRATION
 
@@ -58,9 +58,12 @@ def _seed(text: str) -> int:
 
 def _command_run(args: argparse.Namespace) -> int:
     _warm_up(args)
-    from sim.engine.runner import run
-    from sim.reports.tables import headline_table, terminal_table
-    from sim.scenario import load_scenario
+    # A Ctrl-C raised inside one of importlib's weakref callbacks is reported as ignored
+    # and lost (the run would go on): it is held while the libraries load, then raised.
+    with ctrl_c_deferred():
+        from sim.engine.runner import run
+        from sim.reports.tables import headline_table, terminal_table
+        from sim.scenario import load_scenario
 
     options = _run_options(args)
     if args.scenario is None and args.resume is None:

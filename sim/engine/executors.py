@@ -101,14 +101,16 @@ def _start_worker(parent: int) -> None:
 
 
 @contextlib.contextmanager
-def _ctrl_c_deferred() -> Iterator[None]:
+def ctrl_c_deferred() -> Iterator[None]:
     """Hold a Ctrl-C that arrives inside the block until it ends (then raise it as usual).
 
-    A worker is started inside ``submit``: interrupted between asking the fork server for
-    it and recording it, the pool would not know the worker, would not wait for it as it
-    shuts down, and the worker, starting after the run had gone, would print a traceback
-    (the pool's semaphores no longer exist). Only the main thread handles signals; the
-    block is a no-op elsewhere.
+    For work an interrupt must not cut in two. A worker is started inside ``submit``:
+    interrupted between asking the fork server for it and recording it, the pool would
+    not know the worker, would not wait for it as it shuts down, and the worker, starting
+    after the run had gone, would print a traceback (the pool's semaphores no longer
+    exist). And the command line's imports: an interrupt raised inside one of importlib's
+    weakref callbacks is reported as ignored and lost. Only the main thread handles
+    signals; the block is a no-op elsewhere.
     """
     if threading.current_thread() is not threading.main_thread():
         yield
@@ -188,7 +190,7 @@ class LocalPool:
         while waiting or running:
             while waiting and len(running) < 2 * self.workers:
                 task = waiting.pop()
-                with _ctrl_c_deferred():  # submit may start a worker: see _ctrl_c_deferred
+                with ctrl_c_deferred():  # submit may start a worker: see ctrl_c_deferred
                     future = self._pool.submit(
                         function, task.scenario, task.settings, task.index, task.size
                     )
