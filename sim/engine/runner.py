@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import gc
 import sys
 import threading
 import warnings
@@ -71,7 +72,13 @@ def simulate_chunk(
             joint_draws=settings.joint_draws,
             tally=True,
         )
-        return model.run()
+        outcomes = model.run()
+    # A Mesa model and its agents refer to each other, so its arrays (tens of MiB a chunk)
+    # are freed only by a full garbage collection, which Python runs rarely: a worker
+    # would hold five or six dead chunks at once (800 MiB per worker in a 1M run).
+    del model
+    gc.collect()
+    return outcomes
 
 
 def simulate_chunk_outcomes(
