@@ -483,10 +483,11 @@ def intensity_comparison_figure(table: pd.DataFrame, results: dict[str, RunResul
             ):
                 here = intensity[(intensity.scenario == name) & (intensity.domain == domain)]
                 shift = (offset - (len(names) - 2) / 2) * min(2.0, horizon / 60)
+                difference = here.difference.to_numpy()
                 bottom.errorbar(
-                    here.horizon + shift, here.difference,
-                    yerr=[here.difference - here.difference_low,
-                          here.difference_high - here.difference],
+                    here.horizon.to_numpy() + shift, difference,
+                    yerr=[difference - here.difference_low.to_numpy(),
+                          here.difference_high.to_numpy() - difference],
                     color=colour, fmt="o", markersize=2, linewidth=0.8, capsize=1.5,
                 )  # fmt: skip
             bottom.axhline(0, color="grey", linewidth=0.5)

@@ -29,6 +29,7 @@ from matplotlib.figure import Figure
 from PIL import Image
 
 from sim.months import parse_month
+from sim.reports import fonts
 from sim.results import RunResult
 from sim.storage import atomic_file
 
@@ -288,8 +289,8 @@ def alive_figure(result: RunResult) -> Figure:
 
 
 def style():
-    """The house style, as a context manager."""
-    return matplotlib.rc_context(STYLE)
+    """The house style, as a context manager (typeface: :mod:`sim.reports.fonts`)."""
+    return matplotlib.rc_context({**STYLE, "font.family": list(fonts.families())})
 
 
 def prepare() -> None:
