@@ -124,8 +124,9 @@ def _command_report(args: argparse.Namespace) -> int:
 
 def _command_paper(args: argparse.Namespace) -> int:
     _warm_up(args)
-    from sim.engine.options import RunOptions
-    from sim.studies.paper import PAPER_REPLICATIONS, paper
+    with ctrl_c_deferred():  # see _command_run
+        from sim.engine.options import RunOptions
+        from sim.studies.paper import PAPER_REPLICATIONS, paper
 
     files = args.scenarios or sorted(Path("scenarios").glob("*.yaml"))
     options = RunOptions.of(
@@ -381,8 +382,9 @@ def _run_options(args: argparse.Namespace) -> RunOptions:
 
 def _command_compare(args: argparse.Namespace) -> int:
     _warm_up(args)
-    from sim.scenario import load_scenario
-    from sim.studies.compare import compare
+    with ctrl_c_deferred():  # see _command_run
+        from sim.scenario import load_scenario
+        from sim.studies.compare import compare
 
     if args.resume is None and len(args.scenarios) + bool(args.baseline) < 2:
         raise UserError("give at least two scenario files to compare")
@@ -396,7 +398,8 @@ def _command_compare(args: argparse.Namespace) -> int:
 
 def _command_sweep(args: argparse.Namespace) -> int:
     _warm_up(args)
-    from sim.studies.sweep import sweep
+    with ctrl_c_deferred():  # see _command_run
+        from sim.studies.sweep import sweep
 
     result = sweep(args.sweep, _run_options(args), max_points=args.max_points)
     table = result.table
@@ -411,7 +414,8 @@ def _command_sweep(args: argparse.Namespace) -> int:
 
 def _command_sensitivity(args: argparse.Namespace) -> int:
     _warm_up(args)
-    from sim.studies.sensitivity import sensitivity
+    with ctrl_c_deferred():  # see _command_run
+        from sim.studies.sensitivity import sensitivity
 
     result = sensitivity(args.sweep, _run_options(args))
     print((result.directory / "sensitivity.md").read_text())

@@ -194,6 +194,30 @@ sensitivity:
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize(
+    "moment",
+    [0.3, 1.0, 1.8, "fork server starting"],
+    ids=lambda m: f"{m}s" if isinstance(m, float) else m.replace(" ", "-"),
+)
+def test_ctrl_c_while_a_study_starts_exits_cleanly(tmp_path, moment):
+    # As for a run: a Ctrl-C while the study's libraries load is held, then raised.
+    file = tmp_path / "study.yaml"
+    file.write_text(STUDY.format(base=FLAGSHIP))
+    process = alliance_sim_process("sweep", str(file), "--out", str(tmp_path / "sweep"),
+                                   "--workers", "2", "--quiet")  # fmt: skip
+    if moment == "fork server starting":
+        wait_for(lambda: forkserver_started(process), process)
+    else:
+        time.sleep(moment)
+    os.killpg(process.pid, signal.SIGINT)
+    _, stderr = process.communicate(timeout=120)
+    assert "Traceback" not in stderr, stderr
+    assert "Exception ignored" not in stderr, stderr
+    assert process.returncode == 130, stderr
+    assert wait_until_gone(process.pid, 10) == []
+
+
+@pytest.mark.slow
 @pytest.mark.parametrize("kind", ["compare", "sweep", "sensitivity"])
 def test_ctrl_c_of_a_study_says_how_much_is_saved_and_how_to_resume(tmp_path, kind):
     out = tmp_path / kind
