@@ -25,6 +25,7 @@ import json
 import os
 import re
 import shutil
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -111,6 +112,19 @@ def kind_at(path: Path) -> str | None:
     return _kind(manifest) if isinstance(manifest, dict) else None
 
 
+def _exited(pid: str) -> bool:
+    """Whether the process with this pid (as a lock file records it) no longer exists."""
+    if not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except OSError:
+        return False  # it exists, under another user
+    return False
+
+
 class DirectoryLock:
     """An exclusive claim on a run or study directory, held by one process while it works.
 
@@ -119,7 +133,15 @@ class DirectoryLock:
     second process that asks for it gets a clear error at once instead of writing into
     the same directory. The file is removed when the lock is released; one left by a
     killed process holds no lock and is reused.
+
+    A ``flock`` belongs to the open file, which a child forked to run a command (``git``,
+    ``uname``) shares until it starts that command: a process killed at that moment leaves
+    the lock to the child for the few milliseconds it takes to die too. So when the process
+    the file names has exited, the lock is asked for again for up to :data:`EXITING`
+    seconds before it is called in use.
     """
+
+    EXITING = 2.0
 
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
@@ -151,6 +173,7 @@ class DirectoryLock:
             raise
 
     def _lock(self) -> None:
+        deadline = time.monotonic() + self.EXITING
         while True:
             try:
                 fd = os.open(self.file, os.O_RDWR | os.O_CREAT, 0o644)
@@ -161,6 +184,9 @@ class DirectoryLock:
             except BlockingIOError:
                 holder = os.pread(fd, 32, 0).decode(errors="replace").strip() or "unknown"
                 os.close(fd)
+                if _exited(holder) and time.monotonic() < deadline:
+                    time.sleep(0.02)  # its last children are still exiting
+                    continue
                 raise UserError(
                     f"{self.path} is in use by another alliance-sim process (pid {holder}); "
                     "wait for it to finish, or choose another directory"
