@@ -84,15 +84,12 @@ def workers_started(process: subprocess.Popen) -> bool:
     return sum("forkserver" in line for line in descendants(process)) >= 2
 
 
-@pytest.mark.slow
-@pytest.mark.parametrize(
-    "moment",
-    [0.3, 1.0, 1.8, 2.6, "fork server starting", "workers starting"],
-    ids=lambda m: f"{m}s" if isinstance(m, float) else m.replace(" ", "-"),
-)
-def test_ctrl_c_at_an_early_moment_exits_cleanly(tmp_path, moment):
-    out = tmp_path / "run"
-    process = start_flagship_run(out, "--workers", "2")
+def moment_id(moment: float | str) -> str:
+    return f"{moment}s" if isinstance(moment, float) else moment.replace(" ", "-")
+
+
+def interrupt_at(process: subprocess.Popen, moment: float | str) -> str:
+    """Ctrl-C the command's process group at ``moment`` (seconds, or a named one); stderr."""
     if moment == "fork server starting":
         wait_for(lambda: forkserver_started(process), process)
     elif moment == "workers starting":
@@ -100,7 +97,19 @@ def test_ctrl_c_at_an_early_moment_exits_cleanly(tmp_path, moment):
     else:
         time.sleep(moment)
     os.killpg(process.pid, signal.SIGINT)
-    _, stderr = process.communicate(timeout=120)
+    return process.communicate(timeout=120)[1]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "moment",
+    [0.3, 1.0, 1.8, 2.6, "fork server starting", "workers starting"],
+    ids=moment_id,
+)
+def test_ctrl_c_at_an_early_moment_exits_cleanly(tmp_path, moment):
+    out = tmp_path / "run"
+    process = start_flagship_run(out, "--workers", "2")
+    stderr = interrupt_at(process, moment)
     assert "Traceback" not in stderr, stderr
     assert process.returncode == 130, stderr
     assert stderr.strip().splitlines()[-1].startswith("alliance-sim: interrupted"), stderr
@@ -197,7 +206,7 @@ sensitivity:
 @pytest.mark.parametrize(
     "moment",
     [0.3, 1.0, 1.8, "fork server starting"],
-    ids=lambda m: f"{m}s" if isinstance(m, float) else m.replace(" ", "-"),
+    ids=moment_id,
 )
 def test_ctrl_c_while_a_study_starts_exits_cleanly(tmp_path, moment):
     # As for a run: a Ctrl-C while the study's libraries load is held, then raised.
@@ -205,12 +214,7 @@ def test_ctrl_c_while_a_study_starts_exits_cleanly(tmp_path, moment):
     file.write_text(STUDY.format(base=FLAGSHIP))
     process = alliance_sim_process("sweep", str(file), "--out", str(tmp_path / "sweep"),
                                    "--workers", "2", "--quiet")  # fmt: skip
-    if moment == "fork server starting":
-        wait_for(lambda: forkserver_started(process), process)
-    else:
-        time.sleep(moment)
-    os.killpg(process.pid, signal.SIGINT)
-    _, stderr = process.communicate(timeout=120)
+    stderr = interrupt_at(process, moment)
     assert "Traceback" not in stderr, stderr
     assert "Exception ignored" not in stderr, stderr
     assert process.returncode == 130, stderr
