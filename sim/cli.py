@@ -61,14 +61,17 @@ def _command_run(args: argparse.Namespace) -> int:
     # A Ctrl-C raised inside one of importlib's weakref callbacks is reported as ignored
     # and lost (the run would go on): it is held while the libraries load, then raised.
     with ctrl_c_deferred():
-        from sim.engine.runner import run
-        from sim.reports.tables import headline_table, terminal_table
         from sim.scenario import load_scenario
 
-    options = _run_options(args)
     if args.scenario is None and args.resume is None:
         raise UserError("give a scenario file to run, or --resume DIR")
+    # Checked before the runner's libraries load: a mistake in the file is answered at once.
     scenario = load_scenario(args.scenario) if args.scenario else None
+    options = _run_options(args)
+    with ctrl_c_deferred():
+        from sim.engine.runner import run
+        from sim.reports.tables import headline_table, terminal_table
+
     if args.parameter_uncertainty:
         if scenario is None:
             raise UserError("--parameter-uncertainty applies to a scenario, not to --resume")
@@ -212,8 +215,7 @@ def with_posterior(scenario: Scenario, posterior: Path) -> Scenario:
 def _validate_file(file: str) -> str:
     """Check a scenario or sweep file; the line to print when it is valid."""
     from sim.scenario import load_scenario, scenario_hash
-    from sim.scenario.sweepfile import is_sweep_file, load_sweep
-    from sim.studies.sweep import design_size
+    from sim.scenario.sweepfile import design_size, is_sweep_file, load_sweep
 
     if is_sweep_file(Path(file)):
         sweep_file, base = load_sweep(file)
@@ -266,6 +268,11 @@ def _command_schema(args: argparse.Namespace) -> int:
 
 def _command_explore(args: argparse.Namespace) -> int:
     """The exploration page (sim.explore): served on 127.0.0.1, or exported to one file."""
+    from sim.scenario import load_scenario
+
+    # A scenario with errors stops here, with its message, before the page's libraries load.
+    baseline = load_scenario(args.baseline) if args.baseline else None
+    scenario = load_scenario(args.scenario)
     try:
         from sim.explore import app, export
     except ImportError as missing:
@@ -274,11 +281,8 @@ def _command_explore(args: argparse.Namespace) -> int:
             "pip install 'alliance-sim[explore]'"
         ) from None
     from sim.explore.session import Session
-    from sim.scenario import load_scenario
 
-    # A scenario with errors stops here, with its message, before anything is served.
-    baseline = load_scenario(args.baseline) if args.baseline else None
-    session = Session.of(load_scenario(args.scenario), baseline, args.replications, args.seed)
+    session = Session.of(scenario, baseline, args.replications, args.seed)
     if args.export is None:
         if args.grid:
             raise UserError("--grid applies to --export")
@@ -384,12 +388,15 @@ def _command_compare(args: argparse.Namespace) -> int:
     _warm_up(args)
     with ctrl_c_deferred():  # see _command_run
         from sim.scenario import load_scenario
-        from sim.studies.compare import compare
 
     if args.resume is None and len(args.scenarios) + bool(args.baseline) < 2:
         raise UserError("give at least two scenario files to compare")
+    # The files are checked before the study's libraries load (as in _command_run).
     scenarios = [load_scenario(f) for f in args.scenarios]
     baseline = load_scenario(args.baseline) if args.baseline else None
+    with ctrl_c_deferred():
+        from sim.studies.compare import compare
+
     comparison = compare(scenarios, baseline, _run_options(args), horizon=args.horizon)
     print((comparison.directory / "comparison.md").read_text())
     print(f"wrote {comparison.directory}")
@@ -398,6 +405,7 @@ def _command_compare(args: argparse.Namespace) -> int:
 
 def _command_sweep(args: argparse.Namespace) -> int:
     _warm_up(args)
+    _check_sweep_file(args.sweep)
     with ctrl_c_deferred():  # see _command_run
         from sim.studies.sweep import sweep
 
@@ -412,8 +420,21 @@ def _command_sweep(args: argparse.Namespace) -> int:
     return 0
 
 
+def _check_sweep_file(file: str | None, sensitivity: bool = False) -> None:
+    """Check a sweep file before the study's libraries load: a mistake is answered at once.
+
+    The study reads the file again (a fraction of a second, while the workers start).
+    """
+    if file is not None:
+        with ctrl_c_deferred():
+            from sim.scenario.sweepfile import load_sweep
+
+        load_sweep(file, sensitivity=sensitivity)
+
+
 def _command_sensitivity(args: argparse.Namespace) -> int:
     _warm_up(args)
+    _check_sweep_file(args.sweep, sensitivity=True)
     with ctrl_c_deferred():  # see _command_run
         from sim.studies.sensitivity import sensitivity
 

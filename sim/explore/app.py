@@ -235,19 +235,22 @@ class Page:
         self.exploration = exploration
         names = tuple(exploration.results)[::-1]  # (scenario, baseline)
         changed = "; ".join(f"`{'.'.join(map(str, p))}` = {v}" for p, v in self.changes.items())
-        self.status.object = (
-            f"**{names[0]}** against **{names[1]}**: {settings_line(exploration)}.  \n"
-            f"Changed: {changed or 'nothing'}"
-        )
-        self.headline.object = exploration.headline_markdown()
-        self.differences.object = exploration.differences()
-        if self.plots is None or self.plots_for != (exploration.result.scenario.name, names):
-            self.plots = survival_plots(exploration.result.scenario, names)
-            self.plots_for = (exploration.result.scenario.name, names)
-            self.survival.object = self.plots.layout
-        self.plots.show(curve_data(exploration.result), curve_data(exploration.baseline))
-        self.drawn = set()
-        self.draw()
+        # One batch of changes to the browser, the status line last: a reader (or a test)
+        # who sees "Changed: ..." sees the numbers of that change, never the last ones.
+        with pn.io.hold():
+            self.headline.object = exploration.headline_markdown()
+            self.differences.object = exploration.differences()
+            if self.plots is None or self.plots_for != (exploration.result.scenario.name, names):
+                self.plots = survival_plots(exploration.result.scenario, names)
+                self.plots_for = (exploration.result.scenario.name, names)
+                self.survival.object = self.plots.layout
+            self.plots.show(curve_data(exploration.result), curve_data(exploration.baseline))
+            self.drawn = set()
+            self.draw()
+            self.status.object = (
+                f"**{names[0]}** against **{names[1]}**: {settings_line(exploration)}.  \n"
+                f"Changed: {changed or 'nothing'}"
+            )
 
     def draw(self) -> None:
         """Draw the matplotlib figure of the tab shown, if it is out of date (they take seconds)."""

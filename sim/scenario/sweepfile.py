@@ -194,3 +194,13 @@ def cast_value(parameter: SweepParameter, value: PointValue) -> PointValue:
     if isinstance(value, str):
         return value
     return round(value) if parameter.integer else float(value)
+
+
+def design_size(sweep: Sweep) -> int:
+    """How many points the design has, computed without building them."""
+    if sweep.design.kind != "grid":
+        return int(sweep.design.points or 0)
+    size = 1
+    for parameter in sweep.parameters.values():
+        size *= len(parameter.values) if parameter.values is not None else parameter.steps
+    return size

@@ -33,7 +33,7 @@ from sim.reports.tables import domain_label
 from sim.results.display import html_table, summary_html
 from sim.results.result import RunSettings
 from sim.scenario import Scenario, scenario_from_dict, scenario_hash, set_value
-from sim.scenario.sweepfile import PointValue, Sweep, cast_value, load_sweep
+from sim.scenario.sweepfile import PointValue, Sweep, cast_value, design_size, load_sweep
 from sim.stats.survival import horizon_estimates
 from sim.storage import write_json
 from sim.studies.study import Study
@@ -85,16 +85,6 @@ class SweepResult:
         title = f"Sweep {self.sweep.name}: {self.points} points ({self.sweep.design.kind})"
         note = f"{self.settings.replications:,} replications per point, seed {self.settings.seed}."
         return summary_html(title, html_table(header, rows), figure, note)
-
-
-def design_size(sweep: Sweep) -> int:
-    """How many points the design has, computed without building them."""
-    if sweep.design.kind != "grid":
-        return int(sweep.design.points or 0)
-    size = 1
-    for parameter in sweep.parameters.values():
-        size *= len(parameter.values) if parameter.values is not None else parameter.steps
-    return size
 
 
 def design_points(sweep: Sweep) -> list[dict[str, PointValue]]:

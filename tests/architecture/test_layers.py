@@ -115,6 +115,17 @@ def test_the_readme_api_snippet_runs_as_written(tmp_path):
     # Smaller numbers, the same calls: the snippet is checked for what it calls, not for speed.
     block = block.replace("20_000", "2_000").replace("5_000", "500").replace("2_000)", "200)")
     block = block.replace('"results/ceasefire"', repr(str(tmp_path / "ceasefire")))
+    # The study files with fewer points and samples (their bases named in full).
+    studies = ROOT / "scenarios" / "sweeps"
+    for name in ("ceasefire_timing_vs_deal", "sanctions_enforcement"):
+        text = (studies / f"{name}.yaml").read_text()
+        for many, few in (("base: ../", f"base: {studies.parent}/"), ("steps: 5", "steps: 2"),
+                          ("points: 32", "points: 4"), ("samples: 64", "samples: 4")):  # fmt: skip
+            text = text.replace(many, few)
+        (tmp_path / f"{name}.yaml").write_text(text)
+        original = f'"scenarios/sweeps/{name}.yaml"'
+        assert original in block, original
+        block = block.replace(original, repr(str(tmp_path / f"{name}.yaml")))
     script = tmp_path / "snippet.py"
     script.write_text("if __name__ == '__main__':\n" + "".join(
         f"    {line}\n" for line in block.splitlines()

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 
 import pytest
 
@@ -58,6 +60,50 @@ def test_misspelt_key_exits_2_with_line_and_suggestion(tmp_path):
     assert "(did you mean 'growth'?)" in done.stderr
     assert done.stdout == ""
     assert list(tmp_path.iterdir()) == [bad], "a bad scenario writes nothing"
+
+
+CHECK_BEFORE_LOADING = """
+import sys
+from sim.cli import main
+status = main(sys.argv[1:])
+heavy = [m for m in ("pandas", "matplotlib", "mesa", "scipy.stats", "panel") if m in sys.modules]
+print("exit", status, "loaded", *heavy)
+"""
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ("run", "{bad}", "--workers", "1"),
+        ("compare", "{bad}", "{good}", "--workers", "1"),
+        ("sweep", "{sweep}", "--workers", "1"),
+        ("sensitivity", "{sweep}", "--workers", "1"),
+        ("explore", "{bad}"),
+        ("validate", "{good}"),
+    ],
+    ids=lambda command: command[0],
+)
+def test_a_mistake_in_a_file_is_answered_before_the_libraries_load(command, tmp_path):
+    # A misspelt key costs a user half a second, not the seconds pandas, scipy and Mesa
+    # take to load; validate needs none of them for a valid file either.
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(f"extends: {SCENARIOS / 'baseline.yaml'}\nname: bad\nhorizon: 0\n")
+    sweep_file = tmp_path / "sweep.yaml"
+    sweep_file.write_text(
+        f"name: s\ndescription: d\nbase: {SCENARIOS / 'baseline.yaml'}\n"
+        "design: {kind: grid}\nparameters:\n"
+        "  growth: {path: channels.military.growht, values: [0.05]}\n"
+        "outputs:\n  - {domain: military, horizon: 12}\n"
+    )
+    files = {"bad": bad, "good": SCENARIOS / "baseline.yaml", "sweep": sweep_file}
+    args = [part.format(**files) for part in command]
+    done = subprocess.run([sys.executable, "-c", CHECK_BEFORE_LOADING, *args], cwd=tmp_path,
+                          capture_output=True, text=True, timeout=120)  # fmt: skip
+    status = "0" if command[0] == "validate" else "2"
+    assert done.stdout.splitlines()[-1] == f"exit {status} loaded", (done.stdout, done.stderr)
+    assert "Traceback" not in done.stderr
+    if status == "2":
+        assert ("horizon" if "{bad}" in command else "growht") in done.stderr, done.stderr
 
 
 def test_bad_option_value_exits_2():

@@ -226,11 +226,12 @@ def test_ctrl_c_exits_cleanly_and_says_how_to_resume(tmp_path, uninterrupted):
 
 
 def test_progress_bar_reports_replications_per_second(tmp_path):
-    process = start_flagship_run(tmp_path / "progress", "--workers", "1")
+    fewer = ("--workers", "1", "--replications", "10000")  # two chunks: the bar moves twice
+    process = start_flagship_run(tmp_path / "progress", *fewer)
     _, stderr = process.communicate(timeout=600)
     assert process.returncode == 0
     assert "rep/s" in stderr
-    quiet = start_flagship_run(tmp_path / "quiet", "--workers", "1", "--quiet")
+    quiet = start_flagship_run(tmp_path / "quiet", *fewer, "--quiet")
     _, stderr = quiet.communicate(timeout=600)
     assert "rep/s" not in stderr
 
