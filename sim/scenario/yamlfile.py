@@ -6,6 +6,12 @@ problem found later, after ``extends`` has merged several files, can still be re
 at the line that caused it. Only YAML's plain data tags are accepted: a tag that would
 build an object (``!!python/object`` and the like) is refused, nothing is evaluated.
 
+The text is parsed by libyaml where PyYAML has it (ten times faster than PyYAML's own
+parser: a scenario loads in tens of milliseconds), and composed into nodes by PyYAML's
+composer either way, so that the caps below hold. A file libyaml refuses is parsed again
+by PyYAML, whose messages (and characters checked first) are the ones reported: the
+errors are the same with or without libyaml.
+
 Hostile input meets caps before it meets a recursion: a file of more than
 :data:`MAX_BYTES`, a character YAML does not allow (a NUL, a bell), or nesting deeper
 than :data:`MAX_DEPTH` (checked as the parser composes each node, so that ten thousand
@@ -44,8 +50,8 @@ MAX_BYTES = 16 * 2**20
 """A file larger than this is refused unread; the posterior samples are a few kilobytes."""
 
 
-class _DepthLoader(yaml.SafeLoader):
-    """PyYAML's safe loader, whose (recursive) composer refuses nesting past the cap.
+class _Caps(yaml.composer.Composer):
+    """PyYAML's (recursive) composer, refusing nesting and sizes past the caps.
 
     The composer calls itself once per level of nesting; counting the levels there stops a
     flood of ``[`` or of indented keys at :data:`MAX_DEPTH` with the place it went too deep,
@@ -53,8 +59,7 @@ class _DepthLoader(yaml.SafeLoader):
     so that a file of a million empty lists is refused before they fill the memory.
     """
 
-    def __init__(self, stream: str, file: Path) -> None:
-        super().__init__(stream)
+    def _start(self, file: Path) -> None:
         self._file = file
         self._depth = 0
         self._nodes = 0
@@ -78,6 +83,37 @@ class _DepthLoader(yaml.SafeLoader):
             self._depth -= 1
 
 
+class _PythonLoader(_Caps, yaml.SafeLoader):
+    """The safe loader with the caps, parsing in Python (where PyYAML lacks libyaml)."""
+
+    def __init__(self, stream: str, file: Path) -> None:
+        yaml.SafeLoader.__init__(self, stream)
+        self._start(file)
+
+
+if yaml.__with_libyaml__:
+    from yaml.cyaml import CParser
+
+    class _LibyamlLoader(_Caps, CParser, yaml.constructor.SafeConstructor, yaml.resolver.Resolver):
+        """The safe loader with the caps, parsing with libyaml; PyYAML's composer composes.
+
+        The composer comes before the parser in the method order, so that libyaml's own
+        composer (which has no caps) is never used.
+        """
+
+        def __init__(self, stream: str, file: Path) -> None:
+            yaml.reader.Reader(stream)  # PyYAML's character check and its error, as without
+            CParser.__init__(self, stream)
+            yaml.composer.Composer.__init__(self)
+            yaml.constructor.SafeConstructor.__init__(self)
+            yaml.resolver.Resolver.__init__(self)
+            self._start(file)
+
+    _Loader: type[_Caps] = _LibyamlLoader
+else:  # pragma: no cover - PyYAML's wheels include libyaml
+    _Loader = _PythonLoader
+
+
 def _reader_problem(file: Path, text: str, error: yaml.reader.ReaderError) -> Problem:
     """A character YAML does not accept, at its line and column."""
     position = error.position
@@ -96,7 +132,7 @@ def _reader_problem(file: Path, text: str, error: yaml.reader.ReaderError) -> Pr
 class _Builder:
     """Turns a composed YAML node tree into plain data plus key locations."""
 
-    def __init__(self, file: Path, loader: yaml.SafeLoader) -> None:
+    def __init__(self, file: Path, loader: yaml.constructor.SafeConstructor) -> None:
         self.file = file
         self.loader = loader
         self.locations: Locations = {}
@@ -180,11 +216,20 @@ def load_yaml(file: Path) -> tuple[Any, Locations]:
         raise ScenarioError([Problem(None, (), f"file not found: {file}", guess)]) from None
     except (OSError, UnicodeDecodeError) as error:
         raise ScenarioError([Problem(None, (), f"cannot read {file}: {error}")]) from None
-    loader: _DepthLoader | None = None
+    loader: _Caps | None = None
     try:
         # The reader checks every character as the loader is made: inside the try.
-        loader = _DepthLoader(text, file)
-        node = loader.get_single_node()
+        loader = _Loader(text, file)
+        try:
+            node = loader.get_single_node()
+        except yaml.YAMLError:
+            if isinstance(loader, _PythonLoader):
+                raise
+            # libyaml words its errors its own way (and has limits of its own): PyYAML's
+            # parser finds the mistake again and reports it as the documentation shows.
+            loader.dispose()
+            loader = _PythonLoader(text, file)
+            node = loader.get_single_node()
         if node is None:
             raise ScenarioError([Problem(Location(file, 1, 1), (), "the file is empty")])
         builder = _Builder(file, loader)

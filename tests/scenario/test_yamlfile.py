@@ -10,11 +10,12 @@ from __future__ import annotations
 import sys
 
 import pytest
+import yaml
 
 from sim.errors import ScenarioError
-from sim.scenario import load_scenario, load_yaml
+from sim.scenario import load_scenario, load_yaml, yamlfile
 from sim.scenario.sweepfile import load_sweep
-from tests.helpers import SCENARIOS, alliance_sim
+from tests.helpers import ROOT, SCENARIOS, alliance_sim
 
 BASELINE = SCENARIOS / "baseline.yaml"
 
@@ -108,3 +109,17 @@ def test_hostile_files_exit_2_and_write_nothing(tmp_path):
         assert "Traceback" not in done.stderr
         assert f"{name}:" in done.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == before, "a refused file writes nothing"
+
+
+@pytest.mark.skipif(not yaml.__with_libyaml__, reason="PyYAML without libyaml: one parser only")
+def test_libyaml_and_pyyaml_read_every_library_file_alike(monkeypatch):
+    # libyaml parses the files (ten times faster); what it reads must be what PyYAML's own
+    # parser reads, value for value and location for location.
+    assert yamlfile._Loader is yamlfile._LibyamlLoader
+    files = sorted((ROOT / "scenarios").rglob("*.yaml")) + sorted(ROOT.glob("calibration/*.yaml"))
+    assert len(files) > 20
+    for file in files:
+        fast = load_yaml(file)
+        with monkeypatch.context() as patch:
+            patch.setattr(yamlfile, "_Loader", yamlfile._PythonLoader)
+            assert load_yaml(file) == fast, file
