@@ -58,15 +58,17 @@ def _seed(text: str) -> int:
 
 def _command_run(args: argparse.Namespace) -> int:
     _warm_up(args)
-    # A Ctrl-C raised inside one of importlib's weakref callbacks is reported as ignored
-    # and lost (the run would go on): it is held while the libraries load, then raised.
+    if args.scenario is None and args.resume is None:
+        raise UserError("give a scenario file to run, or --resume DIR")
+    # A Ctrl-C raised inside one of importlib's weakref callbacks is reported as ignored,
+    # and one raised inside pydantic's serializer becomes a warning: either way it is lost
+    # (the run would go on). It is held while the libraries load and the file is read,
+    # then raised. The file is read before the runner's libraries load, so that a mistake
+    # in it is answered at once.
     with ctrl_c_deferred():
         from sim.scenario import load_scenario
 
-    if args.scenario is None and args.resume is None:
-        raise UserError("give a scenario file to run, or --resume DIR")
-    # Checked before the runner's libraries load: a mistake in the file is answered at once.
-    scenario = load_scenario(args.scenario) if args.scenario else None
+        scenario = load_scenario(args.scenario) if args.scenario else None
     options = _run_options(args)
     with ctrl_c_deferred():
         from sim.engine.runner import run
@@ -386,15 +388,13 @@ def _run_options(args: argparse.Namespace) -> RunOptions:
 
 def _command_compare(args: argparse.Namespace) -> int:
     _warm_up(args)
+    if args.resume is None and len(args.scenarios) + bool(args.baseline) < 2:
+        raise UserError("give at least two scenario files to compare")
     with ctrl_c_deferred():  # see _command_run
         from sim.scenario import load_scenario
 
-    if args.resume is None and len(args.scenarios) + bool(args.baseline) < 2:
-        raise UserError("give at least two scenario files to compare")
-    # The files are checked before the study's libraries load (as in _command_run).
-    scenarios = [load_scenario(f) for f in args.scenarios]
-    baseline = load_scenario(args.baseline) if args.baseline else None
-    with ctrl_c_deferred():
+        scenarios = [load_scenario(f) for f in args.scenarios]
+        baseline = load_scenario(args.baseline) if args.baseline else None
         from sim.studies.compare import compare
 
     comparison = compare(scenarios, baseline, _run_options(args), horizon=args.horizon)
@@ -426,10 +426,10 @@ def _check_sweep_file(file: str | None, sensitivity: bool = False) -> None:
     The study reads the file again (a fraction of a second, while the workers start).
     """
     if file is not None:
-        with ctrl_c_deferred():
+        with ctrl_c_deferred():  # see _command_run
             from sim.scenario.sweepfile import load_sweep
 
-        load_sweep(file, sensitivity=sensitivity)
+            load_sweep(file, sensitivity=sensitivity)
 
 
 def _command_sensitivity(args: argparse.Namespace) -> int:

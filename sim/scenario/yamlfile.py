@@ -102,7 +102,7 @@ if yaml.__with_libyaml__:
         """
 
         def __init__(self, stream: str, file: Path) -> None:
-            yaml.reader.Reader(stream)  # PyYAML's character check and its error, as without
+            yaml.reader.Reader(stream)  # characters refused by PyYAML, as without libyaml
             CParser.__init__(self, stream)
             yaml.composer.Composer.__init__(self)
             yaml.constructor.SafeConstructor.__init__(self)
