@@ -98,7 +98,8 @@ def _watch_parent(parent: int) -> None:
 def _start_worker(parent: int) -> None:
     """Set up a pool worker: leave Ctrl-C to the parent, die with it, spare the GC work."""
     # What the worker inherits from the fork server lives as long as the worker: left out
-    # of garbage collection, the collection after each chunk takes milliseconds, not 0.1 s.
+    # of garbage collection, the collections Python runs as chunks allocate take
+    # milliseconds, not 0.1 s.
     gc.freeze()
     # Ctrl-C goes to the whole process group; the parent handles it and stops the pool.
     signal.signal(signal.SIGINT, signal.SIG_IGN)

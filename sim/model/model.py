@@ -259,6 +259,20 @@ class AllianceModel(mesa.Model):
             parameters=dict(self.sampler.drawn),
         )
 
+    def release(self) -> None:
+        """Drop everything the model holds (the chunk's arrays, tens of MiB), now.
+
+        A Mesa model and its agents refer to each other (model and agents, agent sets,
+        scheduled events, the data collector's closures), so they would be freed only by
+        a full garbage collection, which Python runs rarely and which costs a tenth of a
+        second in a process with pandas and scipy loaded. Emptied, what is left of them
+        is a few small objects for the collector to find in its own time. The model
+        cannot be used afterwards; outcomes already taken keep their arrays.
+        """
+        for agent in list(self.agents):
+            vars(agent).clear()
+        vars(self).clear()
+
     def _data_collector(self) -> mesa.DataCollector:
         reporters = {"date": lambda m: m.date}
         for name, channel in self._channels.items():
