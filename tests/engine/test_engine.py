@@ -19,7 +19,7 @@ from sim.engine.executors import DASK_MISSING
 from sim.engine.runner import run
 from sim.errors import Advisory, UserError
 from sim.model.streams import chunk_seed_sequence
-from sim.results import load_run
+from sim.results import load_run, rundir
 from sim.scenario import scenario_hash, with_horizon
 from tests.helpers import (
     ROOT,
@@ -60,6 +60,17 @@ def test_dask_local_cluster_gives_byte_identical_outputs(tmp_path, ceasefire, re
     assert same_outputs(reference, tmp_path / "dask")
     manifest = json.loads((tmp_path / "dask" / "manifest.json").read_text())
     assert manifest["sessions"][0]["executor"] == "dask"
+
+
+def test_more_chunks_than_may_stay_open_give_byte_identical_outputs(
+    tmp_path, ceasefire, reference, monkeypatch
+):
+    # Past rundir._OPEN_CHUNKS chunks, outcomes.npz is joined an array at a time.
+    monkeypatch.setattr(rundir, "_OPEN_CHUNKS", 2)
+    run(ceasefire, **SETTINGS, workers=1, out=tmp_path / "array-at-a-time")
+    assert same_outputs(reference, tmp_path / "array-at-a-time")
+    saved = np.load(tmp_path / "array-at-a-time" / "outcomes.npz")
+    assert saved["__intensity_counts"].sum() == SETTINGS["replications"] * 14 * 61
 
 
 def test_in_memory_run_equals_the_saved_outcomes_in_replication_order(ceasefire, reference):
