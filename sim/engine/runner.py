@@ -13,7 +13,6 @@ replications and an interrupted run resumes where it stopped.
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import sys
 import threading
 import warnings
@@ -78,14 +77,16 @@ def simulate_chunk(
     return outcomes
 
 
-def simulate_chunk_outcomes(
+def summarise_chunk(
     scenario: Scenario, settings: RunSettings, chunk_index: int, size: int
-) -> Outcomes:
-    """:func:`simulate_chunk` without the parameter draws, for work that only summarises.
+) -> Summary:
+    """:func:`simulate_chunk` reduced to its :class:`Summary`, for work that only summarises.
 
-    The draws stay in the worker, so that only outcomes travel back.
+    The reduction runs in the worker: the summary (kilobytes) travels back instead of the
+    outcomes and draws (13 MB a chunk of 10,000), and the workers share the summarising
+    instead of queueing it in the process that collects them (3 s of a 64-point sweep).
     """
-    return dataclasses.replace(simulate_chunk(scenario, settings, chunk_index, size), parameters={})
+    return Summary.from_outcomes(simulate_chunk(scenario, settings, chunk_index, size))
 
 
 class _Background:
@@ -402,8 +403,8 @@ def summarise_jobs(
     pool = make_executor(options, len(tasks))
     bar = progress_bar(sum(task.size for task in tasks), description, options.progress)
     try:
-        for task, outcomes in pool.map_unordered(simulate_chunk_outcomes, tasks):
-            partial[task.job].add(task.index, Summary.from_outcomes(outcomes))
+        for task, chunk_summary in pool.map_unordered(summarise_chunk, tasks):
+            partial[task.job].add(task.index, chunk_summary)
             remaining[task.job] -= 1
             bar.update(task.size)
             if remaining[task.job] == 0:
