@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
 from sim.defaults import DEFAULT_CHUNK_SIZE, MAX_POINTS, REPORT_FORMATS
-from sim.engine.executors import ctrl_c_deferred, warm_up
+from sim.engine.executors import ctrl_c_deferred, return_large_frees_at_once, warm_up
 from sim.errors import Advisory, RunInterrupted, ScenarioError, UserError, did_you_mean
 from sim.paths import CALIBRATION
 
@@ -57,6 +57,7 @@ def _seed(text: str) -> int:
 
 
 def _command_run(args: argparse.Namespace) -> int:
+    return_large_frees_at_once()  # this process takes in every chunk's outcomes
     _warm_up(args)
     if args.scenario is None and args.resume is None:
         raise UserError("give a scenario file to run, or --resume DIR")

@@ -8,6 +8,7 @@ the scenario, the seed and its index, so every executor gives the same results.
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import gc
 import logging
 import multiprocessing
@@ -166,6 +167,32 @@ def warm_up() -> None:
     finally:
         signal.signal(signal.SIGINT, previous)
         signal.pthread_sigmask(signal.SIG_SETMASK, blocked)  # a pending Ctrl-C is raised now
+
+
+def return_large_frees_at_once() -> None:
+    """Have glibc give large freed buffers straight back to the system, in this process.
+
+    glibc serves an allocation above a threshold (128 KiB at first) with a memory map of
+    its own, but each time such a buffer is freed it raises the threshold to that
+    buffer's size (up to 32 MiB); buffers that size then come from the heap and stay with
+    the process once freed. A run's own process takes in every chunk's outcomes and draws
+    (13 MB each) and writes them out, and so kept some 50 MiB it no longer used. Here the
+    threshold is fixed at 4 MiB: those buffers are mapped and given back, smaller ones
+    come from the heap as before. Measured on 300,000 replications: the process peaked at
+    235-260 MiB instead of 290-300 MiB, with the same CPU time (a threshold of 128 KiB
+    saved as much memory but cost it 15% more CPU). Workers keep glibc's default. Dask's
+    nanny sets the related ``MALLOC_TRIM_THRESHOLD_`` in its workers for the same reason.
+    Does nothing where the C library is not glibc.
+    """
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+        libc.mallopt(_M_MMAP_THRESHOLD, _MMAP_THRESHOLD)
+    except (OSError, AttributeError):  # not glibc
+        pass
+
+
+_M_MMAP_THRESHOLD = -3  # mallopt's parameter number, from glibc's malloc.h
+_MMAP_THRESHOLD = 4 * 2**20
 
 
 def _forkserver() -> multiprocessing.context.BaseContext:

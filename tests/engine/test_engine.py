@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import platform
 import re
 import signal
 import subprocess
@@ -315,3 +316,30 @@ def test_one_chunk_runs_in_process_unless_a_warm_fork_server_would_spare_loading
         assert pool.workers == 1
     finally:
         pool.close()
+
+
+FREED_BUFFER = """
+import sys
+import numpy as np, psutil
+from sim.engine.executors import return_large_frees_at_once
+if sys.argv[1] == "held":
+    return_large_frees_at_once()
+process = psutil.Process()
+first = np.ones(2**21)  # 16 MiB, mapped; freed, it raises glibc's threshold to 16 MiB
+del first
+before = process.memory_info().rss
+second = np.ones(2**21)  # the same size again: from the heap, unless the threshold is held
+del second
+print((process.memory_info().rss - before) / 2**20)
+"""
+
+
+@pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="glibc's allocator only")
+def test_the_run_process_gives_a_large_freed_buffer_back_to_the_system():
+    def kept_mib(mode: str) -> float:
+        done = subprocess.run([sys.executable, "-c", FREED_BUFFER, mode], cwd=ROOT,
+                              capture_output=True, text=True, check=True)  # fmt: skip
+        return float(done.stdout)
+
+    assert kept_mib("default") > 12  # glibc's default: the second buffer stays resident
+    assert kept_mib("held") < 2
