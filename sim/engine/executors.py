@@ -169,6 +169,10 @@ def warm_up() -> None:
         signal.pthread_sigmask(signal.SIG_SETMASK, blocked)  # a pending Ctrl-C is raised now
 
 
+_M_MMAP_THRESHOLD = -3  # mallopt's parameter number, from glibc's malloc.h
+_MMAP_THRESHOLD = 4 * 2**20
+
+
 def return_large_frees_at_once() -> None:
     """Have glibc give large freed buffers straight back to the system, in this process.
 
@@ -189,10 +193,6 @@ def return_large_frees_at_once() -> None:
         libc.mallopt(_M_MMAP_THRESHOLD, _MMAP_THRESHOLD)
     except (OSError, AttributeError):  # not glibc
         pass
-
-
-_M_MMAP_THRESHOLD = -3  # mallopt's parameter number, from glibc's malloc.h
-_MMAP_THRESHOLD = 4 * 2**20
 
 
 def _forkserver() -> multiprocessing.context.BaseContext:
