@@ -103,6 +103,9 @@ class ChannelAgent(mesa.Agent):
         self._dormancy = scenario.termination.dormancy_months
         self._horizon = scenario.horizon
         self._noise = model.streams.generator(Source.CHANNEL_NOISE, name)
+        if model.kernels is not None:
+            # The same normals from the same stream, drawn by a compiled loop.
+            self._noise = model.kernels.NormalStream(self._noise)
         self._rupture_stream = model.streams.generator(Source.RUPTURE, name)
         self._rupture_at = self._rupture_stream.standard_exponential(replications).astype(DTYPE)
         self._clock = np.zeros(replications, dtype=DTYPE)
@@ -145,10 +148,12 @@ class ChannelAgent(mesa.Agent):
         self._broke = np.zeros(replications, dtype=bool)
         self._nothing = np.empty(0, dtype=DTYPE)
         if model.kernels is not None:
-            # Scratch space of the compiled step: shield, hazard, discontent share, and
-            # the replications where the party is discontented.
+            # Scratch space of the compiled step: shield, hazard, discontent share, a
+            # list of replications (the discontented, then those that broke off), and
+            # the month's normals.
             self._scratch = (*(np.empty(replications, dtype=DTYPE) for _ in range(3)),
-                             np.empty(replications, dtype=np.intp))  # fmt: skip
+                             np.empty(replications, dtype=np.intp),
+                             np.empty(replications, dtype=DTYPE))  # fmt: skip
 
     def parameters_at(self, month: int) -> dict[str, Drawn]:
         """Parameter values at ``month`` after the scenario's effects."""
@@ -247,7 +252,7 @@ class ChannelAgent(mesa.Agent):
         p = self._parameter_vectors()
         intensity = self.intensity
         epsilon = (
-            self._noise.standard_normal(len(intensity), dtype=DTYPE)
+            self._noise.standard_normal(len(intensity), out=self._scratch[4])
             if self._noisy
             else self._nothing
         )
@@ -257,15 +262,14 @@ class ChannelAgent(mesa.Agent):
             p["wind_down_rate"], p["growth"], epsilon, p["noise"],
             self.hit if self._shocked else self._nothing, p["lock_in_protection"],
             p["rupture_floor"], p["rupture_decision"], p["rupture_steepness"], self.in_spell,
-            self._clock, self._rupture_at, self._next, self._broke, *self._scratch,
+            self._clock, self._rupture_at, self._next, self._broke, *self._scratch[:4],
         )  # fmt: skip
         self._ruptured = None
         if broke:
             # A new clock threshold for the next spell, drawn as the reference draws it.
-            ruptured = self._broke
             fresh = self._rupture_stream.standard_exponential(broke)
-            self._rupture_at[ruptured] = self._clock[ruptured] + fresh.astype(DTYPE)
-            self._ruptured = ruptured
+            self._kernels.renew_clocks(self._rupture_at, self._clock, self._scratch[3], fresh)
+            self._ruptured = self._broke
 
     def _ruptures(
         self, intensity: np.ndarray, lock_in: np.ndarray, params: dict[str, Drawn]

@@ -7,8 +7,10 @@ pass per operation: a channel's month (target, growth or wind-down, noise, shock
 clock) and its life history, the per-replication terms of a linear index, and the
 monthly intensity histogram. Every operation is the reference's, in the same order and
 in float32 (numba does not contract ``a * b + c`` into a fused multiply-add without
-``fastmath``, which is off), and every random number is drawn by numpy outside the
-kernels, so both paths give the same outcomes bit for bit (tests/model/test_kernels.py).
+``fastmath``, which is off), and every random number is numpy's: drawn by numpy outside
+the kernels, or, for the channels' noise (the most numerous draws), by
+:func:`pcg64_normals`, which replicates numpy's ``PCG64`` normals bit for bit at half
+their cost. So both paths give the same outcomes bit for bit (tests/model/test_kernels.py).
 The passes are laid out so that the compiler can vectorise them: per-replication
 branches that would often be mispredicted become selects or passes of their own.
 
@@ -24,6 +26,19 @@ from __future__ import annotations
 
 import numba
 import numpy as np
+from llvmlite import ir
+from numba import types
+from numba.extending import intrinsic
+
+# numpy's ziggurat tables for float32 normals, as numba carries them for its own port of
+# numpy's generators (tests/model/test_kernels.py checks the draws against numpy's).
+from numba.np.random._constants import (
+    fi_float,
+    ki_float,
+    wi_float,
+    ziggurat_nor_inv_r_f,
+    ziggurat_nor_r_f,
+)
 
 F1 = np.float32(1)
 F0 = np.float32(0)
@@ -56,7 +71,8 @@ def channel_step(
     ``epsilon`` (standard normals) is empty when the channel has no noise, ``hit`` when
     no shock reaches it; ``shield``, ``hazard``, ``share`` and ``discontented`` are
     scratch space. Returns how many replications broke off; ``following`` is 0 there,
-    and ``rupture_at`` is left for the caller to renew from its stream.
+    they are listed at the head of ``discontented``, and ``rupture_at`` is left for the
+    caller to renew from its stream (:func:`renew_clocks`).
 
     The work is split into passes so that all but one vectorise: a branch per
     replication on growth or wind-down, or on discontent, would be mispredicted about
@@ -99,14 +115,27 @@ def channel_step(
         i = discontented[k]
         hazard[i] += decision[i] * share[i] ** steepness[i] * shield[i]
     broke_off = 0
-    for i in range(size):
+    for i in range(size):  # the discontented are done with: their list makes way
         clock[i] += hazard[i] if in_spell[i] else F0
         broke = in_spell[i] and clock[i] >= rupture_at[i] and intensity[i] > 0
         ruptured[i] = broke
         if broke:
             following[i] = F0
+        discontented[broke_off] = i
         broke_off += broke
     return broke_off
+
+
+@numba.njit(cache=True, nogil=True)
+def renew_clocks(rupture_at, clock, broken, fresh):
+    """New rupture thresholds where a channel broke off: its clock plus a fresh Exp(1).
+
+    ``broken`` lists the replications in order (as :func:`channel_step` leaves them),
+    ``fresh`` holds one draw for each, rounded to float32 as the reference rounds it.
+    """
+    for k in range(fresh.size):
+        i = broken[k]
+        rupture_at[i] = clock[i] + np.float32(fresh[k])
 
 
 @numba.njit(cache=True, nogil=True)
@@ -166,6 +195,129 @@ def channel_advance(
             below[i] = 0
 
 
+PCG64_MULTIPLIER = (2549297995355413924 << 64) | 4865540595714422341
+"""PCG64's 128-bit LCG multiplier (O'Neill 2014; numpy's ``PCG64``)."""
+U64 = (1 << 64) - 1
+
+
+@intrinsic
+def _pcg64_advance(typingctx, state_high, state_low, increment_high, increment_low):
+    """PCG64's state step, ``state · multiplier + increment`` modulo 2**128.
+
+    numba has no 128-bit integer type; in LLVM's IR the step is one multiplication.
+    """
+    u64 = types.uint64
+    signature = types.UniTuple(u64, 2)(u64, u64, u64, u64)
+
+    def codegen(context, builder, sig, args):
+        wide = ir.IntType(128)
+
+        def join(high, low):
+            high = builder.shl(builder.zext(high, wide), ir.Constant(wide, 64))
+            return builder.or_(high, builder.zext(low, wide))
+
+        state = builder.add(
+            builder.mul(join(args[0], args[1]), ir.Constant(wide, PCG64_MULTIPLIER)),
+            join(args[2], args[3]),
+        )
+        high = builder.trunc(builder.lshr(state, ir.Constant(wide, 64)), ir.IntType(64))
+        low = builder.trunc(state, ir.IntType(64))
+        return context.make_tuple(builder, sig.return_type, [high, low])
+
+    return signature, codegen
+
+
+@numba.njit(inline="always")
+def _next_uint32(high, low, increment_high, increment_low, has_half, half):
+    """A 32-bit draw as numpy's ``PCG64`` makes it, and the generator's new state.
+
+    The low half of a new 64-bit XSL-RR output, or the high half kept from the last one.
+    """
+    if has_half:
+        return np.uint32(half), high, low, np.uint64(0), half
+    high, low = _pcg64_advance(high, low, increment_high, increment_low)
+    mixed = high ^ low
+    turn = high >> np.uint64(58)
+    draw = (mixed >> turn) | (mixed << ((np.uint64(64) - turn) & np.uint64(63)))
+    return np.uint32(draw & np.uint64(0xFFFFFFFF)), high, low, np.uint64(1), draw >> np.uint64(32)
+
+
+@numba.njit(inline="always")
+def _uniform(bits):
+    """A float32 uniform on [0, 1) from a 32-bit draw, as numpy's ``next_float``."""
+    return np.float32(np.float32(bits >> 8) * np.float32(1.0) / np.float32(16777216.0))
+
+
+@numba.njit(cache=True, nogil=True)
+def pcg64_normals(state, out):
+    """Fill ``out`` with float32 standard normals, as numpy's ``PCG64`` generator draws them.
+
+    ``state`` holds the generator's state as six uint64s (:class:`NormalStream`) and is
+    advanced. The draws are numpy's ``Generator.standard_normal(dtype=np.float32)`` bit
+    for bit: PCG64's XSL-RR output, its 32-bit draws taken low half first with the high
+    half kept for the next, and numpy's float32 ziggurat (Marsaglia and Tsang 2000)
+    with its wedge and tail rejections. numpy reaches each 32-bit draw through a
+    function pointer; inlined here, a normal costs about half as much.
+    """
+    h, lo, ih, il, has, half = state[0], state[1], state[2], state[3], state[4], state[5]
+    for k in range(out.size):
+        while True:
+            r, h, lo, has, half = _next_uint32(h, lo, ih, il, has, half)
+            index = r & 0xFF
+            rabs = (r >> 9) & 0x007FFFFF
+            x = np.float32(np.float32(rabs) * wi_float[index])
+            if (r >> 8) & 0x1:
+                x = -x
+            if rabs < ki_float[index]:
+                break  # about 99% of draws
+            if index == 0:  # the tail beyond the base strip, by Marsaglia's method
+                while True:
+                    bits, h, lo, has, half = _next_uint32(h, lo, ih, il, has, half)
+                    xx = np.float32(-ziggurat_nor_inv_r_f * np.log1p(np.float32(-_uniform(bits))))
+                    bits, h, lo, has, half = _next_uint32(h, lo, ih, il, has, half)
+                    yy = np.float32(-np.log1p(np.float32(-_uniform(bits))))
+                    if np.float32(yy + yy) > np.float32(xx * xx):
+                        break
+                beyond = np.float32(ziggurat_nor_r_f + xx)
+                x = -beyond if (rabs >> 8) & 0x1 else beyond
+                break
+            bits, h, lo, has, half = _next_uint32(h, lo, ih, il, has, half)
+            wedge = (fi_float[index - 1] - fi_float[index]) * _uniform(bits) + fi_float[index]
+            # numpy's C compares with the exponential of a double: in float32 (as numba's
+            # own port of this draw does) about one draw in a million would differ.
+            if np.float64(wedge) < np.exp(-0.5 * np.float64(x) * np.float64(x)):
+                break
+        out[k] = x
+    state[0], state[1], state[4], state[5] = h, lo, has, half
+
+
+class NormalStream:
+    """A ``PCG64`` generator's float32 standard normals, drawn by :func:`pcg64_normals`.
+
+    The stream takes over the generator's state: draw from one or the other, not both.
+
+    Args:
+        generator: A numpy generator on ``PCG64``.
+    """
+
+    def __init__(self, generator: np.random.Generator) -> None:
+        state = generator.bit_generator.state
+        if state["bit_generator"] != "PCG64":
+            raise ValueError(f"expected a PCG64 generator, not {state['bit_generator']}")
+        value, increment = state["state"]["state"], state["state"]["inc"]
+        self._state = np.array(
+            [value >> 64, value & U64, increment >> 64, increment & U64,
+             state["has_uint32"], state["uinteger"]],
+            dtype=np.uint64,
+        )  # fmt: skip
+
+    def standard_normal(self, size: int, out: np.ndarray | None = None) -> np.ndarray:
+        """``size`` draws, as ``generator.standard_normal(size, dtype=np.float32)``."""
+        out = np.empty(size, dtype=np.float32) if out is None else out
+        pcg64_normals(self._state, out)
+        return out
+
+
 @numba.njit(cache=True, nogil=True)
 def drawn_terms(weights, state, rows, outputs, firsts, lasts, total, values):
     """Add each output's per-replication terms ``Σ w·state[row]``, summed in term order.
@@ -223,6 +375,8 @@ def _warm() -> None:
         f, f, f, f, f, False, f, f, b, False, b, i16, i32, b, i16, i32, np.zeros(2, np.int8),
         i32, i32, i32, i32, i16, 1, 1, 1,
     )  # fmt: skip
+    renew_clocks(f, f, np.zeros(2, np.intp), np.zeros(2, np.float64))
+    pcg64_normals(np.zeros(6, np.uint64), f)
     rows = np.zeros(1, np.intp)
     state = np.zeros((1, 2), np.float32)
     drawn_terms(state, state, rows, rows, rows, rows + 1, f, state.copy())
