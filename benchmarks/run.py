@@ -26,8 +26,9 @@ channels and a treaty):
   the run takes from the machine;
 - ``sweep_64x10k_s``: wall time of ``alliance-sim sweep`` on a 64-point grid with 10,000
   replications per point;
-- ``rng_share``: the share of a chunk's time spent drawing its random numbers (timed by
-  drawing the same numbers alone), the floor no implementation of this model can go under;
+- ``rng_share``: the time numpy takes to draw a chunk's random numbers alone, as a share
+  of the chunk's time: the floor of an implementation that draws with numpy (the compiled
+  kernels draw the channels' normals themselves, the same numbers about four times faster);
 - ``kernels``: which implementation ran the hot loops (numba, or the numpy reference);
 - ``scaling_*``: wall time and peak memory of ``alliance-sim run`` against replications
   (10k to 1M; 10M extrapolated from the per-replication cost between 100k and 1M),
