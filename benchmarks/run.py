@@ -178,10 +178,10 @@ def sweep_seconds() -> float:
 
 def rng_share(replications: int = 10_000) -> float:
     """Share of a chunk's time spent drawing random numbers."""
-    from sim.engine.runner import simulate_chunk
+    from sim.engine.chunks import simulate_chunk
     from sim.model.model import AllianceModel
     from sim.model.streams import Source, Streams
-    from sim.results.result import RunSettings
+    from sim.results.settings import RunSettings
     from sim.scenario import load_scenario
 
     scenario = load_scenario(FLAGSHIP)
@@ -267,8 +267,8 @@ def chunk_cpu(replications: int = 10_000) -> dict[str, Any]:
     from threadpoolctl import threadpool_limits
 
     from benchmarks.worlds import generated_world
-    from sim.engine.runner import simulate_chunk
-    from sim.results.result import RunSettings
+    from sim.engine.chunks import simulate_chunk
+    from sim.results.settings import RunSettings
     from sim.scenario import Scenario, load_scenario, with_horizon
 
     scenario = load_scenario(FLAGSHIP)

@@ -141,7 +141,7 @@ def alliance_sim(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[st
 
 def chunk_outcomes(scenario: Scenario, seed: int, index: int, size: int, **settings: Any):
     """One chunk's outcomes, as the engine computes it (settings: fixed_parameters, ...)."""
-    from sim.engine.runner import simulate_chunk
-    from sim.results.result import RunSettings
+    from sim.engine.chunks import simulate_chunk
+    from sim.results.settings import RunSettings
 
     return simulate_chunk(scenario, RunSettings(size, seed, size, **settings), index, size)

@@ -29,7 +29,7 @@ from sim.errors import UserError
 if TYPE_CHECKING:
     from sim.engine.options import RunOptions
     from sim.model.outcomes import Outcomes
-    from sim.results.result import RunSettings
+    from sim.results.settings import RunSettings
     from sim.scenario import Scenario
 
     ChunkFunction = Callable[[Scenario, RunSettings, int, int], Outcomes]
@@ -47,7 +47,7 @@ class ChunkTask:
 
 
 # What every local worker imports once, in the server it is forked from.
-PRELOAD = ["sim.engine.runner", "sim.model.model", "sim.model.kernels"]
+PRELOAD = ["sim.engine.preload"]
 DASK_MISSING = (
     "the dask executor needs Dask: install the 'dask' extra, "
     "pip install 'alliance-sim[dask]' (or: pip install 'dask[distributed]')"

@@ -19,7 +19,7 @@ from typing import Any
 
 from sim.defaults import DEFAULT_CHUNK_SIZE
 from sim.errors import Advisory, UserError, did_you_mean
-from sim.results.result import RunSettings
+from sim.results.settings import RunSettings
 
 WORKERS_VARIABLE = "ALLIANCE_SIM_WORKERS"
 """Environment variable with the default number of workers (all cores if unset)."""

@@ -21,9 +21,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from threadpoolctl import threadpool_limits
 from tqdm import tqdm
 
+from sim.engine.chunks import simulate_chunk, summarise_chunk
 from sim.engine.executors import ChunkTask, Executor, make_executor
 from sim.engine.options import RunOptions, RunSettings
 from sim.engine.provenance import new_manifest, start_session, utc_now
@@ -45,48 +45,6 @@ from sim.stats.survival import Summary
 from sim.storage import write_text
 
 RUN = "run"  # the kind of a run directory, in its manifest's format
-
-
-def simulate_chunk(
-    scenario: Scenario, settings: RunSettings, chunk_index: int, size: int
-) -> Outcomes:
-    """Run one chunk of replications to the scenario's horizon.
-
-    BLAS is held to one thread so a chunk's numbers cannot depend on how many threads
-    a matrix product happens to use in the process that runs it. The outcomes carry the
-    parameters drawn per replication, for the run's ``replications.parquet``.
-    """
-    # Imported here: a run's own process, whose workers simulate, need not load Mesa.
-    from sim.model.model import AllianceModel
-
-    with threadpool_limits(limits=1):
-        model = AllianceModel(
-            scenario,
-            size,
-            seed=settings.seed,
-            chunk_index=chunk_index,
-            collect=False,
-            fixed_parameters=settings.fixed_parameters,
-            joint_draws=settings.joint_draws,
-            tally=True,
-        )
-        outcomes = model.run()
-    # Left to Python's rare full collections, a worker would hold five or six dead chunks
-    # at once (800 MiB per worker in a 1M run): the model drops its arrays now.
-    model.release()
-    return outcomes
-
-
-def summarise_chunk(
-    scenario: Scenario, settings: RunSettings, chunk_index: int, size: int
-) -> Summary:
-    """:func:`simulate_chunk` reduced to its :class:`Summary`, for work that only summarises.
-
-    The reduction runs in the worker: the summary (kilobytes) travels back instead of the
-    outcomes and draws (13 MB a chunk of 10,000), and the workers share the summarising
-    instead of queueing it in the process that collects them (3 s of a 64-point sweep).
-    """
-    return Summary.from_outcomes(simulate_chunk(scenario, settings, chunk_index, size))
 
 
 class _Background:

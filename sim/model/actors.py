@@ -68,7 +68,11 @@ class ActorAgent(mesa.Agent):
                 responding.append(variable)
         self._changing = [v for v in definition.variables if self._effects[v] or v in responding]
         self._responses = LinearIndex(
-            len(self._changing), model.state.shape[0], model.replications, model.kernels
+            len(self._changing),
+            model.state.shape[0],
+            model.replications,
+            model.kernels,
+            model.sampler.drawn,
         )
         for index, variable in enumerate(self._changing):
             spec = definition.variables[variable]
@@ -83,7 +87,11 @@ class ActorAgent(mesa.Agent):
         self.channels = [c for c, spec in scenario.channels.items() if name in spec.parties]
         self.channel_index = {channel: i for i, channel in enumerate(self.channels)}
         self._own = LinearIndex(
-            len(self.channels), model.state.shape[0], model.replications, model.kernels
+            len(self.channels),
+            model.state.shape[0],
+            model.replications,
+            model.kernels,
+            model.sampler.drawn,
         )
         for index, channel in enumerate(self.channels):
             for term, weight in scenario.channels[channel].desire[name].items():

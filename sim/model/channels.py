@@ -88,7 +88,9 @@ class ChannelAgent(mesa.Agent):
                 self._effects.setdefault(effect.attribute, []).append(effect)
         self._varying = [e for p, e in self._effects.items() if p != "lock_in"]
         """The effects on the parameters (lock-in's act on the accrued lock-in)."""
-        self._shared = LinearIndex(1, model.state.shape[0], replications, model.kernels)
+        self._shared = LinearIndex(
+            1, model.state.shape[0], replications, model.kernels, model.sampler.drawn
+        )
         for term, weight in definition.cost.items():
             key = f"channels.{name}.cost.{term}"
             self._shared.add(0, model.feature_row[term], -model.sampler(weight, key))
@@ -134,7 +136,10 @@ class ChannelAgent(mesa.Agent):
         self.below_since = np.full(replications, NEVER, dtype=np.int32)
         self.broken_run = np.zeros(replications, dtype=bool)
         self._next = np.empty(replications, dtype=DTYPE)
-        self._buffers = [np.empty(replications, dtype=DTYPE) for _ in range(3)]
+        # Scratch space of the numpy reference's step (the kernels have their own).
+        self._buffers = [
+            np.empty(replications, dtype=DTYPE) for _ in range(3 if model.kernels is None else 0)
+        ]
         self._ruptured: np.ndarray | None = None
         self._noisy = bool(np.any(self.params["noise"])) or "noise" in self._effects
         self._shocked = any(

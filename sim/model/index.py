@@ -28,15 +28,26 @@ class LinearIndex:
         rows: Rows of the state matrix.
         replications: Replications in the chunk.
         kernels: The compiled kernels (:mod:`sim.model.kernels`), or None: numpy.
+        draws: The chunk's per-replication draws by key (``ParameterSampler.drawn``):
+            those among the weights are replaced there by their rows of the stacked
+            weights, so that each is held once (the same values).
     """
 
-    def __init__(self, outputs: int, rows: int, replications: int, kernels=None) -> None:
+    def __init__(
+        self,
+        outputs: int,
+        rows: int,
+        replications: int,
+        kernels=None,
+        draws: dict[str, np.ndarray] | None = None,
+    ) -> None:
         self._fixed = np.zeros((outputs, rows), dtype=DTYPE)
         self._drawn: list[tuple[int, int, np.ndarray]] = []
         self._replications = replications
         self.values = np.zeros((outputs, replications), dtype=DTYPE)
         self._compiled = False
         self._kernels = kernels
+        self._draws = draws
 
     def add(self, output: int, row: int, weight: Drawn) -> None:
         """Add ``weight · state[row]`` to output ``output``."""
@@ -55,6 +66,13 @@ class LinearIndex:
             if self._drawn
             else np.zeros((0, self._replications), dtype=DTYPE)
         )
+        if self._draws:
+            # The draws' arrays are freed once nothing else holds them (5 MiB of a flagship
+            # chunk of 10,000 replications).
+            keys = {id(values): key for key, values in self._draws.items()}
+            for term, (_, _, weight) in enumerate(self._drawn):
+                if id(weight) in keys:
+                    self._draws[keys[id(weight)]] = self._weights[term]
         # (output, first term, last term + 1) of each output's run of drawn terms.
         self._runs: list[tuple[int, int, int]] = []
         if self._drawn:
@@ -66,7 +84,9 @@ class LinearIndex:
         self._run_arrays = tuple(
             np.array([run[k] for run in self._runs], dtype=np.intp) for k in range(3)
         )
-        self._products = np.empty_like(self._weights)
+        # The numpy reference's products, term by term (the kernels need no such buffer:
+        # 5 MiB of a flagship chunk of 10,000).
+        self._products = np.empty_like(self._weights) if self._kernels is None else None
         self._sum = np.empty(self._replications, dtype=DTYPE)
         self._any_fixed = bool(np.any(self._fixed))
         self._scaled: tuple[np.ndarray, np.ndarray] | None = None

@@ -10,7 +10,7 @@ from matplotlib.figure import Figure
 
 from sim.reports import figures
 from sim.reports.tables import domain_label, interval_cell, markdown_grid
-from sim.results.result import RunSettings
+from sim.results.settings import RunSettings
 from sim.scenario import Scenario
 from sim.scenario.sweepfile import Sweep
 from sim.storage import write_text

@@ -15,7 +15,7 @@ from matplotlib.figure import Figure
 
 from sim.reports import figures
 from sim.reports.tables import domain_label
-from sim.results.result import RunSettings
+from sim.results.settings import RunSettings
 from sim.results.store import write_frame
 from sim.scenario import Scenario
 from sim.scenario.sweepfile import Sweep

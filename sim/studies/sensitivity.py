@@ -23,7 +23,7 @@ from sim.engine.options import RunOptions
 from sim.errors import Advisory
 from sim.model.streams import Stream, study_sequence
 from sim.reports.sensitivity import write_sensitivity
-from sim.results.result import RunSettings
+from sim.results.settings import RunSettings
 from sim.scenario.sweepfile import Sweep, cast_value
 from sim.studies.sweep import evaluate_points, open_sweep_study, point_key
 

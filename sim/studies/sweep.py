@@ -31,7 +31,7 @@ from sim.months import iso_month, parse_month
 from sim.reports.sweep import sweep_figure, write_sweep
 from sim.reports.tables import domain_label
 from sim.results.display import html_table, summary_html
-from sim.results.result import RunSettings
+from sim.results.settings import RunSettings
 from sim.scenario import Scenario, scenario_from_dict, scenario_hash, set_value
 from sim.scenario.sweepfile import PointValue, Sweep, cast_value, design_size, load_sweep
 from sim.stats.survival import horizon_estimates
