@@ -7,7 +7,7 @@ copy-on-write with the server, instead of loading them itself.
 pandas, which Mesa imports, imports pyarrow whenever pyarrow is installed, and workers
 never read or write Parquet (the run's own process writes ``replications.parquet``).
 Loaded, pyarrow held 66 MiB of the server's resident memory (58 MiB of it its libraries)
-and 10–14 MiB of each worker's. So pyarrow is marked absent while these modules load (a
+and 10–20 MiB of each worker's. So pyarrow is marked absent while these modules load (a
 ``None`` entry in ``sys.modules`` makes an import of it fail as if it were not installed,
 which pandas takes in its stride) and made importable again afterwards: pandas in a
 worker then treats pyarrow as absent, and anything else a worker imports later (a user's
