@@ -10,8 +10,7 @@ statistics, the reports, a run's own process while its workers simulate) does no
 Mesa.
 """
 
-from importlib import import_module
-from typing import Any
+from sim.lazy import lazy_exports
 
 _HOMES = {
     "ActorAgent": "sim.model.actors",
@@ -22,8 +21,4 @@ _HOMES = {
 
 __all__ = sorted(_HOMES)
 
-
-def __getattr__(name: str) -> Any:
-    if name not in _HOMES:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(import_module(_HOMES[name]), name)
+__getattr__ = lazy_exports(__name__, _HOMES)

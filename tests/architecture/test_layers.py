@@ -18,7 +18,7 @@ import pytest
 import sim
 from tests.helpers import ROOT
 
-CORE = {"defaults", "errors", "months", "paths", "storage"}
+CORE = {"defaults", "errors", "lazy", "months", "paths", "storage"}
 # Package -> the packages it may import (besides itself and the core modules).
 ALLOWED = {
     "core": set(),
