@@ -194,6 +194,11 @@ class ChannelAgent(mesa.Agent):
         """The parties' desires for month t: their own parts plus what both face alike."""
         (first, first_row), (second, second_row) = self.parties
         self.shared = self._shared.compute(self.model.state)[0]
+        if self._kernels is not None:
+            self._kernels.lesser_desire(first.own_desire[first_row],
+                                        second.own_desire[second_row], self.shared,
+                                        self.desire_min)  # fmt: skip
+            return
         lesser = np.minimum(first.own_desire[first_row], second.own_desire[second_row],
                             out=self.desire_min)  # fmt: skip
         lesser += self.shared

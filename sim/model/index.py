@@ -94,6 +94,13 @@ class LinearIndex:
             rows = np.argmax(self._fixed != 0, axis=1)  # row 0, weight 0 where none
             weights = self._fixed[np.arange(len(rows)), rows][:, None]
             self._scaled = (rows, weights)
+        # The one-term shortcut as the kernel takes it (empty: the kernel leaves the fixed
+        # part to numpy).
+        self._scaled_vectors = (
+            (self._scaled[0].astype(np.intp), np.ascontiguousarray(self._scaled[1][:, 0]))
+            if self._scaled is not None
+            else (np.zeros(0, dtype=np.intp), np.zeros(0, dtype=DTYPE))
+        )
         self._drawn.clear()
         self._compiled = True
 
@@ -101,6 +108,27 @@ class LinearIndex:
         """The outputs for the state now (written into and returned as ``values``)."""
         if not self._compiled:
             self._compile()
+        if self._kernels is not None and (self._scaled is not None or self._runs):
+            scaled_rows, scaled_weights = self._scaled_vectors
+            if self._scaled is None:
+                self._fixed_part(state)
+            self._kernels.linear_index(
+                state, scaled_rows, scaled_weights, self._weights, self._rows,
+                *self._run_arrays, self._sum, self.values,
+            )  # fmt: skip
+            return self.values
+        self._fixed_part(state)
+        if self._runs:
+            products = np.multiply(self._weights, state[self._rows], out=self._products)
+            # One reduction per output over its contiguous run of terms (faster than
+            # np.add.reduceat along the first axis).
+            for output, first, last in self._runs:
+                np.add.reduce(products[first:last], axis=0, out=self._sum)
+                self.values[output] += self._sum
+        return self.values
+
+    def _fixed_part(self, state: np.ndarray) -> None:
+        """Write the outputs' fixed terms into ``values`` (0 where there are none)."""
         if self._scaled is not None:
             rows, weights = self._scaled
             np.multiply(state[rows], weights, out=self.values)
@@ -109,15 +137,3 @@ class LinearIndex:
             np.matmul(self._fixed, state, out=self.values)
         else:
             self.values.fill(0)
-        if self._runs and self._kernels is not None:
-            self._kernels.drawn_terms(
-                self._weights, state, self._rows, *self._run_arrays, self._sum, self.values
-            )
-        elif self._runs:
-            products = np.multiply(self._weights, state[self._rows], out=self._products)
-            # One reduction per output over its contiguous run of terms (faster than
-            # np.add.reduceat along the first axis).
-            for output, first, last in self._runs:
-                np.add.reduce(products[first:last], axis=0, out=self._sum)
-                self.values[output] += self._sum
-        return self.values

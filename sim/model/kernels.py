@@ -1,12 +1,13 @@
 """Compiled kernels (numba) for the model's hottest monthly work, an optional accelerator.
 
-The numpy code in :mod:`sim.model.channels`, :mod:`sim.model.index` and
-:mod:`sim.model.model` is the reference. Where numba is installed (the ``fast`` extra),
-the same arithmetic runs here in a few passes over a chunk's replications instead of a
-pass per operation: a channel's month (target, growth or wind-down, noise, shocks, rupture
-clock) and its life history, the per-replication terms of a linear index, and the
-monthly intensity histogram. Every operation is the reference's, in the same order and
-in float32 (numba does not contract ``a * b + c`` into a fused multiply-add without
+The numpy code in :mod:`sim.model.channels`, :mod:`sim.model.index`,
+:mod:`sim.model.parameters` and :mod:`sim.model.model` is the reference. Where numba is
+installed (the ``fast`` extra), the same arithmetic runs here in a few passes over a
+chunk's replications instead of a pass per operation: a channel's desire, its month
+(target, growth or wind-down, noise, shocks, rupture clock) and its life history, a linear
+index, the monthly intensity histogram, and the triangular draws of judged numbers.
+Every operation is the reference's, in the same order and precision (float32 in the
+monthly work; numba does not contract ``a * b + c`` into a fused multiply-add without
 ``fastmath``, which is off), and every random number is numpy's: drawn by numpy outside
 the kernels, or, for the channels' noise (the most numerous draws), by
 :func:`pcg64_normals`, which replicates numpy's ``PCG64`` normals bit for bit at half
@@ -319,13 +320,21 @@ class NormalStream:
 
 
 @numba.njit(cache=True, nogil=True)
-def drawn_terms(weights, state, rows, outputs, firsts, lasts, total, values):
-    """Add each output's per-replication terms ``Σ w·state[row]``, summed in term order.
+def linear_index(state, scaled_rows, scaled_weights, weights, rows, outputs, firsts, lasts,
+                 total, values):  # fmt: skip
+    """A linear index's outputs (:meth:`LinearIndex.compute`), in place in ``values``.
 
-    ``total`` is scratch space of a row; the loops over replications are innermost, so
-    that they vectorise, and each replication's terms still add up in term order.
+    Where ``scaled_rows`` is not empty, output o starts as its one fixed term,
+    ``state[scaled_rows[o]] · scaled_weights[o] + 0`` (otherwise ``values`` holds the
+    fixed part already); then each output's per-replication terms ``Σ w·state[row]``,
+    summed in term order, are added to it. ``total`` is scratch space of a row; the loops
+    over replications are innermost, so that they vectorise.
     """
     replications = state.shape[1]
+    for output in range(scaled_rows.size):
+        row, weight = scaled_rows[output], scaled_weights[output]
+        for i in range(replications):
+            values[output, i] = state[row, i] * weight + F0
     for run in range(outputs.size):
         output, first, last = outputs[run], firsts[run], lasts[run]
         row = rows[first]
@@ -337,6 +346,30 @@ def drawn_terms(weights, state, rows, outputs, firsts, lasts, total, values):
                 total[i] += weights[term, i] * state[row, i]
         for i in range(replications):
             values[output, i] += total[i]
+
+
+@numba.njit(cache=True, nogil=True)
+def lesser_desire(first, second, shared, out):
+    """``clip(min(first, second) + shared, 0, 1)``: a channel's desire (ChannelAgent.decide)."""
+    for i in range(out.size):
+        out[i] = min(max(min(first[i], second[i]) + shared[i], F0), F1)
+
+
+@numba.njit(cache=True, nogil=True)
+def triangular_draws(u, low, mode, high, out):
+    """Triangular quantiles of ``u`` in float32, as ``triangular_quantile(u, ...)`` rounds them.
+
+    The same double-precision operations, in the same order, per draw in one pass
+    (numpy makes six passes over the draws and a float32 copy). Both branches are
+    computed and one is kept, so that the loop vectorises.
+    """
+    width = high - low
+    c = (mode - low) / width
+    for i in range(u.size):
+        below = np.sqrt(c * u[i])
+        above = 1 - np.sqrt((1 - c) * (1 - u[i]))
+        value = below if u[i] < c else above
+        out[i] = np.float32(value * width + low)
 
 
 @numba.njit(cache=True, nogil=True)
@@ -379,8 +412,10 @@ def _warm() -> None:
     pcg64_normals(np.zeros(6, np.uint64), f)
     rows = np.zeros(1, np.intp)
     state = np.zeros((1, 2), np.float32)
-    drawn_terms(state, state, rows, rows, rows, rows + 1, f, state.copy())
+    linear_index(state, rows, f[:1], state, rows, rows, rows, rows + 1, f, state.copy())
     desire_drop(i32, 1, f, f)
+    lesser_desire(f, f, f, f)
+    triangular_draws(np.zeros(2), 0.0, 0.5, 1.0, f)
     histogram(state, rows, 100, np.zeros((1, 2, 100), np.int32)[:, 0])  # a month of counts
 
 

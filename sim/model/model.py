@@ -78,7 +78,11 @@ class AllianceModel(mesa.Model):
         """The compiled kernels (numba), or None: the numpy reference runs."""
         self.streams = Streams(seed, chunk_index)
         self.sampler = ParameterSampler(
-            self.streams, replications, fixed=fixed_parameters, joint_draws=joint_draws
+            self.streams,
+            replications,
+            fixed=fixed_parameters,
+            joint_draws=joint_draws,
+            kernels=self.kernels,
         )
         self.schedule = Schedule(scenario, self.streams, self.sampler, replications)
         names = [f"{a}.{v}" for a, spec in scenario.actors.items() for v in spec.variables]

@@ -126,6 +126,8 @@ class ParameterSampler:
         fixed: Use judged numbers at their values (the point model).
         joint_draws: Draw judged numbers as a joint sample of this many rows per chunk
             (None: independently per replication).
+        kernels: The compiled kernels (:mod:`sim.model.kernels`), or None: numpy. They
+            draw the judged numbers (the most numerous draws of a chunk's set-up).
     """
 
     def __init__(
@@ -135,8 +137,10 @@ class ParameterSampler:
         *,
         fixed: bool = False,
         joint_draws: int | None = None,
+        kernels=None,
     ) -> None:
         self.streams = streams
+        self.kernels = kernels
         self.replications = replications
         self.fixed = fixed
         self.joint_draws = joint_draws
@@ -156,7 +160,12 @@ class ParameterSampler:
             if low == high:
                 return DTYPE(param.value)
             u = self._judged_uniforms(key)
-            values = triangular_quantile(u, low, param.value, high).astype(DTYPE)
+            if self.kernels is None:
+                values = triangular_quantile(u, low, param.value, high).astype(DTYPE)
+            else:
+                values = np.empty(u.size, dtype=DTYPE)
+                bounds = float(low), float(param.value), float(high)  # one compiled signature
+                self.kernels.triangular_draws(u, *bounds, values)
         elif not is_uncertain(param):
             return DTYPE(point_value(param))
         elif isinstance(param, Empirical):

@@ -11,16 +11,17 @@ at once, so an interrupted sweep resumes point by point.
 from __future__ import annotations
 
 import hashlib
+import importlib
 import itertools
 import json
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy.stats import qmc
 
 from sim.defaults import MAX_POINTS
 from sim.engine.options import RunOptions
@@ -28,9 +29,7 @@ from sim.engine.provenance import new_manifest
 from sim.engine.runner import Job, summarise_jobs
 from sim.errors import RunInterrupted, UserError
 from sim.months import iso_month, parse_month
-from sim.reports.sweep import sweep_figure, write_sweep
 from sim.reports.tables import domain_label
-from sim.results.display import html_table, summary_html
 from sim.results.settings import RunSettings
 from sim.scenario import Scenario, scenario_from_dict, scenario_hash, set_value
 from sim.scenario.sweepfile import PointValue, Sweep, cast_value, design_size, load_sweep
@@ -69,6 +68,9 @@ class SweepResult:
 
     def _repr_html_(self) -> str:
         """A compact summary for Jupyter: each output's range over the points, and the figure."""
+        from sim.reports.sweep import sweep_figure
+        from sim.results.display import html_table, summary_html
+
         rows = []
         for output in self.sweep.outputs:
             here = self.table[
@@ -101,6 +103,9 @@ def design_points(sweep: Sweep) -> list[dict[str, PointValue]]:
             dict(zip(parameters, combination, strict=True))
             for combination in itertools.product(*axes)
         ]
+    # scipy.stats takes most of a second to import: a grid, the usual design, does without.
+    from scipy.stats import qmc
+
     dimensions = len(parameters)
     if sweep.design.kind == "lhs":
         sampler = qmc.LatinHypercube(d=dimensions, rng=sweep.design.seed)
@@ -193,6 +198,7 @@ def evaluate_points(
     options: RunOptions,
     description: str,
     total: int | None = None,
+    meanwhile: Callable[[], object] | None = None,
 ) -> dict[str, pd.DataFrame]:
     """P(alive) at the study's horizons for every point, reusing points the study saved.
 
@@ -206,6 +212,9 @@ def evaluate_points(
         description: The progress bar's label.
         total: The points of the whole study, if it evaluates them in several batches
             (for the message of an interruption).
+        meanwhile: Called once, when the first point is in: work for this process while
+            the workers are busy with the rest (loading the reports' libraries, say,
+            which would otherwise hold back the first chunks or follow the last).
 
     Returns:
         Horizon estimates (see :func:`sim.stats.survival.horizon_estimates`) at
@@ -234,6 +243,9 @@ def evaluate_points(
             if folder is not None:
                 record = {"values": unique[key], "estimates": estimates.to_dict("list")}
                 write_json(folder / f"{key}.json", record)
+            if meanwhile is not None:
+                meanwhile()
+                meanwhile = None
     except KeyboardInterrupt:
         finished = len(list(folder.glob("*.json"))) if folder else len(done)
         raise RunInterrupted(
@@ -272,8 +284,14 @@ def sweep(
     with study:
         points = design_points(sweep_file)
         description = f"{sweep_file.name} ({len(points)} points)"
-        estimates = evaluate_points(study, sweep_file, base, settings, points, options, description)
+        # The figures' libraries (matplotlib: most of a second) load once the workers are busy.
+        reports = "sim.reports.sweep"
+        estimates = evaluate_points(
+            study, sweep_file, base, settings, points, options, description,
+            meanwhile=lambda: importlib.import_module(reports),
+        )  # fmt: skip
         table = sweep_table(base, points, estimates)
+        write_sweep = importlib.import_module(reports).write_sweep
         written = write_sweep(table, sweep_file, base, settings, study.path) if study.path else []
         study.finish(written)
         return SweepResult(table, sweep_file, base, settings, study.path, study.manifest)

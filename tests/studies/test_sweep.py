@@ -355,3 +355,43 @@ def test_a_sweep_shows_each_outputs_range_and_figure(tmp_path):
     assert f'<td style="text-align:right">{here.p_survive.min():.2f}</td>' in page
     assert "Sweep small: 4 points (grid)" in page
     inline_image(page)
+
+
+def test_a_grid_sweep_submits_its_chunks_before_loading_figures_and_scipy_stats():
+    """What a sweep needs before its first chunk: neither matplotlib nor scipy.stats.
+
+    Both take most of a second to import; a sweep loads the figures' libraries while its
+    workers are busy, and scipy.stats only for a Latin hypercube or Sobol' design.
+    """
+    import subprocess
+    import sys
+
+    probe = (
+        "import sys\n"
+        "import sim.studies.sweep\n"
+        "print(sorted(m for m in ('matplotlib', 'scipy.stats') if m in sys.modules))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                          check=True)  # fmt: skip
+    assert done.stdout.strip() == "[]"
+
+
+def test_the_sweeps_meanwhile_runs_once_when_the_first_point_is_in(tmp_path):
+    from sim.engine.options import RunOptions
+    from sim.studies.sweep import evaluate_points, open_sweep_study
+
+    file = write(tmp_path, SMALL)
+    options = RunOptions.of(out=tmp_path / "sweep", workers=1, replications=200)
+    study, spec, base, settings = open_sweep_study("sweep", file, options)
+    saved_when_called = []
+
+    def meanwhile() -> None:
+        saved_when_called.append(len(list((study.path / "points").glob("*.json"))))
+
+    with study:
+        points = design_points(spec)
+        estimates = evaluate_points(
+            study, spec, base, settings, points, options, "test", meanwhile=meanwhile
+        )
+    assert saved_when_called == [1]
+    assert len(estimates) == len(points) > 1
