@@ -98,8 +98,33 @@ class ActorAgent(mesa.Agent):
                 row = model.constant_row if term == "base" else model.feature_row[term]
                 key = f"channels.{channel}.desire.{name}.{term}"
                 self._own.add(index, row, model.sampler(weight, key))
+        self._kernels = model.kernels
+        if model.kernels is not None:
+            # What the kernel takes: speeds one per replication, whether a speed of 1 or
+            # more takes the target at once, and the events' values repeated (_value_vector).
+            self._speed_vectors = {
+                v: (
+                    model.kernels.vector(speed, model.replications),
+                    bool(np.ndim(speed) == 0 and speed >= 1),
+                )
+                for v, speed in self._speed.items()
+            }
+            self._value_vectors: dict[str, tuple[np.float32, np.ndarray]] = {}
         self.own_desire = self._own.values
         """Own part of the desire for each channel (rows in ``channels`` order), unclipped."""
+
+    def _events_value(self, variable: str, month: int) -> Drawn:
+        """The variable's value at ``month`` after the scenario's events.
+
+        Months come in increasing order, as a run asks them.
+        """
+        value = self._settled.get(variable)
+        if value is None:
+            effects = self._effects[variable]
+            value = apply_effects(self._base[variable], effects, month)
+            if settled(effects):
+                self._settled[variable] = value
+        return value
 
     def _value_at(
         self,
@@ -110,20 +135,13 @@ class ActorAgent(mesa.Agent):
     ) -> np.ndarray:
         """The variable's target at ``month``: events' value plus responses, in its range.
 
-        Months come in increasing order, as a run asks them.
-
         Args:
             variable: The variable.
-            month: The month.
+            month: The month (in increasing order, as a run asks them).
             responses: The responses to add (None: none yet, at the start).
             out: Where to write the target (None: a new array).
         """
-        value = self._settled.get(variable)
-        if value is None:
-            effects = self._effects[variable]
-            value = apply_effects(self._base[variable], effects, month)
-            if settled(effects):
-                self._settled[variable] = value
+        value = self._events_value(variable, month)
         if responses is not None:
             value = np.add(value, responses, out=out)
         low, high = self._ranges[variable]
@@ -169,6 +187,15 @@ class ActorAgent(mesa.Agent):
         month = self.model.month + 1
         responses = self._responses.compute(state) if self._has_responses else None
         for index, variable in enumerate(self._changing):
+            if responses is not None and self._kernels is not None:
+                value = self._value_vector(variable, month)
+                if value is not None:
+                    speed, jump = self._speed_vectors[variable]
+                    low, high = self._ranges[variable]
+                    current = state[self.rows[variable]]
+                    self._kernels.approach(value, responses[index], low, high, speed, jump,
+                                           current, self._next[index])  # fmt: skip
+                    continue
             target = self._value_at(
                 variable, month, responses[index] if responses is not None else None, self._target
             )
@@ -181,6 +208,23 @@ class ActorAgent(mesa.Agent):
                 gap = np.subtract(target, current, out=self._target)
                 gap *= speed
                 np.add(current, gap, out=self._next[index])
+
+    def _value_vector(self, variable: str, month: int) -> np.ndarray | None:
+        """The events' value at ``month`` as the kernel takes it, one float32 per replication.
+
+        A number the same in every replication is repeated once and kept while it holds;
+        None where the value is not float32 (the numpy reference then plans the variable).
+        """
+        value = self._events_value(variable, month)
+        if np.ndim(value):
+            return value if value.dtype == DTYPE else None
+        if not isinstance(value, DTYPE):
+            return None
+        kept = self._value_vectors.get(variable)
+        if kept is None or kept[0] != value:
+            kept = (value, self._kernels.vector(value, self.model.replications))
+            self._value_vectors[variable] = kept
+        return kept[1]
 
     def advance(self) -> None:
         """Commit the variables of month t + 1."""

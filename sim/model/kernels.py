@@ -1,11 +1,12 @@
 """Compiled kernels (numba) for the model's hottest monthly work, an optional accelerator.
 
-The numpy code in :mod:`sim.model.channels`, :mod:`sim.model.index`,
-:mod:`sim.model.parameters` and :mod:`sim.model.model` is the reference. Where numba is
-installed (the ``fast`` extra), the same arithmetic runs here in a few passes over a
-chunk's replications instead of a pass per operation: a channel's desire, its month
-(target, growth or wind-down, noise, shocks, rupture clock) and its life history, a linear
-index, the monthly intensity histogram, and the triangular draws of judged numbers.
+The numpy code in :mod:`sim.model.actors`, :mod:`sim.model.channels`,
+:mod:`sim.model.index`, :mod:`sim.model.parameters` and :mod:`sim.model.model` is the
+reference. Where numba is installed (the ``fast`` extra), the same arithmetic runs here
+in a few passes over a chunk's replications instead of a pass per operation: an actor's
+plans, a channel's desire, its month (target, growth or wind-down, noise, shocks, rupture
+clock) and its life history, a linear index, the monthly intensity histogram, and the
+triangular draws of judged numbers.
 Every operation is the reference's, in the same order and precision (float32 in the
 monthly work; numba does not contract ``a * b + c`` into a fused multiply-add without
 ``fastmath``, which is off), and every random number is numpy's: drawn by numpy outside
@@ -349,6 +350,18 @@ def linear_index(state, scaled_rows, scaled_weights, weights, rows, outputs, fir
 
 
 @numba.njit(cache=True, nogil=True)
+def approach(value, responses, low, high, speed, jump, current, out):
+    """An actor variable's value for month t + 1 (ActorAgent.plan).
+
+    Its target is the events' value plus its responses, kept in ``[low, high]``; it moves
+    ``speed`` of the way there from ``current``, or all the way if ``jump``.
+    """
+    for i in range(out.size):
+        target = min(max(value[i] + responses[i], low), high)
+        out[i] = target if jump else current[i] + (target - current[i]) * speed[i]
+
+
+@numba.njit(cache=True, nogil=True)
 def lesser_desire(first, second, shared, out):
     """``clip(min(first, second) + shared, 0, 1)``: a channel's desire (ChannelAgent.decide)."""
     for i in range(out.size):
@@ -415,6 +428,7 @@ def _warm() -> None:
     linear_index(state, rows, f[:1], state, rows, rows, rows, rows + 1, f, state.copy())
     desire_drop(i32, 1, f, f)
     lesser_desire(f, f, f, f)
+    approach(f, f, F0, F1, f, False, f, f)
     triangular_draws(np.zeros(2), 0.0, 0.5, 1.0, f)
     histogram(state, rows, 100, np.zeros((1, 2, 100), np.int32)[:, 0])  # a month of counts
 
