@@ -6,15 +6,15 @@ reference. Where numba is installed (the ``fast`` extra), the same arithmetic ru
 in a few passes over a chunk's replications instead of a pass per operation: an actor's
 plans, a channel's desire, its month (target, growth or wind-down, noise, shocks, rupture
 clock) and its life history, a linear index, the monthly intensity histogram, and the
-triangular draws of judged numbers.
-Every operation is the reference's, in the same order and precision (float32 in the
-monthly work; numba does not contract ``a * b + c`` into a fused multiply-add without
-``fastmath``, which is off), and every random number is numpy's: drawn by numpy outside
-the kernels, or, for the channels' noise (the most numerous draws), by
-:func:`pcg64_normals`, which replicates numpy's ``PCG64`` normals bit for bit at half
-their cost. So both paths give the same outcomes bit for bit (tests/model/test_kernels.py).
-The passes are laid out so that the compiler can vectorise them: per-replication
-branches that would often be mispredicted become selects or passes of their own.
+triangular draws of judged numbers. Every operation is the reference's, in the same order
+and precision (float32 in the monthly work; numba does not contract ``a * b + c`` into a
+fused multiply-add without ``fastmath``, which is off), and every random number is
+numpy's: drawn by numpy outside the kernels, or, for the channels' noise (the most
+numerous draws), by :func:`pcg64_normals`, which replicates numpy's ``PCG64`` normals bit
+for bit at half their cost. So both paths give the same outcomes bit for bit
+(tests/model/test_kernels.py). The passes are laid out so that the compiler can vectorise
+them: per-replication branches that would often be mispredicted become selects or passes
+of their own.
 
 A parameter that is one number for every replication is passed repeated, one value per
 replication (:func:`vector`), so that every kernel reads ``x[i]``.

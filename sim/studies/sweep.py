@@ -11,7 +11,6 @@ at once, so an interrupted sweep resumes point by point.
 from __future__ import annotations
 
 import hashlib
-import importlib
 import itertools
 import json
 import math
@@ -68,7 +67,7 @@ class SweepResult:
 
     def _repr_html_(self) -> str:
         """A compact summary for Jupyter: each output's range over the points, and the figure."""
-        from sim.reports.sweep import sweep_figure
+        from sim.reports.sweep import sweep_figure  # matplotlib: loaded when a figure is drawn
         from sim.results.display import html_table, summary_html
 
         rows = []
@@ -284,17 +283,21 @@ def sweep(
     with study:
         points = design_points(sweep_file)
         description = f"{sweep_file.name} ({len(points)} points)"
-        # The figures' libraries (matplotlib: most of a second) load once the workers are busy.
-        reports = "sim.reports.sweep"
         estimates = evaluate_points(
             study, sweep_file, base, settings, points, options, description,
-            meanwhile=lambda: importlib.import_module(reports),
+            meanwhile=_load_figure_libraries,
         )  # fmt: skip
         table = sweep_table(base, points, estimates)
-        write_sweep = importlib.import_module(reports).write_sweep
+        from sim.reports.sweep import write_sweep
+
         written = write_sweep(table, sweep_file, base, settings, study.path) if study.path else []
         study.finish(written)
         return SweepResult(table, sweep_file, base, settings, study.path, study.manifest)
+
+
+def _load_figure_libraries() -> None:
+    """Load the sweep's reports and with them matplotlib (most of a second), to use later."""
+    import sim.reports.sweep  # noqa: F401
 
 
 def sweep_table(
