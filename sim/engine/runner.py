@@ -24,7 +24,7 @@ from typing import Any
 from tqdm import tqdm
 
 from sim.engine.chunks import simulate_chunk, summarise_chunk
-from sim.engine.executors import ChunkTask, Executor, make_executor
+from sim.engine.executors import ChunkTask, Executor, ctrl_c_deferred, make_executor
 from sim.engine.options import RunOptions, RunSettings
 from sim.engine.provenance import new_manifest, start_session, utc_now
 from sim.errors import Advisory, RunInterrupted, UserError
@@ -204,7 +204,8 @@ def run(
         lock.acquire()
         try:
             directory = RunDirectory.resumable(path, RUN)
-            manifest, scenario = _resumed(directory, scenario, options, horizon)
+            with ctrl_c_deferred():  # pydantic at work: see below
+                manifest, scenario = _resumed(directory, scenario, options, horizon)
         except BaseException:
             lock.release()
             raise
@@ -212,9 +213,13 @@ def run(
     elif scenario is None:
         raise UserError("give a scenario to run, or a run directory to resume")
     else:
-        scenario = with_horizon(scenario, horizon) if horizon else scenario
-        settings = options.settings(scenario.replications, scenario.seed)
-        manifest = _run_manifest(scenario, settings)
+        # pydantic turns a Ctrl-C raised inside its serializer into a warning, and the run
+        # would go on as if none had come: it is held while the scenario is copied and
+        # dumped into the manifest, then raised.
+        with ctrl_c_deferred():
+            scenario = with_horizon(scenario, horizon) if horizon else scenario
+            settings = options.settings(scenario.replications, scenario.seed)
+            manifest = _run_manifest(scenario, settings)
     try:
         sizes = chunk_sizes(settings.replications, settings.chunk_size)
         saved = directory.saved_chunks() if directory else []

@@ -15,6 +15,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
 
+from sim.engine.executors import ctrl_c_deferred
 from sim.engine.options import RunOptions
 from sim.engine.provenance import machine, utc_now
 from sim.errors import UserError
@@ -87,7 +88,10 @@ class Study:
                 raise
             study = cls(kind, manifest, directory, lock, resumed=True)
         else:
-            manifest = new_manifest()
+            # A Ctrl-C raised inside pydantic's serializer (scenarios dumped into the
+            # manifest) would become a warning and be lost: it is held, then raised.
+            with ctrl_c_deferred():
+                manifest = new_manifest()
             directory, lock = None, None
             if options.out is not None:
                 path = output_path(options.out, name, manifest["started_utc"])

@@ -249,3 +249,63 @@ def test_ctrl_c_of_a_study_says_how_much_is_saved_and_how_to_resume(tmp_path, ki
     assert f"interrupted: {done} of {total} {unit} are saved in {out}" in stderr, stderr
     assert f"continue with: alliance-sim {kind} --resume {out}" in stderr
     assert wait_until_gone(process.pid, 10) == []
+
+
+SMALL_SWEEP = """name: small
+description: two points
+base: {base}
+replications: 200
+design: {{kind: grid}}
+parameters:
+  ceasefire_month: {{path: events.ceasefire.timing.month, values: [3, 24], integer: true}}
+outputs:
+  - {{domain: military, horizon: 120}}
+"""
+
+
+@pytest.mark.parametrize("kind", ["run", "sweep"])
+def test_a_ctrl_c_while_the_manifest_is_dumped_is_not_lost(tmp_path, monkeypatch, kind):
+    """A Ctrl-C that pydantic's serializer would swallow still stops the command.
+
+    pydantic turns an exception raised in its serializer into a warning and goes on.
+
+    CI caught a Ctrl-C landing there 2.6 s into a run, while its manifest was being
+    dumped, and the run finished with status 0. Here
+    the Ctrl-C comes inside the scenario's hash, which swallows it as pydantic does; the
+    command is stopped before it creates its directory.
+    """
+    import warnings
+
+    from sim.engine import runner
+    from sim.scenario import load_scenario
+    from sim.studies import sweep as sweep_module
+
+    module = runner if kind == "run" else sweep_module
+    original = module.scenario_hash
+
+    def hash_interrupted_and_swallowed(scenario):
+        try:
+            signal.raise_signal(signal.SIGINT)
+        except KeyboardInterrupt:
+            warnings.warn("the serializer swallowed a KeyboardInterrupt", stacklevel=1)
+        return original(scenario)
+
+    monkeypatch.setattr(module, "scenario_hash", hash_interrupted_and_swallowed)
+    out = tmp_path / kind
+    if kind == "run":
+        scenario = load_scenario(FLAGSHIP)
+
+        def command():
+            return runner.run(scenario, replications=200, workers=1, out=out)
+    else:
+        file = tmp_path / "sweep.yaml"
+        file.write_text(SMALL_SWEEP.format(base=FLAGSHIP))
+
+        def command():
+            return sweep_module.sweep(file, workers=1, out=out)
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a swallowed interrupt fails the test at once
+        with pytest.raises(KeyboardInterrupt):
+            command()
+    assert not out.exists()
