@@ -267,12 +267,10 @@ outputs:
 def test_a_ctrl_c_while_the_manifest_is_dumped_is_not_lost(tmp_path, monkeypatch, kind):
     """A Ctrl-C that pydantic's serializer would swallow still stops the command.
 
-    pydantic turns an exception raised in its serializer into a warning and goes on.
-
-    CI caught a Ctrl-C landing there 2.6 s into a run, while its manifest was being
-    dumped, and the run finished with status 0. Here
-    the Ctrl-C comes inside the scenario's hash, which swallows it as pydantic does; the
-    command is stopped before it creates its directory.
+    pydantic turns an exception raised in its serializer into a warning and goes on. CI
+    caught a Ctrl-C landing there 2.6 s into a run, while its manifest was being dumped,
+    and the run finished with status 0. Here the Ctrl-C comes inside the scenario's hash,
+    which swallows it as pydantic does; the command stops before it creates its directory.
     """
     import warnings
 
@@ -304,8 +302,15 @@ def test_a_ctrl_c_while_the_manifest_is_dumped_is_not_lost(tmp_path, monkeypatch
         def command():
             return sweep_module.sweep(file, workers=1, out=out)
 
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")  # a swallowed interrupt fails the test at once
-        with pytest.raises(KeyboardInterrupt):
-            command()
+    # Ctrl-C as the command line meets it, whatever earlier tests in this process left.
+    handler = signal.signal(signal.SIGINT, signal.default_int_handler)
+    mask = signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # a swallowed interrupt fails the test at once
+            with pytest.raises(KeyboardInterrupt):
+                command()
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
+        signal.signal(signal.SIGINT, handler)
     assert not out.exists()
