@@ -98,15 +98,14 @@ class ActorAgent(mesa.Agent):
                 row = model.constant_row if term == "base" else model.feature_row[term]
                 key = f"channels.{channel}.desire.{name}.{term}"
                 self._own.add(index, row, model.sampler(weight, key))
+        self._jumps = {v: bool(np.ndim(s) == 0 and s >= 1) for v, s in self._speed.items()}
+        """Whether a variable takes its target at once (a speed of 1 or more)."""
         self._kernels = model.kernels
         if model.kernels is not None:
-            # What the kernel takes: speeds one per replication, whether a speed of 1 or
-            # more takes the target at once, and the events' values repeated (_value_vector).
+            # What the kernel takes: speeds one per replication, and the events' values
+            # repeated where they are one number (_value_vector).
             self._speed_vectors = {
-                v: (
-                    model.kernels.vector(speed, model.replications),
-                    bool(np.ndim(speed) == 0 and speed >= 1),
-                )
+                v: model.kernels.vector(speed, model.replications)
                 for v, speed in self._speed.items()
             }
             self._value_vectors: dict[str, tuple[np.float32, np.ndarray]] = {}
@@ -141,7 +140,12 @@ class ActorAgent(mesa.Agent):
             responses: The responses to add (None: none yet, at the start).
             out: Where to write the target (None: a new array).
         """
-        value = self._events_value(variable, month)
+        return self._in_range(variable, self._events_value(variable, month), responses, out)
+
+    def _in_range(
+        self, variable: str, value: Drawn, responses: np.ndarray | None, out: np.ndarray | None
+    ) -> np.ndarray:
+        """The events' value plus the responses (if any), kept in the variable's range."""
         if responses is not None:
             value = np.add(value, responses, out=out)
         low, high = self._ranges[variable]
@@ -187,35 +191,33 @@ class ActorAgent(mesa.Agent):
         month = self.model.month + 1
         responses = self._responses.compute(state) if self._has_responses else None
         for index, variable in enumerate(self._changing):
-            if responses is not None and self._kernels is not None:
-                value = self._value_vector(variable, month)
-                if value is not None:
-                    speed, jump = self._speed_vectors[variable]
+            value = self._events_value(variable, month)
+            response = responses[index] if responses is not None else None
+            current = state[self.rows[variable]]
+            jump = self._jumps[variable]
+            if response is not None and self._kernels is not None:
+                vector = self._value_vector(variable, value)
+                if vector is not None:
                     low, high = self._ranges[variable]
-                    current = state[self.rows[variable]]
-                    self._kernels.approach(value, responses[index], low, high, speed, jump,
-                                           current, self._next[index])  # fmt: skip
+                    self._kernels.approach(vector, response, low, high,
+                                           self._speed_vectors[variable], jump, current,
+                                           self._next[index])  # fmt: skip
                     continue
-            target = self._value_at(
-                variable, month, responses[index] if responses is not None else None, self._target
-            )
-            speed = self._speed[variable]
-            if np.ndim(speed) == 0 and speed >= 1:
+            target = self._in_range(variable, value, response, self._target)
+            if jump:
                 self._next[index] = target
             else:
                 # current + speed · (target − current), in the buffers (float32 throughout).
-                current = state[self.rows[variable]]
                 gap = np.subtract(target, current, out=self._target)
-                gap *= speed
+                gap *= self._speed[variable]
                 np.add(current, gap, out=self._next[index])
 
-    def _value_vector(self, variable: str, month: int) -> np.ndarray | None:
-        """The events' value at ``month`` as the kernel takes it, one float32 per replication.
+    def _value_vector(self, variable: str, value: Drawn) -> np.ndarray | None:
+        """The events' value as the kernel takes it, one float32 per replication.
 
         A number the same in every replication is repeated once and kept while it holds;
         None where the value is not float32 (the numpy reference then plans the variable).
         """
-        value = self._events_value(variable, month)
         if np.ndim(value):
             return value if value.dtype == DTYPE else None
         if not isinstance(value, DTYPE):

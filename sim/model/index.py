@@ -19,6 +19,9 @@ import numpy as np
 
 from sim.model.parameters import DTYPE, Drawn
 
+_NO_SCALED = (np.zeros(0, dtype=np.intp), np.zeros(0, dtype=DTYPE))
+"""No one-term outputs, as the kernel takes them."""
+
 
 class LinearIndex:
     """Weighted sums of state rows, one per output, over a chunk's replications.
@@ -92,15 +95,8 @@ class LinearIndex:
         self._scaled: tuple[np.ndarray, np.ndarray] | None = None
         if self._any_fixed and np.count_nonzero(self._fixed, axis=1).max() <= 1:
             rows = np.argmax(self._fixed != 0, axis=1)  # row 0, weight 0 where none
-            weights = self._fixed[np.arange(len(rows)), rows][:, None]
-            self._scaled = (rows, weights)
-        # The one-term shortcut as the kernel takes it (empty: the kernel leaves the fixed
-        # part to numpy).
-        self._scaled_vectors = (
-            (self._scaled[0].astype(np.intp), np.ascontiguousarray(self._scaled[1][:, 0]))
-            if self._scaled is not None
-            else (np.zeros(0, dtype=np.intp), np.zeros(0, dtype=DTYPE))
-        )
+            weights = self._fixed[np.arange(len(rows)), rows]
+            self._scaled = (rows.astype(np.intp), weights)
         self._drawn.clear()
         self._compiled = True
 
@@ -109,9 +105,9 @@ class LinearIndex:
         if not self._compiled:
             self._compile()
         if self._kernels is not None and (self._scaled is not None or self._runs):
-            scaled_rows, scaled_weights = self._scaled_vectors
             if self._scaled is None:
-                self._fixed_part(state)
+                self._fixed_part(state)  # the kernel then adds the drawn terms alone
+            scaled_rows, scaled_weights = self._scaled or _NO_SCALED
             self._kernels.linear_index(
                 state, scaled_rows, scaled_weights, self._weights, self._rows,
                 *self._run_arrays, self._sum, self.values,
@@ -131,7 +127,7 @@ class LinearIndex:
         """Write the outputs' fixed terms into ``values`` (0 where there are none)."""
         if self._scaled is not None:
             rows, weights = self._scaled
-            np.multiply(state[rows], weights, out=self.values)
+            np.multiply(state[rows], weights[:, None], out=self.values)
             self.values += 0
         elif self._any_fixed:
             np.matmul(self._fixed, state, out=self.values)
