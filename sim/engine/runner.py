@@ -350,7 +350,8 @@ def summarise_jobs(
     """Run the chunks of many scenarios on one executor; yield each job's summary when done.
 
     Chunks of all jobs share the workers, so many small jobs (the points of a sweep) keep
-    every worker busy. Each job's numbers are those :func:`run` would give it.
+    every worker busy. Each job's numbers are those :func:`run` would give it, without
+    the intensity tally (:func:`~sim.engine.chunks.summarise_chunk`).
     """
     tasks = [
         ChunkTask(job.key, job.scenario, job.settings, index, size)

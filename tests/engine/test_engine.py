@@ -16,12 +16,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from sim.engine.chunks import simulate_chunk, summarise_chunk
 from sim.engine.executors import DASK_MISSING
 from sim.engine.runner import run
 from sim.errors import Advisory, UserError
 from sim.model.streams import chunk_seed_sequence
 from sim.results import load_run, rundir
+from sim.results.settings import RunSettings
 from sim.scenario import scenario_hash, with_horizon
+from sim.stats.survival import Summary
 from tests.helpers import (
     ROOT,
     chunk_outcomes,
@@ -86,6 +89,24 @@ def test_in_memory_run_equals_the_saved_outcomes_in_replication_order(ceasefire,
     assert saved["military__event"].dtype == bool
     assert len(saved["military__month"]) == SETTINGS["replications"]
     pd.testing.assert_frame_equal(memory.survival, pd.read_csv(reference / "survival.csv"))
+
+
+def test_a_summarised_chunk_is_the_simulated_one_without_the_intensity_tally(ceasefire):
+    settings = RunSettings(2_000, 7, 2_000)
+    full = Summary.from_outcomes(simulate_chunk(ceasefire, settings, 1, 2_000))
+    summarised = summarise_chunk(ceasefire, settings, 1, 2_000)
+    assert full.intensity is not None
+    assert summarised.intensity is None
+    for name, table in full.life_tables.items():
+        np.testing.assert_array_equal(summarised.life_tables[name].events, table.events)
+        np.testing.assert_array_equal(summarised.life_tables[name].censored, table.censored)
+    np.testing.assert_array_equal(summarised.alive_counts, full.alive_counts)
+    np.testing.assert_array_equal(summarised.co_ended, full.co_ended)
+    assert summarised.totals == full.totals
+    for name, counts in full.endings.items():
+        np.testing.assert_array_equal(summarised.endings[name], counts)
+    for name, counts in full.event_months.items():
+        np.testing.assert_array_equal(summarised.event_months[name], counts)
 
 
 def test_survival_csv_is_tidy(reference):
