@@ -32,7 +32,8 @@ channels and a treaty):
   kernels draw the channels' normals themselves, the same numbers about four times faster);
 - ``kernels``: which implementation ran the hot loops (numba, or the numpy reference);
 - ``scaling_*``: wall time and peak memory of ``alliance-sim run`` against replications
-  (10k to 1M; 10M extrapolated in a straight line from the change between 100k and 1M),
+  (10k to 1M; 10M extrapolated: time in a straight line through 100k and 1M, memory from
+  the 1M peak plus the growth of the run's own process, the one part that grows),
   horizon (60 to 480 months, 30,000 replications), world size (13, 26, 52 channels; 8,
   16 actors: generated worlds, benchmarks/worlds.py; 20,000 replications) and executor
   (a 2-worker Dask ``LocalCluster`` against the local pool); ``scaling_chunk_cpu_s``: CPU
@@ -94,20 +95,24 @@ def run_command(replications: int, out: Path, *options: str, scenario: Path = FL
             str(WORKERS), "--out", str(out), "--quiet", *options]  # fmt: skip
 
 
-def measured_run(command: list[str], proportional: bool = False) -> tuple[float, float, float]:
-    """Wall seconds and peak memory (MiB, summed over the process tree).
+def measured_run(
+    command: list[str], proportional: bool = False
+) -> tuple[float, float, float, float]:
+    """Wall seconds and peak memory (MiB): summed over the process tree, and the command's own.
 
-    Resident memory always; proportional memory if asked (NaN otherwise: reading it costs
-    the machine a little).
+    Resident memory always (summed, and the command's own process alone); proportional
+    memory if asked (NaN otherwise: reading it costs the machine a little).
     """
     start = time.perf_counter()
     process = psutil.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL,
                            stderr=subprocess.PIPE)  # fmt: skip
-    peak, peak_pss, last_pss = 0, 0, 0.0
+    peak, own_peak, peak_pss, last_pss = 0, 0, 0, 0.0
     while process.poll() is None:
         try:
             tree = [p for p in (process, *process.children(recursive=True)) if p.is_running()]
-            peak = max(peak, sum(p.memory_info().rss for p in tree))
+            resident = [p.memory_info().rss for p in tree]
+            peak = max(peak, sum(resident))
+            own_peak = max(own_peak, resident[0] if tree and tree[0] is process else 0)
             if proportional and time.perf_counter() - last_pss >= 0.1:
                 peak_pss = max(peak_pss, sum(p.memory_full_info().pss for p in tree))
                 last_pss = time.perf_counter()
@@ -117,17 +122,21 @@ def measured_run(command: list[str], proportional: bool = False) -> tuple[float,
     seconds = time.perf_counter() - start
     if process.returncode != 0:
         raise RuntimeError(f"{' '.join(command)} failed: {process.stderr.read().decode()}")
-    return seconds, peak / 2**20, peak_pss / 2**20 if proportional else float("nan")
+    pss = peak_pss / 2**20 if proportional else float("nan")
+    return seconds, peak / 2**20, pss, own_peak / 2**20
 
 
 def timed_run(
     replications: int, *options: str, scenario: Path = FLAGSHIP, proportional: bool = False
 ) -> dict[str, float]:
-    """Seconds and peak memory of one run, in a fresh output directory."""
+    """Seconds and peak memory of one run, in a fresh output directory.
+
+    ``rss_mib`` sums the process tree; ``own_rss_mib`` is the run's own process alone.
+    """
     with tempfile.TemporaryDirectory() as folder:
         command = run_command(replications, Path(folder) / "run", *options, scenario=scenario)
-        seconds, rss, pss = measured_run(command, proportional)
-    timing = {"s": round(seconds, 3), "rss_mib": round(rss, 1)}
+        seconds, rss, pss, own = measured_run(command, proportional)
+    timing = {"s": round(seconds, 3), "rss_mib": round(rss, 1), "own_rss_mib": round(own, 1)}
     return timing | ({"pss_mib": round(pss, 1)} if proportional else {})
 
 
@@ -221,18 +230,26 @@ def rng_share(replications: int = 10_000) -> float:
 def scaling_replications() -> dict[str, Any]:
     """Time and memory against replications; 10M extrapolated from 100k to 1M.
 
-    Both in a straight line: the run's own process holds the metadata of every row group
-    of ``replications.parquet`` until the file is closed (about 0.3 MiB a chunk), so its
-    memory grows with the replications, slowly, where the workers' does not.
+    Time in a straight line through the 100k and 1M runs. Memory from the 1M run's summed
+    peak plus the growth of the run's own process alone: that process holds the metadata
+    of every row group of ``replications.parquet`` until the file is closed (about 0.3 MiB
+    a chunk), so it grows with the replications, slowly, where the workers do not. (The
+    summed peaks, single samples of several processes, can even fall from 100k to 1M.)
     """
     runs = {str(n): timed_run(n) for n in (10_000, 100_000)}
     runs["1000000"] = timed_run(1_000_000, proportional=True)
+    million, hundred_thousand = runs["1000000"], runs["100000"]
 
-    def beyond(key: str) -> float:
-        slope = max(runs["1000000"][key] - runs["100000"][key], 0) / 900_000
-        return round(runs["1000000"][key] + 9_000_000 * slope, 1)
+    def beyond(value: float, before: float) -> float:
+        return round(value + 9_000_000 * max(value - before, 0) / 900_000, 1)
 
-    runs["10000000"] = {"s": beyond("s"), "rss_mib": beyond("rss_mib"), "extrapolated": True}
+    growth = beyond(million["own_rss_mib"], hundred_thousand["own_rss_mib"])
+    runs["10000000"] = {
+        "s": beyond(million["s"], hundred_thousand["s"]),
+        "rss_mib": round(million["rss_mib"] + growth - million["own_rss_mib"], 1),
+        "own_rss_mib": growth,
+        "extrapolated": True,
+    }
     return runs
 
 
