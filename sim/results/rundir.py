@@ -43,7 +43,14 @@ from sim.model.outcomes import (
     Outcomes,
 )
 from sim.results.store import PARAMETER, REPLICATIONS, ReplicationWriter
-from sim.storage import NpzWriter, atomic_file, write_json, write_npz
+from sim.storage import (
+    NpzWriter,
+    atomic_file,
+    read_stored,
+    stored_arrays,
+    write_json,
+    write_npz,
+)
 
 RESULTS = Path("results")
 """Where ``--out default`` puts new directories."""
@@ -377,10 +384,15 @@ class RunDirectory:
 
         Opening a chunk reads its archive's directory (some 475 members with the drawn
         parameters: 9 ms and a third of a MiB held while it is open), so with at most
-        ``_OPEN_CHUNKS`` chunks each is opened once and kept open for the whole write;
-        with more (to bound the files and memory held at once), each is opened once per
-        array. The chunks' intensity tallies are summed.
+        ``_OPEN_CHUNKS`` chunks each is opened once and kept open for the whole write.
+        With more (to bound the files and memory held at once), each is opened once to
+        find where its arrays lie (about 20 KB a chunk kept), and its arrays are read
+        from there: opening each chunk once per array instead took 9 of the 22 minutes
+        of a 10,000,000-replication run (1,000 chunks, 200 arrays). The chunks'
+        intensity tallies are summed.
         """
+        keys = [key for group in layout.groups() for key, _ in group]
+        keys += [TALLY_COUNTS, TALLY_SUMS]
         with contextlib.ExitStack() as stack:
             if chunks <= _OPEN_CHUNKS:
                 opened = [stack.enter_context(self._open_chunk(i)) for i in range(chunks)]
@@ -388,9 +400,16 @@ class RunDirectory:
                 def pieces(key: str) -> Iterator[np.ndarray | None]:
                     return (chunk.get(key) for chunk in opened)
             else:
+                paths = [self._chunk_path(i) for i in range(chunks)]
+                where = [stored_arrays(path, keys) for path in paths]
+                column = {key: k for k, key in enumerate(keys)}
 
                 def pieces(key: str) -> Iterator[np.ndarray | None]:
-                    return (self._read_chunk(i, key) for i in range(chunks))
+                    k = column[key]
+                    return (
+                        read_stored(path, found[k])
+                        for path, found in zip(paths, where, strict=True)
+                    )
 
             handle = stack.enter_context(atomic_file(self.path / OUTCOMES))
             writer = stack.enter_context(NpzWriter(handle))
@@ -405,10 +424,6 @@ class RunDirectory:
 
     def _open_chunk(self, index: int):
         return np.load(self._chunk_path(index), allow_pickle=False)
-
-    def _read_chunk(self, index: int, key: str) -> np.ndarray | None:
-        with self._open_chunk(index) as chunk:
-            return chunk.get(key)
 
     def read_outcomes(self, layout: OutcomeLayout) -> Outcomes:
         """Read ``outcomes.npz``."""
