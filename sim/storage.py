@@ -172,8 +172,15 @@ def stored_arrays(path: Path, names: Sequence[str]) -> list[StoredArray | None]:
 
 
 def read_stored(path: Path, where: StoredArray | None) -> np.ndarray | None:
-    """Read an array that :func:`stored_arrays` found (None where it found none)."""
+    """Read an array that :func:`stored_arrays` found (None where it found none).
+
+    Raises:
+        ValueError: The file ends before the array does.
+    """
     if where is None:
         return None
     offset, dtype, length = where
-    return np.fromfile(path, dtype=dtype, count=length, offset=offset)
+    array = np.fromfile(path, dtype=dtype, count=length, offset=offset)
+    if array.size != length:
+        raise ValueError(f"{path} ends after {array.size} of {length} items of an array")
+    return array

@@ -32,6 +32,16 @@ def test_stored_arrays_are_read_where_they_lie(tmp_path):
                 np.testing.assert_array_equal(read, archive[name])
 
 
+def test_a_file_that_ends_before_its_array_is_refused(tmp_path):
+    path = tmp_path / "whole.npz"
+    write_npz(path, {"x": np.arange(100, dtype=np.int64)})
+    (where,) = stored_arrays(path, ["x"])
+    truncated = tmp_path / "truncated.npz"
+    truncated.write_bytes(path.read_bytes()[: where[0] + 80])
+    with pytest.raises(ValueError, match="ends after 10 of 100 items"):
+        read_stored(truncated, where)
+
+
 def test_a_compressed_or_multidimensional_array_is_refused(tmp_path):
     compressed = tmp_path / "compressed.npz"
     np.savez_compressed(compressed, x=np.arange(3))

@@ -60,6 +60,6 @@ def summarise_chunk(
     outcomes and draws (13 MB a chunk of 10,000), and the workers share the summarising
     instead of queueing it in the process that collects them (3 s of a 64-point sweep).
     The studies that summarise (sweeps, sensitivity analyses) report survival, not
-    intensity, so the chunk keeps no intensity tally: 4-10% of its time.
+    intensity, so the chunk keeps no intensity tally: a tenth of its instructions.
     """
     return Summary.from_outcomes(simulate_chunk(scenario, settings, chunk_index, size, tally=False))
