@@ -21,7 +21,7 @@ from sim.engine.executors import DASK_MISSING
 from sim.engine.runner import run
 from sim.errors import Advisory, UserError
 from sim.model.streams import chunk_seed_sequence
-from sim.results import load_run, rundir
+from sim.results import load_run
 from sim.results.settings import RunSettings
 from sim.scenario import scenario_hash, with_horizon
 from sim.stats.survival import Summary
@@ -66,14 +66,8 @@ def test_dask_local_cluster_gives_byte_identical_outputs(tmp_path, ceasefire, re
     assert manifest["sessions"][0]["executor"] == "dask"
 
 
-def test_more_chunks_than_may_stay_open_give_byte_identical_outputs(
-    tmp_path, ceasefire, reference, monkeypatch
-):
-    # Past rundir._OPEN_CHUNKS chunks, outcomes.npz is joined an array at a time.
-    monkeypatch.setattr(rundir, "_OPEN_CHUNKS", 2)
-    run(ceasefire, **SETTINGS, workers=1, out=tmp_path / "array-at-a-time")
-    assert same_outputs(reference, tmp_path / "array-at-a-time")
-    saved = np.load(tmp_path / "array-at-a-time" / "outcomes.npz")
+def test_the_joined_outcomes_sum_every_chunks_intensity_tally(reference):
+    saved = np.load(reference / "outcomes.npz")
     domains = json.loads((reference / "manifest.json").read_text())["domains"]
     months = SETTINGS["horizon"] + 1
     assert saved["__intensity_counts"].sum() == SETTINGS["replications"] * len(domains) * months
