@@ -101,13 +101,22 @@ def _command_run(args: argparse.Namespace) -> int:
 def _reports(
     result, formats: tuple[str, ...], intensity: bool, preparing: threading.Thread
 ) -> list[Path]:
+    from sim.engine.executors import side_process
     from sim.reports.report import write_reports
 
     # matplotlib's settings are global: a short run must not draw its figures while the
     # background thread still draws its own under the house style.
     if preparing.is_alive():
         preparing.join()
-    return write_reports(result, formats=formats, record=False, intensity=intensity)
+    # The workers are done: a process forked like them draws half the figures.
+    helper = side_process()
+    try:
+        return write_reports(
+            result, formats=formats, record=False, intensity=intensity, elsewhere=helper
+        )
+    finally:
+        if helper is not None:
+            helper.shutdown(wait=True, cancel_futures=True)
 
 
 def _prepare_figures() -> None:

@@ -14,9 +14,11 @@ DIR`` rebuilds them without simulating.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import gc
 import textwrap
 from collections.abc import Iterator
+from concurrent.futures import Executor
 from pathlib import Path
 
 import numpy as np
@@ -174,6 +176,19 @@ def _young_objects_collected() -> Iterator[None]:
         gc.unfreeze()
 
 
+def _figure_names(intensity: bool, groups: list[str], summary: bool = True) -> list[str]:
+    """The run's figures, in the order they are drawn and listed.
+
+    Args:
+        intensity: Whether the run kept the intensity tally (its figure needs it).
+        groups: The uncertainty groups, one fan figure each.
+        summary: Include the figures drawn from the run's statistics alone (all but the
+            fan figures, which read its outcomes).
+    """
+    names = ["survival", "alive", *(["intensity"] if intensity else []), "termination"]
+    return [*(names if summary else []), *(f"fan-{group}" for group in groups)]
+
+
 def _write_figures(
     result: RunResult,
     target: Path,
@@ -181,31 +196,47 @@ def _write_figures(
     trend: pd.DataFrame | None,
     termination: pd.DataFrame,
     groups: list[str],
-) -> list[Path]:
-    """Draw the figures of a run and save each in the given formats (``png``, ``pdf``)."""
+    *,
+    summary: bool = True,
+) -> None:
+    """Draw the figures of a run and save each in the given formats (``png``, ``pdf``).
+
+    With ``summary`` off, only the fan figures are drawn (see :func:`_figure_names`).
+    """
+    names = _figure_names(trend is not None, groups, summary)
+    if not (names and kinds):
+        return
     # The panel figures are drawn one after another into the same panels, each saved
     # before the next is drawn (see figures.Panels).
     panels = figures.run_panels(result)
-    builds = [
-        ("survival", lambda: figures.survival_figure(result, panels)),
-        ("alive", lambda: figures.alive_figure(result)),
-    ]
-    if trend is not None:
-        builds.append(("intensity", lambda: figures.intensity_figure(result, trend, panels)))
-    builds.append(
-        ("termination", lambda: forecasts.termination_figure(result, termination, panels))
-    )
-    builds += [
-        (f"fan-{group}", lambda group=group: forecasts.fan_figure(result, group, panels))
-        for group in groups
-    ]
-    written = []
-    for name, build in builds:
-        figure = build()
+    builds = {
+        "survival": lambda: figures.survival_figure(result, panels),
+        "alive": lambda: figures.alive_figure(result),
+        "intensity": lambda: figures.intensity_figure(result, trend, panels),
+        "termination": lambda: forecasts.termination_figure(result, termination, panels),
+    }
+    for group in groups:
+        builds[f"fan-{group}"] = lambda group=group: forecasts.fan_figure(result, group, panels)
+    for name in names:
+        figure = builds[name]()
         for kind in kinds:
             figures.save(figure, target / f"{name}.{kind}")
-            written.append(target / f"{name}.{kind}")
-    return written
+
+
+def _keeps_measures(result: RunResult) -> bool:
+    """Whether the run kept the intensity tally and co-endings (runs of the engine do)."""
+    return result.summary.intensity is not None and result.summary.co_ended is not None
+
+
+def write_summary_figures(result: RunResult, target: Path, kind: str) -> None:
+    """Draw a run's figures from its statistics (all but the fan figures) in one format.
+
+    The share of :func:`write_reports` that another process takes on, given the run
+    without its outcomes (which it does not read).
+    """
+    trend = run_intensity(result) if _keeps_measures(result) else None
+    with _young_objects_collected():
+        _write_figures(result, target, [kind], trend, forecasts.termination_table(result), [])
 
 
 def write_reports(
@@ -215,6 +246,7 @@ def write_reports(
     *,
     record: bool = True,
     intensity: bool = False,
+    elsewhere: Executor | None = None,
 ) -> list[Path]:
     """Write tables, figures and ``methods.md`` for a run.
 
@@ -226,6 +258,12 @@ def write_reports(
             finishing, which records them).
         intensity: Add the expected intensity beside P(alive) at each horizon in the
             headline table (``table.md``, ``.tex``, ``.csv``).
+        elsewhere: A pool of one other process that can import this package (see
+            :func:`sim.engine.executors.side_process`): it draws the figures of the last
+            format (:func:`write_summary_figures`) while this process writes the tables
+            and the other figures. Drawing is most of the reports' time; on two cores
+            this takes about a second off (see the README's benchmarks). The files are
+            the same either way.
 
     Returns:
         The files written.
@@ -235,6 +273,14 @@ def write_reports(
         raise ValueError(f"unknown report formats: {', '.join(sorted(unknown))}")
     target = Path(directory or result.directory)
     written: list[Path] = []
+    kinds = [kind for kind in ("png", "pdf") if kind in formats]
+    here, away = kinds, None
+    if kinds and elsewhere is not None:
+        # Sent first: the other process loads the plotting libraries while this one
+        # makes the tables.
+        portable = dataclasses.replace(result, _outcomes=None, _pending=None)
+        away = elsewhere.submit(write_summary_figures, portable, target, kinds[-1])
+        here = kinds[:-1]
 
     def text(name: str, content: str) -> None:
         write_text(target / name, content)
@@ -243,7 +289,7 @@ def write_reports(
     headline = headline_table(result, intensity=intensity)
     relationship = relationship_table(result, headline)
     # Runs of the engine keep what these need; a summary made by hand may not.
-    kept = result.summary.intensity is not None and result.summary.co_ended is not None
+    kept = _keeps_measures(result)
     spells = run_spells(result)
     co_failures = run_co_failure(result) if kept else None
     events = run_events(result)
@@ -265,10 +311,18 @@ def write_reports(
         if kept:
             text("intensity.csv", trend.to_csv(index=False, float_format=INTENSITY_FORMAT))
             text("co_failure.csv", co_failures.to_csv(index=False))
-    kinds = [kind for kind in ("png", "pdf") if kind in formats]
     if kinds:
         with _young_objects_collected():
-            written += _write_figures(result, target, kinds, trend, termination, groups)
+            _write_figures(result, target, here, trend, termination, groups)
+            if away is not None:
+                _write_figures(result, target, kinds[-1:], trend, termination, groups,
+                               summary=False)  # fmt: skip
+                away.result()
+        written += [
+            target / f"{name}.{kind}"
+            for name in _figure_names(trend is not None, groups)
+            for kind in kinds
+        ]
     for group in groups:
         table = uncertainty_table(result, group)
         if "csv" in formats:

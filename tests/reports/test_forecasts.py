@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import multiprocessing
+from concurrent.futures import ProcessPoolExecutor
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -70,6 +73,23 @@ def test_report_writes_the_fan_and_termination_figures(drawn, tmp_path):
     assert {"termination.csv", "termination.png", "fan-judgement.png"} <= written
     with Image.open(tmp_path / "fan-judgement.png") as image:
         assert image.size[0] == 2100  # the full text width at 300 dpi
+
+
+def test_fan_figures_stay_with_the_process_that_holds_the_outcomes(drawn, tmp_path):
+    # With another process drawing the PDFs (write_reports(elsewhere=...)), the fans,
+    # which read the outcomes, are still drawn here, in both formats, to the same bytes.
+    from sim.reports.report import write_reports
+
+    for folder in ("one", "two"):
+        (tmp_path / folder).mkdir()
+    formats = ("png", "pdf")
+    alone = write_reports(drawn, tmp_path / "one", formats=formats)
+    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as helper:
+        shared = write_reports(drawn, tmp_path / "two", formats=formats, elsewhere=helper)
+    assert [p.name for p in shared] == [p.name for p in alone]
+    assert {"fan-judgement.png", "fan-judgement.pdf", "survival.pdf"} <= {p.name for p in alone}
+    for path in alone:
+        assert (tmp_path / "two" / path.name).read_bytes() == path.read_bytes(), path.name
 
 
 @pytest.fixture(scope="module")

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import io
+import multiprocessing
 import re
 import shutil
 import warnings
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -14,6 +16,7 @@ import yaml
 from scipy import stats
 
 from sim.engine.runner import run
+from sim.errors import UserError
 from sim.reports.report import methods_text, write_reports
 from sim.reports.tables import (
     headline_table,
@@ -339,6 +342,45 @@ def test_reports_of_a_run_do_not_wait_for_its_outcomes_file(saved_run, tmp_path)
     result._pending = still_writing
     written = {p.name for p in write_reports(result, tmp_path, record=False)}
     assert {"termination.csv", "termination.png", "survival.pdf", "methods.md"} <= written
+
+
+class _RecordingPool(ProcessPoolExecutor):
+    """A pool of one new interpreter that lists what it is given to run."""
+
+    def __init__(self) -> None:
+        super().__init__(1, mp_context=multiprocessing.get_context("spawn"))
+        self.submitted: list[tuple] = []
+
+    def submit(self, function, /, *args, **kwargs):
+        self.submitted.append((function.__name__, *args[1:]))
+        return super().submit(function, *args, **kwargs)
+
+
+def test_figures_drawn_in_another_process_are_the_same_files(saved_run, tmp_path):
+    # A run on local workers has a process forked like them draw its last format's
+    # figures (sim.engine.executors.side_process): the files and their order in the
+    # manifest must not depend on which process drew them.
+    result = load_run(saved_run)
+    for folder in ("one", "two"):
+        (tmp_path / folder).mkdir()
+    with _RecordingPool() as helper:
+        written = write_reports(result, tmp_path / "two", record=False, elsewhere=helper)
+    assert helper.submitted == [("write_summary_figures", tmp_path / "two", "pdf")]
+    alone = write_reports(result, tmp_path / "one", record=False)
+    assert [p.name for p in written] == [p.name for p in alone]
+    figures = [p.name for p in written if p.suffix in (".png", ".pdf")]
+    assert len(figures) == 8
+    for name in figures:
+        assert (tmp_path / "two" / name).read_bytes() == (saved_run / name).read_bytes(), name
+
+
+def test_a_failure_in_the_other_process_is_raised_by_write_reports(saved_run, tmp_path):
+    result = load_run(saved_run)
+    target = tmp_path / "reports"
+    target.mkdir()
+    (target / "survival.pdf").mkdir()  # where the other process must write a file
+    with _RecordingPool() as helper, pytest.raises(UserError, match=r"survival\.pdf"):
+        write_reports(result, target, record=False, elsewhere=helper)
 
 
 def _png_and_pdf(figure) -> tuple[np.ndarray, bytes]:
