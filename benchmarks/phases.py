@@ -10,18 +10,21 @@ each phase over the repeats:
 - start-up: from launching the command until the first chunk is back (the command's and
   the fork server's imports, the scenario, and one chunk's simulation);
 - simulation: from the first chunk back to the last;
-- outputs: from the last chunk back to the reports (``replications.parquet`` closed,
-  ``survival.csv``), the reports (tables and figures, while ``outcomes.npz`` is joined),
-  and the rest until the process has exited.
+- outputs: from the last chunk back to the reports (the workers exit,
+  ``replications.parquet`` is closed, ``survival.csv`` written), the reports (tables and
+  figures, while ``outcomes.npz`` is joined), and the rest until the process has exited.
 
 The start-up less one chunk, plus the outputs, is what a run would cost if its chunks cost
-nothing: the bound it sets on replications per second is printed last.
+nothing: its median, and the bound it sets on replications per second, are printed last.
+A chunk's time is taken as the simulation phase over the rounds of chunks each worker
+runs after its first (so the bound needs at least two chunks per worker).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import math
 import statistics
 import subprocess
 import sys
@@ -115,10 +118,15 @@ def main() -> int:
         medians[name] = statistics.median(values)
         shown = ", ".join(f"{v:.2f}" for v in values)
         print(f"  {name:58s} {medians[name]:6.2f}  ({shown})")
-    # Without simulation: the start-up less one chunk's share of the simulation (each
-    # worker's chunks come back one after another), and every output.
-    per_chunk = medians[SIMULATION] / max(chunks / WORKERS - 1, 1)
-    fixed = medians["whole command"] - medians[SIMULATION] - per_chunk
+    rounds = math.ceil(chunks / WORKERS) - 1  # the chunks each worker runs after its first
+    if rounds < 1:
+        print("  (no bound without simulation: a run of two chunks or more per worker needed)")
+        return 0
+    # The whole command less its simulation: every phase but the chunks' rounds, of
+    # which the first is inside the start-up.
+    fixed = statistics.median(
+        run["whole command"] - run[SIMULATION] * (1 + 1 / rounds) for run in runs
+    )
     print(f"  without the chunks' simulation: about {fixed:.2f} s, at most "
           f"{args.replications / fixed:,.0f} replications/s")  # fmt: skip
     return 0

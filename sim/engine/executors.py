@@ -202,18 +202,27 @@ def _forkserver() -> multiprocessing.context.BaseContext:
     return context
 
 
+class _SidePool(ProcessPoolExecutor):
+    """A pool whose ``submit``, which may start its process, a Ctrl-C cannot cut in two."""
+
+    def submit(self, function, /, *args, **kwargs):
+        with ctrl_c_deferred():
+            return super().submit(function, *args, **kwargs)
+
+
 def side_process() -> ProcessPoolExecutor | None:
     """A pool of one local process for work beside this one's (a run's figures), or None.
 
     The process is forked from the server of local workers that this process started
-    (:func:`warm_up`), so it starts with numpy, pandas and the package's statistics
-    loaded: ready to draw 0.75 s after it is asked for, where a new interpreter took
-    1.9 s (measured on this project's 2-core machine). Where no such server runs (a
-    run on Dask or in this process), None: the work stays in this process.
+    (:func:`warm_up`), and set up as they are (Ctrl-C left to this process; it exits
+    with it). It starts with numpy, pandas and the package's statistics loaded: ready
+    to draw 0.75 s after it is asked for, where a new interpreter took 1.9 s (measured
+    on this project's 2-core machine). Where no such server runs (a run on Dask or in
+    this process), None: the work stays in this process.
     """
     if _started_by != os.getpid():
         return None
-    return ProcessPoolExecutor(
+    return _SidePool(
         1, mp_context=_forkserver(), initializer=_start_worker, initargs=(os.getpid(),)
     )
 

@@ -313,18 +313,24 @@ def test_a_finished_chunk_frees_its_memory_without_a_garbage_collection(baseline
     assert held - kept < 0.05 * peak, (held - kept, kept, peak)
 
 
+def _loaded_modules() -> list[str]:
+    return sorted(sys.modules)
+
+
+@pytest.mark.slow
 def test_a_side_process_is_forked_only_from_a_server_this_process_started(monkeypatch):
     from sim.engine import executors
 
     monkeypatch.setattr(executors, "_started_by", None)
     assert executors.side_process() is None  # a new interpreter would cost more than it saves
     monkeypatch.setattr(executors, "_started_by", os.getpid())
-    pool = executors.side_process()
-    try:
-        assert pool._max_workers == 1
-        assert pool._mp_context.get_start_method() == "forkserver"
-    finally:
-        pool.shutdown()
+    with executors.side_process() as pool:
+        parent = pool.submit(os.getppid).result()
+        interrupt = pool.submit(signal.getsignal, signal.SIGINT).result()
+        modules = pool.submit(_loaded_modules).result()
+    assert parent != os.getpid()  # forked by the fork server, not by this process
+    assert interrupt == signal.SIG_IGN  # set up as a worker: Ctrl-C is this process's
+    assert "sim.model.model" in modules  # with what the server loaded for the workers
 
 
 def test_one_chunk_runs_in_process_unless_a_warm_fork_server_would_spare_loading_the_model(

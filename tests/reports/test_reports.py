@@ -7,7 +7,8 @@ import multiprocessing
 import re
 import shutil
 import warnings
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Executor, Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
 import numpy as np
@@ -359,8 +360,12 @@ class _RecordingPool(ProcessPoolExecutor):
 def test_figures_drawn_in_another_process_are_the_same_files(saved_run, tmp_path):
     # A run on local workers has a process forked like them draw its last format's
     # figures (sim.engine.executors.side_process): the files and their order in the
-    # manifest must not depend on which process drew them.
-    result = load_run(saved_run)
+    # manifest must not depend on which process drew them. That process never reads the
+    # outcomes, which a run may still be writing: here there are none to read.
+    copy = tmp_path / "run"
+    shutil.copytree(saved_run, copy)
+    result = load_run(copy)
+    (copy / "outcomes.npz").unlink()
     for folder in ("one", "two"):
         (tmp_path / folder).mkdir()
     with _RecordingPool() as helper:
@@ -376,11 +381,35 @@ def test_figures_drawn_in_another_process_are_the_same_files(saved_run, tmp_path
 
 def test_a_failure_in_the_other_process_is_raised_by_write_reports(saved_run, tmp_path):
     result = load_run(saved_run)
-    target = tmp_path / "reports"
-    target.mkdir()
-    (target / "survival.pdf").mkdir()  # where the other process must write a file
-    with _RecordingPool() as helper, pytest.raises(UserError, match=r"survival\.pdf"):
-        write_reports(result, target, record=False, elsewhere=helper)
+    (tmp_path / "survival.pdf").mkdir()  # where the other process must write a file
+    with _RecordingPool() as helper, pytest.raises(UserError, match=r"survival\.pdf") as raised:
+        write_reports(result, tmp_path, record=False, elsewhere=helper)
+    assert helper.submitted == [("write_summary_figures", tmp_path, "pdf")]
+    assert type(raised.value.__cause__).__name__ == "_RemoteTraceback"  # raised over there
+
+
+class _BrokenPool(Executor):
+    """A pool whose process is gone: on being sent work, or before finishing it."""
+
+    def __init__(self, when: str) -> None:
+        self.when = when
+
+    def submit(self, function, /, *args, **kwargs):
+        if self.when == "send":
+            raise BrokenProcessPool("the process could not start")
+        future = Future()
+        future.set_exception(BrokenProcessPool("the process died"))
+        return future
+
+
+@pytest.mark.parametrize("when", ["send", "finish"])
+def test_figures_of_a_process_that_is_gone_are_drawn_here(saved_run, tmp_path, when):
+    written = write_reports(load_run(saved_run), tmp_path, record=False,
+                            elsewhere=_BrokenPool(when))  # fmt: skip
+    for name in ("survival.pdf", "termination.pdf", "survival.png"):
+        assert (tmp_path / name).read_bytes() == (saved_run / name).read_bytes(), name
+    outputs = {"manifest.json", "outcomes.npz", "survival.csv", "replications.parquet"}
+    assert {p.name for p in written} == RUN_FILES - outputs  # the reports, every one
 
 
 def _png_and_pdf(figure) -> tuple[np.ndarray, bytes]:
