@@ -33,13 +33,11 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-FLAGSHIP = ROOT / "scenarios" / "ukraine_ceasefire.yaml"
-WORKERS = 2
 SIMULATION = "simulation, from the first chunk back to the last"
 
 
-def _child(replications: int, out: str, record: str) -> None:
-    """Run the command in this process, writing the moments it reaches to ``record``."""
+def _child(record: str, arguments: list[str]) -> None:
+    """Run the command's ``arguments`` here, writing the moments it reaches to ``record``."""
     stamps: dict[str, float | list[float]] = {"chunks": []}
     import sim.cli as cli
     from sim.engine import executors
@@ -71,17 +69,20 @@ def _child(replications: int, out: str, record: str) -> None:
             Path(record).write_text(json.dumps(stamps))
 
     cli.main = recorded
-    sys.argv = ["alliance-sim", "run", str(FLAGSHIP), "--replications", str(replications),
-                "--workers", str(WORKERS), "--out", out, "--quiet"]  # fmt: skip
+    sys.argv = ["alliance-sim", *arguments]
     cli.entry()  # as the command runs, leaving as it leaves
 
 
 def phases(replications: int) -> tuple[dict[str, float], int]:
     """The phases of one run of the command, in seconds, and how many chunks it ran."""
+    # The benchmark's own command; imported here, so that the child, which runs it, loads
+    # only what the command loads.
+    from benchmarks.run import CLI, run_command
+
     with tempfile.TemporaryDirectory() as folder:
         record = Path(folder) / "stamps.json"
-        command = [sys.executable, __file__, "--child", str(replications),
-                   str(Path(folder) / "run"), str(record)]  # fmt: skip
+        arguments = run_command(replications, Path(folder) / "run")[len(CLI) :]
+        command = [sys.executable, __file__, "--child", str(record), *arguments]
         launched = time.time()
         subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
         ended = time.time()
@@ -103,7 +104,11 @@ def phases(replications: int) -> tuple[dict[str, float], int]:
 def main() -> int:
     """Time the phases of the command ``--repeats`` times and print their medians."""
     if len(sys.argv) > 1 and sys.argv[1] == "--child":
-        _child(int(sys.argv[2]), sys.argv[3], sys.argv[4])
+        _child(sys.argv[2], sys.argv[3:])
+    if str(ROOT) not in sys.path:
+        sys.path.insert(0, str(ROOT))  # for benchmarks.run
+    from benchmarks.run import WORKERS
+
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--replications", type=int, default=100_000)
     parser.add_argument("--repeats", type=int, default=3)
