@@ -22,6 +22,7 @@ import numpy as np
 from sim.model.events import NEVER, ScheduledEffect, apply_effects, settled
 from sim.model.index import LinearIndex
 from sim.model.parameters import DTYPE, Drawn
+from sim.model.power import unit_power
 from sim.model.streams import Source
 from sim.scenario.schema import CHANNEL_DEFAULTABLE, Channel
 
@@ -153,12 +154,10 @@ class ChannelAgent(mesa.Agent):
         self._broke = np.zeros(replications, dtype=bool)
         self._nothing = np.empty(0, dtype=DTYPE)
         if model.kernels is not None:
-            # Scratch space of the compiled step: shield, hazard, discontent share, a
-            # list of replications (the discontented, then those that broke off), and
-            # the month's normals.
-            self._scratch = (*(np.empty(replications, dtype=DTYPE) for _ in range(3)),
-                             np.empty(replications, dtype=np.intp),
-                             np.empty(replications, dtype=DTYPE))  # fmt: skip
+            # Scratch space of the compiled step: the list of replications that broke
+            # off, and the month's normals.
+            self._broken = np.empty(replications, dtype=np.intp)
+            self._normals = np.empty(replications, dtype=DTYPE)
 
     def parameters_at(self, month: int) -> dict[str, Drawn]:
         """Parameter values at ``month`` after the scenario's effects."""
@@ -262,7 +261,7 @@ class ChannelAgent(mesa.Agent):
         p = self._parameter_vectors()
         intensity = self.intensity
         epsilon = (
-            self._noise.standard_normal(len(intensity), out=self._scratch[4])
+            self._noise.standard_normal(len(intensity), out=self._normals)
             if self._noisy
             else self._nothing
         )
@@ -272,13 +271,13 @@ class ChannelAgent(mesa.Agent):
             p["wind_down_rate"], p["growth"], epsilon, p["noise"],
             self.hit if self._shocked else self._nothing, p["lock_in_protection"],
             p["rupture_floor"], p["rupture_decision"], p["rupture_steepness"], self.in_spell,
-            self._clock, self._rupture_at, self._next, self._broke, *self._scratch[:4],
+            self._clock, self._rupture_at, self._next, self._broke, self._broken,
         )  # fmt: skip
         self._ruptured = None
         if broke:
             # A new clock threshold for the next spell, drawn as the reference draws it.
             fresh = self._rupture_stream.standard_exponential(broke)
-            self._kernels.renew_clocks(self._rupture_at, self._clock, self._scratch[3], fresh)
+            self._kernels.renew_clocks(self._rupture_at, self._clock, self._broken, fresh)
             self._ruptured = self._broke
 
     def _ruptures(
@@ -308,7 +307,7 @@ class ChannelAgent(mesa.Agent):
             protection = params["lock_in_protection"]
             protection = protection[where] if np.ndim(protection) else protection
             hazard[where] += (
-                decision * np.power(share, steepness) * (1 - protection * lock_in[where])
+                decision * unit_power(share, steepness) * (1 - protection * lock_in[where])
             )
         hazard *= self.in_spell
         self._clock += hazard

@@ -6,12 +6,15 @@ reference. Where numba is installed (the ``fast`` extra), the same arithmetic ru
 in a few passes over a chunk's replications instead of a pass per operation: an actor's
 plans, a channel's desire, its month (target, growth or wind-down, noise, shocks, rupture
 clock) and its life history, a linear index, the monthly intensity histogram, and the
-triangular draws of judged numbers. Every operation is the reference's, in the same order
-and precision (float32 in the monthly work; numba does not contract ``a * b + c`` into a
-fused multiply-add without ``fastmath``, which is off), and every random number is
-numpy's: drawn by numpy outside the kernels, or, for the channels' noise (the most
-numerous draws), by :func:`pcg64_normals`, which replicates numpy's ``PCG64`` normals bit
-for bit at half their cost. So both paths give the same outcomes bit for bit
+triangular draws of judged numbers. Every operation but one is the reference's, in the
+same order and precision (float32 in the monthly work; numba does not contract
+``a * b + c`` into a fused multiply-add without ``fastmath``, which is off), and every
+random number is numpy's: drawn by numpy outside the kernels, or, for the channels' noise
+(the most numerous draws), by :func:`pcg64_normals`, which replicates numpy's ``PCG64``
+normals bit for bit at half their cost. The one is the rupture hazard's power, in both a
+float64 power rounded to float32 (:mod:`sim.model.power`): numpy's ``power`` in the
+reference, :func:`unit_power`'s arithmetic here; they give the same float32 but about once
+in 10^8 powers. So both paths give the same outcomes bit for bit
 (tests/model/test_kernels.py). The passes are laid out so that the compiler can vectorise
 them: per-replication branches that would often be mispredicted become selects or passes
 of their own.
@@ -25,6 +28,8 @@ they are forked from.
 """
 
 from __future__ import annotations
+
+import math
 
 import numba
 import numpy as np
@@ -62,31 +67,83 @@ def vector(value, size: int) -> np.ndarray:
     return np.ascontiguousarray(array)
 
 
+# The rupture hazard's power in float64 arithmetic, with the reductions of fdlibm's log and exp:
+# x = m · 2^e with m in [√½, √2) by exact scalings; ln m = 2 atanh(s), s = (m − 1)/(m + 1),
+# summed to s^17; t = y ln x; e^t = 2^n e^r with n the integer nearest t / ln 2 and
+# r = t − n ln 2 in [−0.35, 0.35] (ln 2 split in two, so that the rounding of n ln 2
+# does not reach r), e^r by its Taylor series to r^12, and 2^n by exact halvings, one per bit of
+# −n. Its float64 value is within about 1e-15 of the true power.
+LN2_HIGH = 6.93147180369123816490e-01  # ln 2's leading 32 bits: n · LN2_HIGH is exact
+LN2_LOW = 1.90821492927058770002e-10  # ln 2 − LN2_HIGH
+INVERSE_LN2 = 1.44269504088896338700e00
+SQRT_HALF = 0.70710678118654752440
+SMALLEST_EXPONENT = -120.0  # e^-120 and less round to float32's 0 alike
+RANGE_STEPS = (8.0, 4.0, 2.0, 1.0)  # scalings by 2^8 … 2: any x in [2^-16, 1] to [½, 1]
+LOG_SERIES = tuple(1.0 / odd for odd in range(17, 0, -2))  # atanh(s)/s in s², highest first
+EXP_SERIES = tuple(1.0 / math.factorial(k) for k in range(12, -1, -1))  # e^r, highest first
+SCALE_BITS = tuple((1 << bit, 2.0 ** -(1 << bit)) for bit in range(8))  # −n ≤ 174 here
+
+
+@numba.njit(inline="always")
+def unit_power(x, y):
+    """``x ** y`` rounded to float32 from float64, for a float32 ``x`` in [2^-16, 1], ``y ≥ 0``.
+
+    What :func:`sim.model.power.unit_power` computes with numpy's float64 ``power``, here
+    in arithmetic alone (no call, so the loop that holds it vectorises): the same float32
+    but where the power lies within about 1e-15 of a float32 rounding boundary.
+    """
+    x = np.float64(x)
+    exponent = 0.0
+    for step in RANGE_STEPS:
+        low = x < 2.0**-step
+        x = x * 2.0**step if low else x
+        exponent = exponent - step if low else exponent
+    low = x < SQRT_HALF
+    x = x * 2.0 if low else x
+    exponent = exponent - 1.0 if low else exponent
+    s = (x - 1.0) / (x + 1.0)
+    z = s * s
+    series = LOG_SERIES[0]
+    for coefficient in LOG_SERIES[1:]:
+        series = series * z + coefficient
+    log_x = exponent * LN2_HIGH + (exponent * LN2_LOW + 2.0 * s * series)
+    t = max(np.float64(y) * log_x, SMALLEST_EXPONENT)
+    n = np.rint(t * INVERSE_LN2)
+    r = (t - n * LN2_HIGH) - n * LN2_LOW
+    value = EXP_SERIES[0]
+    for coefficient in EXP_SERIES[1:]:
+        value = value * r + coefficient
+    halvings = np.int64(-n)
+    for bit, scale in SCALE_BITS:
+        value = value * (scale if halvings & bit else 1.0)
+    return np.float32(value)
+
+
 @numba.njit(cache=True, nogil=True, error_model="numpy")
 def channel_step(
     desire_min, drop, cap, ceiling, intensity, lock_in, slowdown, wind_down_rate, growth,
     epsilon, noise, hit, protection, floor, decision, steepness, in_spell, clock, rupture_at,
-    following, ruptured, shield, hazard, share, discontented,
+    following, ruptured, broken,
 ):  # fmt: skip
     """A channel's intensity of month t + 1 and its rupture clock (ChannelAgent.step).
 
     ``epsilon`` (standard normals) is empty when the channel has no noise, ``hit`` when
-    no shock reaches it; ``shield``, ``hazard``, ``share`` and ``discontented`` are
-    scratch space. Returns how many replications broke off; ``following`` is 0 there,
-    they are listed at the head of ``discontented``, and ``rupture_at`` is left for the
-    caller to renew from its stream (:func:`renew_clocks`).
+    no shock reaches it. Returns how many replications broke off; ``following`` is 0
+    there, they are listed at the head of ``broken`` (scratch space otherwise), and
+    ``rupture_at`` is left for the caller to renew from its stream
+    (:func:`renew_clocks`).
 
-    The work is split into passes so that all but one vectorise: a branch per
-    replication on growth or wind-down, or on discontent, would be mispredicted about
-    half the time. The first pass computes what every replication needs (a quotient
-    where it is not used is computed and ignored; ``error_model="numpy"`` lets a
-    division by 0 give inf or nan instead of raising), the second lists the discontented
-    replications in a spell, the third computes their decided hazard (a power each, the
-    costly part), the last runs the rupture clocks.
+    One pass computes everything, with per-replication choices (growth or wind-down,
+    discontented or not, broken off or not) made as selects, so that it vectorises: a
+    branch would be mispredicted about half the time. The decided hazard's power is
+    computed for every replication, on a base of 1 where the party is not discontented
+    (its value is then not used), which costs less than listing the discontented. Only
+    if some replication broke off does a second pass list them.
     """
     noisy = epsilon.size > 0
     shocked = hit.size > 0
     size = intensity.size
+    broke_off = 0
     for i in range(size):
         level = intensity[i]
         locked = lock_in[i]
@@ -103,28 +160,25 @@ def channel_step(
             value += spread * (TWO * noise[i])
         if shocked:
             value *= F1 - hit[i]
-        following[i] = min(max(value, F0), F1)
+        value = min(max(value, F0), F1)
         guard = F1 - protection[i] * locked
-        shield[i] = guard
-        hazard[i] = guard * floor[i]
-        share[i] = (level - desire_min[i]) / level
-    count = 0
-    for i in range(size):  # out of a spell the hazard is 0: no power needed there
-        level = intensity[i]
-        discontented[count] = i
-        count += in_spell[i] and level - desire_min[i] > HUNDREDTH * level
-    for k in range(count):
-        i = discontented[k]
-        hazard[i] += decision[i] * share[i] ** steepness[i] * shield[i]
-    broke_off = 0
-    for i in range(size):  # the discontented are done with: their list makes way
-        clock[i] += hazard[i] if in_spell[i] else F0
-        broke = in_spell[i] and clock[i] >= rupture_at[i] and intensity[i] > 0
+        unwanted = level - desire_min[i]
+        # Out of a spell the hazard is 0; a party that wants at least 99% of what there
+        # is does not decide to break off.
+        decided = in_spell[i] and unwanted > HUNDREDTH * level
+        share = unwanted / level if decided else F1
+        decided_hazard = decision[i] * unit_power(share, steepness[i]) * guard
+        hazard = guard * floor[i] + (decided_hazard if decided else F0)
+        clock[i] += hazard if in_spell[i] else F0
+        broke = in_spell[i] and clock[i] >= rupture_at[i] and level > 0
         ruptured[i] = broke
-        if broke:
-            following[i] = F0
-        discontented[broke_off] = i
+        following[i] = F0 if broke else value
         broke_off += broke
+    if broke_off:
+        count = 0
+        for i in range(size):
+            broken[count] = i
+            count += ruptured[i]
     return broke_off
 
 
@@ -415,7 +469,7 @@ def _warm() -> None:
     """Compile (or load from the cache) every kernel with the types the model passes."""
     f, b = np.zeros(2, np.float32), np.zeros(2, np.bool_)
     i16, i32 = np.zeros(2, np.int16), np.zeros(2, np.int32)
-    channel_step(f, f, f, f, f, f, f, f, f, f, f, f, f, f, f, f, b, f, f, f, b, f, f, f,
+    channel_step(f, f, f, f, f, f, f, f, f, f, f, f, f, f, f, f, b, f, f, f, b,
                  np.zeros(2, np.intp))  # fmt: skip
     channel_advance(
         f, f, f, f, f, False, f, f, b, False, b, i16, i32, b, i16, i32, np.zeros(2, np.int8),

@@ -109,3 +109,34 @@ def test_the_compiled_triangular_draws_are_numpys_bit_for_bit(low, mode, high):
     drawn = np.empty(u.size, dtype=DTYPE)
     triangular_draws(u, float(low), float(mode), float(high), drawn)
     np.testing.assert_array_equal(drawn.view(np.uint32), expected.view(np.uint32))
+
+
+def test_the_compiled_power_is_the_references():
+    """The compiled rupture hazard's power is the reference's float32, within an ulp always.
+
+    The kernel computes it with float64 arithmetic, the reference with numpy's float64
+    power; both round to float32. The two float64 values lie within about 1e-15 of the
+    true power, so they round to different float32 only where it lies that close to a
+    rounding boundary: about 0.01 times expected in these draws (none was seen in
+    2,000,000 draws either).
+    """
+    import numba
+
+    from sim.model.kernels import unit_power
+    from sim.model.power import unit_power as reference
+    from tests.model.test_power import draws
+
+    @numba.njit
+    def powers(x, y, out):
+        for i in range(x.size):
+            out[i] = unit_power(x[i], y[i])
+
+    x, y = draws(1_000_000, 3)
+    x[:6], y[:6] = [1.0, 2.0**-16, 0.5, 0.01, 0.3, 2.0**-16], [0.0, 12.0, 1.0, 40.0, 0.0, 1.0]
+    out = np.empty_like(x)
+    powers(x, y, out)
+    expected = reference(x, y)
+    np.testing.assert_array_equal(out[:6], expected[:6])
+    assert np.count_nonzero(out != expected) <= 1
+    ulps = np.abs(out.view(np.int32).astype(np.int64) - expected.view(np.int32))
+    assert ulps.max() <= 1
