@@ -72,6 +72,18 @@ def compile_latex(directory: Path, *tables: Path) -> str:
     return (directory / "paper.log").read_text(errors="replace")
 
 
+def power_draws(size: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Float32 bases over [2^-16, 1] (half uniform, half log-uniform), exponents over [0, 12].
+
+    The rupture hazard's powers (``sim.model.power``) are checked on these.
+    """
+    rng = np.random.default_rng(seed)
+    half = size // 2
+    x = np.concatenate([rng.uniform(0.01, 1, half), 2.0 ** rng.uniform(-16, 0, size - half)])
+    y = rng.uniform(0, 12, size)
+    return x.astype(np.float32), y.astype(np.float32)
+
+
 def proportion_se(p: float, n: int) -> float:
     """Monte Carlo standard error of a proportion, floored so it is never zero."""
     return max(np.sqrt(p * (1 - p) / n), 0.5 / n)

@@ -15,9 +15,10 @@ normals bit for bit at half their cost. The one is the rupture hazard's power, i
 float64 power rounded to float32 (:mod:`sim.model.power`): numpy's ``power`` in the
 reference, :func:`unit_power`'s arithmetic here; they give the same float32 but about once
 in 10^8 powers. So both paths give the same outcomes bit for bit
-(tests/model/test_kernels.py). The passes are laid out so that the compiler can vectorise
-them: per-replication branches that would often be mispredicted become selects or passes
-of their own.
+(tests/model/test_kernels.py), unless such a power moves a rupture clock across its
+threshold, which it could do only from within its last bit. The passes are laid out so
+that the compiler can vectorise them: per-replication branches that would often be
+mispredicted become selects or passes of their own.
 
 A parameter that is one number for every replication is passed repeated, one value per
 replication (:func:`vector`), so that every kernel reads ``x[i]``.
@@ -67,30 +68,34 @@ def vector(value, size: int) -> np.ndarray:
     return np.ascontiguousarray(array)
 
 
-# The rupture hazard's power in float64 arithmetic, with the reductions of fdlibm's log and exp:
-# x = m · 2^e with m in [√½, √2) by exact scalings; ln m = 2 atanh(s), s = (m − 1)/(m + 1),
-# summed to s^17; t = y ln x; e^t = 2^n e^r with n the integer nearest t / ln 2 and
-# r = t − n ln 2 in [−0.35, 0.35] (ln 2 split in two, so that the rounding of n ln 2
-# does not reach r), e^r by its Taylor series to r^12, and 2^n by exact halvings, one per bit of
-# −n. Its float64 value is within about 1e-15 of the true power.
+# The rupture hazard's power in float64 arithmetic, with the reductions of fdlibm's log and
+# exp: x = m · 2^e with m in [√½, √2) by exact scalings; ln m = 2 atanh(s) with
+# s = (m − 1)/(m + 1), summed to s^17; t = y ln x, kept in [−120, 100] (beyond, the float32
+# power is 0 or inf alike); e^t = 2^n e^r with n the integer nearest t / ln 2 and
+# r = t − n ln 2 in [−0.35, 0.35] (ln 2 split in two, so that the rounding of n ln 2 does
+# not reach r), e^r by its Taylor series to r^12, and 2^n by exact scalings, one per bit of
+# |n|. The float64 value's relative error is about 1e-15, and at most about 2e-14 where
+# |t| nears 100 (the rounding of y ln x).
 LN2_HIGH = 6.93147180369123816490e-01  # ln 2's leading 32 bits: n · LN2_HIGH is exact
 LN2_LOW = 1.90821492927058770002e-10  # ln 2 − LN2_HIGH
 INVERSE_LN2 = 1.44269504088896338700e00
 SQRT_HALF = 0.70710678118654752440
-SMALLEST_EXPONENT = -120.0  # e^-120 and less round to float32's 0 alike
+SMALLEST_EXPONENT, LARGEST_EXPONENT = -120.0, 100.0  # e^-120 → float32 0; e^100 → inf
 RANGE_STEPS = (8.0, 4.0, 2.0, 1.0)  # scalings by 2^8 … 2: any x in [2^-16, 1] to [½, 1]
 LOG_SERIES = tuple(1.0 / odd for odd in range(17, 0, -2))  # atanh(s)/s in s², highest first
 EXP_SERIES = tuple(1.0 / math.factorial(k) for k in range(12, -1, -1))  # e^r, highest first
-SCALE_BITS = tuple((1 << bit, 2.0 ** -(1 << bit)) for bit in range(8))  # −n ≤ 174 here
+SCALE_BITS = tuple((1 << b, 2.0 ** (1 << b), 2.0 ** -(1 << b)) for b in range(8))  # |n| ≤ 174
 
 
 @numba.njit(inline="always")
 def unit_power(x, y):
-    """``x ** y`` rounded to float32 from float64, for a float32 ``x`` in [2^-16, 1], ``y ≥ 0``.
+    """``x ** y`` rounded to float32 from float64, for a float32 ``x`` in [2^-16, 1].
 
     What :func:`sim.model.power.unit_power` computes with numpy's float64 ``power``, here
     in arithmetic alone (no call, so the loop that holds it vectorises): the same float32
-    but where the power lies within about 1e-15 of a float32 rounding boundary.
+    but where the power lies within about 1e-15 of a float32 rounding boundary. Any ``y``
+    gives the reference's value, infinities included (``1 ** inf`` is 1), but NaN, which
+    gives 0 here.
     """
     x = np.float64(x)
     exponent = 0.0
@@ -107,15 +112,20 @@ def unit_power(x, y):
     for coefficient in LOG_SERIES[1:]:
         series = series * z + coefficient
     log_x = exponent * LN2_HIGH + (exponent * LN2_LOW + 2.0 * s * series)
-    t = max(np.float64(y) * log_x, SMALLEST_EXPONENT)
+    # Selects, not min and max: they keep t finite even for y = ±inf (or NaN), so that the
+    # conversion of n to an integer is defined in every lane.
+    t = np.float64(y) * log_x if log_x < 0.0 else 0.0
+    t = t if t > SMALLEST_EXPONENT else SMALLEST_EXPONENT
+    t = t if t < LARGEST_EXPONENT else LARGEST_EXPONENT
     n = np.rint(t * INVERSE_LN2)
     r = (t - n * LN2_HIGH) - n * LN2_LOW
     value = EXP_SERIES[0]
     for coefficient in EXP_SERIES[1:]:
         value = value * r + coefficient
-    halvings = np.int64(-n)
-    for bit, scale in SCALE_BITS:
-        value = value * (scale if halvings & bit else 1.0)
+    size = np.int64(abs(n))
+    for bit, up, down in SCALE_BITS:  # exact: powers of 2
+        factor = up if n > 0.0 else down
+        value = value * (factor if size & bit else 1.0)
     return np.float32(value)
 
 

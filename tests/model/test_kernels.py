@@ -8,7 +8,7 @@ import pytest
 from sim.model.accelerate import VARIABLE, load_kernels
 from sim.model.outcomes import FIELDS
 from sim.scenario import load_scenario, with_horizon
-from tests.helpers import SCENARIOS, chunk_outcomes
+from tests.helpers import SCENARIOS, chunk_outcomes, power_draws
 
 pytest.importorskip("numba", reason="the kernels need numba (the 'fast' extra)")
 
@@ -124,14 +124,13 @@ def test_the_compiled_power_is_the_references():
 
     from sim.model.kernels import unit_power
     from sim.model.power import unit_power as reference
-    from tests.model.test_power import draws
 
     @numba.njit
     def powers(x, y, out):
         for i in range(x.size):
             out[i] = unit_power(x[i], y[i])
 
-    x, y = draws(1_000_000, 3)
+    x, y = power_draws(1_000_000, 3)
     x[:6], y[:6] = [1.0, 2.0**-16, 0.5, 0.01, 0.3, 2.0**-16], [0.0, 12.0, 1.0, 40.0, 0.0, 1.0]
     out = np.empty_like(x)
     powers(x, y, out)
@@ -140,3 +139,92 @@ def test_the_compiled_power_is_the_references():
     assert np.count_nonzero(out != expected) <= 1
     ulps = np.abs(out.view(np.int32).astype(np.int64) - expected.view(np.int32))
     assert ulps.max() <= 1
+
+
+def test_the_compiled_power_outside_the_models_range_is_the_references():
+    """Exponents out of the model's range give the reference's float32 too.
+
+    A scenario's effects could reach them (negative, huge, infinite): the power is 0 or
+    inf where it under- or overflows, 1 for ``1 ** inf``.
+    """
+    import numba
+
+    from sim.model.kernels import unit_power
+    from sim.model.power import unit_power as reference
+
+    @numba.njit
+    def powers(x, y, out):
+        for i in range(x.size):
+            out[i] = unit_power(x[i], y[i])
+
+    bases = np.array([1.0, 0.5, 0.01, 2.0**-16, 0.3, 0.99], np.float32)
+    exponents = np.array([0, np.inf, -np.inf, -1, -30, 40, 2.5, 1e30, -1e30, 7], np.float32)
+    x, y = (grid.ravel().copy() for grid in np.meshgrid(bases, exponents))
+    out = np.empty_like(x)
+    powers(x, y, out)
+    with np.errstate(over="ignore"):
+        np.testing.assert_array_equal(out, reference(x, y))
+    assert np.isinf(out).any()
+    assert (out == 0).any()
+
+
+def test_the_compiled_channel_step_breaks_off_where_the_reference_does():
+    """A channel's month breaks off in the kernel where the reference does.
+
+    On the edges of the rupture rule (``ChannelAgent._ruptures`` is the reference): no
+    intensity, the least one, all of it; no desire, more desire than intensity, a
+    discontent just above and below 1%; out of a spell; a steepness of 0. The clocks, the
+    thresholds renewed and the replications that broke off are the same.
+    """
+    from types import SimpleNamespace
+
+    from sim.model.channels import ChannelAgent
+    from sim.model.kernels import channel_step, renew_clocks
+
+    f32, size = np.float32, 200_000
+    rng = np.random.default_rng(11)
+
+    def pick(*options):
+        which = rng.integers(0, len(options), size)
+        return np.choose(which, [np.broadcast_to(o, size) for o in options]).astype(f32)
+
+    def uniform(low=0.0, high=1.0):
+        return rng.uniform(low, high, size).astype(f32)
+
+    intensity = pick(0, f32(1e-45) * rng.integers(1, 200, size), uniform(), 1)
+    desire = pick(0, uniform(), np.minimum(intensity * f32(0.99), 1),
+                  np.minimum(intensity + uniform(0, 0.2), 1),
+                  intensity * uniform(0.985, 0.995))  # fmt: skip
+    lock_in, in_spell = pick(0, uniform()), rng.random(size) < 0.7
+    protection, floor, decision = uniform(), uniform(0, 0.01), uniform(0, 0.2)
+    steepness = pick(uniform(0, 6), 0, 3)
+    clock = uniform()
+    threshold = clock + uniform(0, 0.1)
+
+    kernel_clock, kernel_threshold = clock.copy(), threshold.copy()
+    following, ruptured = np.empty(size, f32), np.zeros(size, bool)
+    broken = np.empty(size, np.intp)
+    count = channel_step(
+        desire, uniform(0, 0.1), np.ones(size, f32), np.ones(size, f32), intensity, lock_in,
+        uniform(0, 3), uniform(0.01, 0.5), uniform(0, 0.3), rng.standard_normal(size).astype(f32),
+        uniform(0, 0.1), uniform(0, 0.2), protection, floor, decision, steepness, in_spell,
+        kernel_clock, kernel_threshold, following, ruptured, broken,
+    )  # fmt: skip
+    renew_clocks(
+        kernel_threshold, kernel_clock, broken, np.random.default_rng(1).standard_exponential(count)
+    )
+
+    agent = SimpleNamespace(
+        _buffers=[np.empty(size, f32) for _ in range(3)], desire_min=desire, in_spell=in_spell,
+        _clock=clock.copy(), _rupture_at=threshold.copy(), _rupture_stream=np.random.default_rng(1),
+    )  # fmt: skip
+    parameters = {"lock_in_protection": protection, "rupture_floor": floor,
+                  "rupture_steepness": steepness, "rupture_decision": decision}  # fmt: skip
+    expected = ChannelAgent._ruptures(agent, intensity, lock_in, parameters)
+
+    assert 1000 < count < size // 2
+    np.testing.assert_array_equal(ruptured, expected)
+    np.testing.assert_array_equal(broken[:count], np.flatnonzero(expected))
+    np.testing.assert_array_equal(following[ruptured], 0)
+    np.testing.assert_array_equal(kernel_clock, agent._clock)
+    np.testing.assert_array_equal(kernel_threshold, agent._rupture_at)

@@ -9,15 +9,7 @@ import numpy as np
 import pytest
 
 from sim.model.power import unit_power
-
-
-def draws(size: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """Bases over [2^-16, 1] (half uniform, half log-uniform) and exponents over [0, 12]."""
-    rng = np.random.default_rng(seed)
-    half = size // 2
-    x = np.concatenate([rng.uniform(0.01, 1, half), 2.0 ** rng.uniform(-16, 0, size - half)])
-    y = rng.uniform(0, 12, size)
-    return x.astype(np.float32), y.astype(np.float32)
+from tests.helpers import power_draws
 
 
 def to_float32(value: float) -> np.float32:
@@ -31,7 +23,7 @@ def test_the_power_is_the_c_librarys_double_power_rounded_to_float32():
     numpy's float64 power (a routine of its own where the processor has AVX-512) agrees
     with it after rounding, bit for bit.
     """
-    x, y = draws(20_000, 1)
+    x, y = power_draws(20_000, 1)
     ours = unit_power(x, y)
     pairs = zip(x.tolist(), y.tolist(), strict=True)
     theirs = np.array([to_float32(math.pow(a, b)) for a, b in pairs])
@@ -49,5 +41,5 @@ def test_the_power_at_the_edges_of_its_domain(x, y, expected):
 
 
 def test_one_exponent_for_every_base_is_the_same_as_a_repeated_one():
-    x, y = draws(1000, 2)
+    x, y = power_draws(1000, 2)
     np.testing.assert_array_equal(unit_power(x, y[0]), unit_power(x, np.full_like(y, y[0])))
