@@ -294,8 +294,9 @@ class ChannelAgent(mesa.Agent):
         hazard = np.subtract(1, np.multiply(params["lock_in_protection"], lock_in,
                                             out=buffers[1]), out=buffers[1])  # fmt: skip
         hazard *= params["rupture_floor"]
-        # The decided break matters only where the party wants clearly less than there is:
-        # elsewhere its hazard is below a millionth, so it is computed on that subset.
+        # The decided break counts only where the party wants clearly less than there is
+        # (elsewhere its hazard would be below a millionth a month at the world's central
+        # values), so it is computed on that subset.
         discontent = np.subtract(intensity, self.desire_min, out=buffers[2])
         where = np.flatnonzero(discontent > 0.01 * intensity)
         if where.size:

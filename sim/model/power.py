@@ -21,11 +21,11 @@ import numpy as np
 
 
 def unit_power(x: np.ndarray, y: np.ndarray | np.float32) -> np.ndarray:
-    """``x ** y`` rounded to float32 from float64, for ``x`` in (0, 1] and ``y ≥ 0``.
+    """``x ** y`` rounded to float32 from float64, for ``x`` in (0, 1].
 
     Args:
         x: The bases (float32).
-        y: The exponents (float32): one per base, or one for all.
+        y: The exponents (float32; non-negative in the model): one per base, or one for all.
     """
     power = np.power(np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64))
     return power.astype(np.float32)
