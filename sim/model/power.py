@@ -5,8 +5,8 @@ longer wants, ``f`` in (0, 1] (above 1% where it counts), to its steepness ``k``
 per replication). The model's arithmetic is float32, but a float32 power is not the same
 number everywhere: numpy's float32 ``power`` dispatches by processor (with AVX-512, to a
 routine whose result differs in the last bit from the correctly rounded one in about a
-fifth of this model's draws), and the C library's ``powf``, which compiled code calls,
-differs from both. The power here is computed in float64 and rounded to float32. A
+fifth of this model's draws), and the C library's ``powf``, which compiled code would
+call, differs from both. The power here is computed in float64 and rounded to float32. A
 float64 power with a relative error of about 1e-15 rounds to the correctly rounded
 float32 unless the true power lies that close to a float32 rounding boundary, about once
 in 10^8 powers. So the numpy reference (:func:`unit_power`, numpy's float64 ``power``)
