@@ -31,7 +31,7 @@ from sim.model.actors import ActorAgent
 from sim.model.channels import ChannelAgent
 from sim.model.events import NEVER, Schedule
 from sim.model.outcomes import INTENSITY_BINS, OUTCOME_DTYPE, IntensityTally, Outcomes
-from sim.model.parameters import DTYPE, ParameterSampler
+from sim.model.parameters import DTYPE, DrawMemo, ParameterSampler
 from sim.model.shocks import ShockAgent
 from sim.model.streams import Streams, chunk_seed_sequence
 from sim.model.treaties import TreatyAgent
@@ -52,6 +52,8 @@ class AllianceModel(mesa.Model):
         fixed_parameters: Use judged numbers at their values (the point model).
         joint_draws: Draw judged numbers as a joint sample of this many rows per chunk.
         tally: Keep the monthly intensity histograms (the engine's runs do).
+        draw_memo: Take the parameter draws an earlier chunk made alike from this memo
+            (:class:`~sim.model.parameters.DrawMemo`; None: draw them all).
     """
 
     def __init__(
@@ -65,6 +67,7 @@ class AllianceModel(mesa.Model):
         fixed_parameters: bool = False,
         joint_draws: int | None = None,
         tally: bool = False,
+        draw_memo: DrawMemo | None = None,
     ) -> None:
         seed = scenario.seed if seed is None else seed
         super().__init__(rng=chunk_seed_sequence(seed, chunk_index))
@@ -83,6 +86,7 @@ class AllianceModel(mesa.Model):
             fixed=fixed_parameters,
             joint_draws=joint_draws,
             kernels=self.kernels,
+            memo=draw_memo,
         )
         self.schedule = Schedule(scenario, self.streams, self.sampler, replications)
         names = [f"{a}.{v}" for a, spec in scenario.actors.items() for v in spec.variables]

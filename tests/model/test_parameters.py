@@ -1,0 +1,78 @@
+"""Parameter draws kept for a study's next chunk (DrawMemo) are the draws themselves."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from sim.engine.chunks import simulate_chunk
+from sim.model.outcomes import FIELDS
+from sim.model.parameters import DrawMemo, ParameterSampler
+from sim.model.streams import Streams
+from sim.results.settings import RunSettings
+from sim.scenario import set_value, with_horizon
+from sim.scenario.schema import Documented
+
+SIZE = 2_000
+
+
+def outcomes(scenario, memo: DrawMemo | None):
+    settings = RunSettings(SIZE, 41, SIZE)
+    return simulate_chunk(scenario, settings, 3, SIZE, tally=False, draw_memo=memo)
+
+
+def assert_same(these, those) -> None:
+    for field in [*FIELDS, "intensity_at", "event_months"]:
+        np.testing.assert_array_equal(getattr(these, field), getattr(those, field), field)
+    assert these.parameters.keys() == those.parameters.keys()
+    for key, values in these.parameters.items():
+        np.testing.assert_array_equal(values, those.parameters[key], key)
+
+
+def test_a_study_s_chunks_give_the_same_outcomes_with_the_memo(ceasefire):
+    """The points of a sweep, through one memo, give what each gives drawn afresh.
+
+    The second point moves an event and fixes a judged number; the base, run again last,
+    takes every draw from the memo: had a chunk written into a kept array, it would differ.
+    """
+    base = with_horizon(ceasefire, 36)
+    point = set_value(base, {"events.ceasefire.timing.month": 12,
+                             "channel_defaults.wind_down": 6.0})  # fmt: skip
+    memo = DrawMemo()
+    for scenario in (base, point, base):
+        assert_same(outcomes(scenario, memo), outcomes(scenario, None))
+
+
+def judged(high: float) -> Documented:
+    return Documented(value=9.0, judgement=(4.0, high))
+
+
+def test_the_memo_keeps_a_parameter_s_draws_under_its_chunk_key_and_value():
+    memo = DrawMemo()
+
+    def sampler(chunk_index: int) -> ParameterSampler:
+        return ParameterSampler(Streams(5, chunk_index), 1_000, memo=memo)
+
+    kept = sampler(0)(judged(18.0), "x")
+    assert sampler(0)(judged(18.0), "x") is kept  # a later chunk alike takes it
+    np.testing.assert_array_equal(kept, ParameterSampler(Streams(5, 0), 1_000)(judged(18.0), "x"))
+    # Another range at the same key path, or another key path: drawn afresh, as without.
+    for param, key in ((judged(20.0), "x"), (judged(18.0), "y")):
+        drawn = sampler(0)(param, key)
+        assert not np.array_equal(drawn, kept)
+        np.testing.assert_array_equal(drawn, ParameterSampler(Streams(5, 0), 1_000)(param, key))
+    # Only the latest chunk's draws are kept: chunk 0's are drawn again after chunk 1's.
+    assert not np.array_equal(sampler(1)(judged(18.0), "x"), kept)
+    again = sampler(0)(judged(18.0), "x")
+    assert again is not kept
+    np.testing.assert_array_equal(again, kept)
+
+
+@pytest.mark.parametrize("fixed", [True, False])
+def test_numbers_not_drawn_stay_out_of_the_memo(fixed):
+    memo = DrawMemo()
+    sampler = ParameterSampler(Streams(5, 0), 1_000, fixed=fixed, memo=memo)
+    assert sampler(0.25, "x") == np.float32(0.25)
+    value = sampler(judged(18.0), "x")
+    assert np.ndim(value) == (0 if fixed else 1)
+    assert list(sampler.drawn) == ([] if fixed else ["x"])
