@@ -172,7 +172,9 @@ def fixed_cost(replications: int = 100) -> list[dict[str, float]]:
 
 def cores() -> int:
     """The cores this process may run on."""
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
 
 
 def peer_loop(replications: int = 60) -> float:

@@ -60,7 +60,11 @@ def simulate_chunk(
 
 
 _STUDY_DRAWS: DrawMemo | None = None
-"""This process's memo of parameter draws for the chunks of studies (made when first used)."""
+"""This process's memo of parameter draws for the chunks of studies (made when first used).
+
+A worker's goes when the worker does; a process that runs a study's chunks itself (one
+worker) keeps the last chunk's draws until its next study chunk replaces them.
+"""
 
 
 def summarise_chunk(
@@ -82,5 +86,7 @@ def summarise_chunk(
         from sim.model.parameters import DrawMemo
 
         _STUDY_DRAWS = DrawMemo()
-    outcomes = simulate_chunk(scenario, settings, chunk_index, size, False, _STUDY_DRAWS)
+    outcomes = simulate_chunk(
+        scenario, settings, chunk_index, size, tally=False, draw_memo=_STUDY_DRAWS
+    )
     return Summary.from_outcomes(outcomes)

@@ -22,6 +22,8 @@ computes with care in the tails, goes through scipy.stats itself.
 
 from __future__ import annotations
 
+from collections.abc import Hashable
+
 import numpy as np
 from scipy import special
 
@@ -117,6 +119,11 @@ def point_value(param: ParamValue) -> float:
     return float(frozen_distribution(param).mean())
 
 
+ChunkDraws = tuple[int, int, int, bool, int | None]
+"""What fixes a chunk's draws: seed, chunk index, replications, fixed judged numbers, and
+the rows of a joint sample (None: independent draws)."""
+
+
 class DrawMemo:
     """A chunk's parameter draws, kept for the next chunk that draws the same parameters.
 
@@ -124,35 +131,56 @@ class DrawMemo:
     replications under scenarios that differ in a few values, run with the same seed:
     each point would draw every parameter it shares with the others again, to the same
     numbers (common random numbers). A worker keeps one memo for the chunks it runs and
-    takes those numbers from it instead (about a tenth of a flagship sweep chunk's CPU
-    time, in pairs).
+    takes those numbers from it instead: most of a chunk's set-up, and about a tenth of a
+    flagship sweep chunk's CPU time, measured in pairs.
 
-    A draw is kept under its chunk (seed, chunk index, replications, how judged numbers
-    are drawn), its key path (which names its stream) and the parameter as written (a
-    frozen, hashable model, equal only if every field is), so a parameter that a point
-    changes is drawn afresh. Only the latest chunk's draws are kept (11 MiB for a
-    flagship chunk of 10,000 replications): the chunks of a run, each with an index of
-    its own, would never reuse them. The chunks that use the memo's arrays share them;
-    they read them and never write into them (``tests/model/test_parameters.py``).
+    A draw is kept under its chunk (:data:`ChunkDraws`), its key path (which names its
+    stream) and the parameter as written (equal only if every field is), so a parameter
+    that a point changes is drawn afresh. Only the latest chunk's draws are kept (11 MiB
+    for a flagship chunk of 10,000 replications), so the memo serves points of one chunk
+    each (replications per point up to the chunk size, as in the usual study); the chunks
+    of a point of several, or of a run, each with an index of its own, reuse nothing. The
+    chunks that use the memo's arrays share them; they read them and never write into
+    them (``tests/model/test_parameters.py``).
     """
 
     def __init__(self) -> None:
-        self._chunk: tuple | None = None
+        self._chunk: ChunkDraws | None = None
         self._draws: dict[tuple, np.ndarray] = {}
 
     def draws(self, sampler: ParameterSampler, param: ParamValue, key: str) -> np.ndarray:
-        """The sampler's draws of ``param`` at ``key``: kept ones, or drawn now and kept."""
+        """A parameter's draws for the sampler's chunk: kept ones, or drawn now and kept.
+
+        Args:
+            sampler: The chunk's sampler, which draws what the memo does not hold.
+            param: The parameter as written in the scenario (judged or uncertain).
+            key: Its key path, which names its random stream.
+
+        Returns:
+            One float32 per replication of the chunk.
+        """
         chunk = sampler.chunk
         if chunk != self._chunk:
             self._chunk, self._draws = chunk, {}
         # The chunk is part of the entry too, so that a memo shared by threads that run
         # different chunks (a Dask worker with several) can miss, never mix them up.
-        entry = (chunk, key, param)
+        entry = (chunk, key, _identity(param))
         values = self._draws.get(entry)
         if values is None:
             values = sampler.draw(param, key)
             self._draws[entry] = values
         return values
+
+
+def _identity(param: ParamValue) -> Hashable:
+    """A parameter as a dictionary key, equal for parameters that draw alike.
+
+    The scenario's models are frozen and hash their fields, but an empirical sample's
+    values are a list, which does not hash.
+    """
+    if isinstance(param, Empirical):
+        return Empirical, tuple(param.values), param.group
+    return param
 
 
 class ParameterSampler:
@@ -185,7 +213,9 @@ class ParameterSampler:
         self.fixed = fixed
         self.joint_draws = joint_draws
         self.memo = memo
-        self.chunk = (streams.seed, streams.chunk_index, replications, fixed, joint_draws)
+        self.chunk: ChunkDraws = (
+            streams.seed, streams.chunk_index, replications, fixed, joint_draws
+        )  # fmt: skip
         """What, with a parameter and its key path, fixes its draws."""
         self._rows: np.ndarray | None = None
         self.drawn: dict[str, np.ndarray] = {}
@@ -209,7 +239,15 @@ class ParameterSampler:
         return values
 
     def draw(self, param: ParamValue, key: str) -> np.ndarray:
-        """Draw a judged or uncertain parameter for every replication of the chunk."""
+        """Draw a judged or uncertain parameter for every replication of the chunk.
+
+        Args:
+            param: The parameter as written in the scenario (judged or uncertain).
+            key: Its key path, which names its random stream.
+
+        Returns:
+            One float32 per replication.
+        """
         if is_judged(param) and not self.fixed:
             low, high = param.judgement
             u = self._judged_uniforms(key)

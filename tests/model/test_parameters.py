@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from pydantic import TypeAdapter
 
 from sim.engine.chunks import simulate_chunk
 from sim.model.outcomes import FIELDS
@@ -11,7 +12,7 @@ from sim.model.parameters import DrawMemo, ParameterSampler
 from sim.model.streams import Streams
 from sim.results.settings import RunSettings
 from sim.scenario import set_value, with_horizon
-from sim.scenario.schema import Documented
+from sim.scenario.schema import Documented, Param
 
 SIZE = 2_000
 
@@ -68,11 +69,40 @@ def test_the_memo_keeps_a_parameter_s_draws_under_its_chunk_key_and_value():
     np.testing.assert_array_equal(again, kept)
 
 
-@pytest.mark.parametrize("fixed", [True, False])
-def test_numbers_not_drawn_stay_out_of_the_memo(fixed):
+@pytest.mark.parametrize(
+    "param",
+    [
+        {"value": 0.3, "judgement": [0.1, 0.6]},
+        {"dist": "normal", "mean": -0.2, "sd": 0.05},
+        {"dist": "truncnorm", "mean": 0.3, "sd": 0.2, "low": 0.0, "high": 1.0},
+        {"dist": "uniform", "low": 0.2, "high": 0.6},
+        {"dist": "beta", "a": 2.0, "b": 5.0},
+        {"dist": "triangular", "low": 0.1, "mode": 0.2, "high": 0.7},
+        {"dist": "empirical", "values": [0.1, 0.4, 0.2]},
+        {"dist": "empirical", "values": [0.1, 0.4, 0.2], "group": "posterior"},
+    ],
+    ids=["judged", "normal", "truncnorm", "uniform", "beta", "triangular", "empirical",
+         "empirical-group"],
+)  # fmt: skip
+@pytest.mark.parametrize("joint_draws", [None, 64])
+def test_every_kind_of_drawn_parameter_is_kept_as_drawn(param, joint_draws):
+    parsed = TypeAdapter(Param).validate_python(param)
     memo = DrawMemo()
-    sampler = ParameterSampler(Streams(5, 0), 1_000, fixed=fixed, memo=memo)
+
+    def sampler(memo: DrawMemo | None) -> ParameterSampler:
+        return ParameterSampler(Streams(5, 0), 1_000, joint_draws=joint_draws, memo=memo)
+
+    kept = sampler(memo)(parsed, "x")
+    np.testing.assert_array_equal(kept, sampler(None)(parsed, "x"))
+    again = TypeAdapter(Param).validate_python(param)  # equal, not the same object
+    assert sampler(memo)(again, "x") is kept
+
+
+@pytest.mark.parametrize("fixed", [True, False])
+def test_numbers_not_drawn_come_back_as_numbers_through_a_memo(fixed):
+    sampler = ParameterSampler(Streams(5, 0), 1_000, fixed=fixed, memo=DrawMemo())
     assert sampler(0.25, "x") == np.float32(0.25)
-    value = sampler(judged(18.0), "x")
+    assert sampler(Documented(value=0.5, judgement=(0.5, 0.5)), "y") == np.float32(0.5)
+    value = sampler(judged(18.0), "z")
     assert np.ndim(value) == (0 if fixed else 1)
-    assert list(sampler.drawn) == ([] if fixed else ["x"])
+    assert list(sampler.drawn) == ([] if fixed else ["z"])
