@@ -24,7 +24,7 @@ from sim.model.index import LinearIndex
 from sim.model.parameters import DTYPE, Drawn
 from sim.model.power import unit_power
 from sim.model.streams import Source
-from sim.scenario.schema import CHANNEL_DEFAULTABLE, Channel
+from sim.scenario.schema import CHANNEL_DEFAULTABLE, CHANNEL_PARAMETERS, Channel
 
 if TYPE_CHECKING:
     from sim.model.model import AllianceModel
@@ -160,11 +160,18 @@ class ChannelAgent(mesa.Agent):
             self._normals = np.empty(replications, dtype=DTYPE)
 
     def parameters_at(self, month: int) -> dict[str, Drawn]:
-        """Parameter values at ``month`` after the scenario's effects."""
+        """Parameter values at ``month`` after the scenario's effects, kept in their ranges.
+
+        An ``add`` or ``scale`` effect could take a parameter where it means nothing (a
+        negative steepness, a wind-down under a month); like an actor variable, the
+        parameter is then held at the end of its range.
+        """
         params = dict(self._base)
         for parameter, effects in self._effects.items():
             if parameter != "lock_in":
-                params[parameter] = apply_effects(params[parameter], effects, month)
+                low, high = CHANNEL_PARAMETERS[parameter]
+                value = apply_effects(params[parameter], effects, month)
+                params[parameter] = np.clip(value, low, high)
         if params["wind_down"] is self._base["wind_down"]:
             params["wind_down_rate"] = self._base_rate  # found once: logs and exps
         else:

@@ -187,3 +187,31 @@ def test_channel_parameters_follow_their_effects_every_month(baseline):
             np.testing.assert_array_equal(labour.params[name], value, err_msg=f"{name} {month}")
         growth.append(np.broadcast_to(labour.params["growth"], 200).max())
     assert growth[0] == growth[-1] < max(growth) == pytest.approx(0.6)
+
+
+def test_effects_that_overshoot_hold_channel_parameters_at_their_range(baseline):
+    """An add or scale effect past a parameter's range holds it at the range's end.
+
+    A negative steepness or a wind-down under a month means nothing; like an actor
+    variable, the parameter stops at its bound, and the channel stays a share in [0, 1].
+    """
+    overshoot = [
+        {"target": "labour.rupture_steepness", "add": -100.0},
+        {"target": "labour.wind_down", "scale": 0.001},
+        {"target": "labour.growth", "add": 5.0},
+        {"target": "labour.rupture_floor", "scale": 1e6},
+    ]
+    scenario = variant(
+        baseline, events={"overshoot": {"timing": {"month": 2}, "effects": overshoot}}
+    )
+    model = AllianceModel(scenario, 300, seed=3, collect=False)
+    labour = model.channel("labour")
+    for _ in range(6):
+        model.step()
+        assert np.all((labour.intensity >= 0) & (labour.intensity <= 1))
+    params = {name: np.broadcast_to(labour.params[name], 300) for name in labour.params}
+    assert np.all(params["rupture_steepness"] == 0)
+    assert np.all(params["wind_down"] == 1)
+    assert np.all(params["growth"] == 1)
+    assert np.all(params["rupture_floor"] == 1)
+    assert np.all(np.isfinite(params["wind_down_rate"]))
