@@ -160,13 +160,8 @@ def timed_run(
     return {key: round(measured[key], 3 if key in ("s", "cpu_s") else 1) for key in keys}
 
 
-def end_to_end(replications: int = 100_000) -> list[dict[str, float]]:
+def three_runs(replications: int) -> list[dict[str, float]]:
     """Three runs of the whole ``alliance-sim run`` command (see :func:`timed_run`)."""
-    return [timed_run(replications) for _ in range(3)]
-
-
-def fixed_cost(replications: int = 100) -> list[dict[str, float]]:
-    """Three runs of the command with next to no simulation: what every run costs."""
     return [timed_run(replications) for _ in range(3)]
 
 
@@ -425,13 +420,14 @@ def main() -> int:
         if args.save:  # what is measured so far, should a later measurement fail
             args.save.write_text(json.dumps(results | {"load": load}))
 
-    measure("end_to_end_runs", end_to_end)
+    measure("end_to_end_runs", lambda: three_runs(100_000))
     fastest = min(results["end_to_end_runs"], key=lambda run: run["s"])
     results["reps_per_s"] = 100_000 / fastest["s"]
     results["end_to_end_runs_s"] = [run["s"] for run in results["end_to_end_runs"]]
     results["cpu_s_100k"] = fastest["cpu_s"]
     del results["end_to_end_runs"]
-    measure("fixed_cost_runs", fixed_cost)
+    # 100 replications simulate next to nothing: what every run costs before its chunks.
+    measure("fixed_cost_runs", lambda: three_runs(100))
     results["fixed_cpu_s"] = min(run["cpu_s"] for run in results.pop("fixed_cost_runs"))
     results["cores"] = cores()
     results["reps_per_s_ceiling"] = 100_000 * results["cores"] / results["fixed_cpu_s"]

@@ -151,8 +151,9 @@ def test_the_compiled_power_is_the_references():
 def test_the_compiled_power_outside_the_models_range_is_the_references():
     """Exponents out of the model's range give the reference's float32 too.
 
-    A scenario's effects could reach them (negative, huge, infinite): the power is 0 or
-    inf where it under- or overflows, 1 for ``1 ** inf``.
+    The channel holds a steepness at 0 or more (``ChannelAgent.parameters_at``), but
+    effects can make it huge or infinite, and the power does not rely on that hold: it is
+    0 or inf where it under- or overflows, 1 for ``1 ** inf``, for negative exponents too.
     """
     from sim.model.power import unit_power as reference
 
