@@ -369,7 +369,11 @@ def wilson_bounds(alive: np.ndarray, total: np.ndarray | int, level: float = 0.9
     p = np.asarray(alive, dtype=np.float64) / n
     centre = (p + z**2 / (2 * n)) / (1 + z**2 / n)
     half = z / (1 + z**2 / n) * np.sqrt(p * (1 - p) / n + z**2 / (4 * n**2))
-    return centre - half, centre + half
+    # At p = 0 and p = 1 the bound is exactly 0 or 1 (as scipy gives it); the closed form
+    # rounds a hair inside, which would leave the estimate outside its own interval.
+    low = np.where(p == 0, 0.0, centre - half)
+    high = np.where(p == 1, 1.0, centre + half)
+    return low, high
 
 
 def newcombe_paired(a, b, c, d, level: float = 0.95):

@@ -81,3 +81,17 @@ def test_wilson_interval_matches_scipy_binomtest(alive, total):
 
     expected = stats.binomtest(alive, total).proportion_ci(0.95, method="wilson")
     assert wilson_interval(alive, total) == pytest.approx((expected.low, expected.high), abs=1e-12)
+
+
+@pytest.mark.parametrize("total", [1, 7, 2_000, 100_000])
+def test_wilson_interval_holds_its_estimate_at_zero_and_one(total):
+    # The closed form rounded the bound a hair inside at p = 1 (0.9999999999999998), so a
+    # table's interval did not contain its own estimate of 1.
+    from sim.stats.survival import wilson_bounds, wilson_interval
+
+    assert wilson_interval(total, total)[1] == 1.0
+    assert wilson_interval(0, total)[0] == 0.0
+    low, high = wilson_bounds(np.arange(total + 1), total)
+    share = np.arange(total + 1) / total
+    assert np.all(low <= share)
+    assert np.all(share <= high)
