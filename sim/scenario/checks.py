@@ -21,6 +21,10 @@ from sim.scenario.problems import in_file_order, locate
 from sim.scenario.schema import (
     CHANNEL_DEFAULTABLE,
     CHANNEL_PARAMETERS,
+    Documented,
+    Empirical,
+    Normal,
+    ParamValue,
     Scenario,
     SetEffect,
     TruncatedNormal,
@@ -401,6 +405,11 @@ TRUNCATED_MEAN_SDS = 2.0
 """A truncated normal whose mean lies more standard deviations than this outside its bounds
 draws almost every value at the nearer bound: surely not what its author meant."""
 
+RESPONSE_NOTED = 0.02
+"""A ``set`` on a variable whose responses add at least this much at the start month is
+warned about: it moves only the part that is not a response, so the variable lands that far
+from the value written."""
+
 
 def _shown(value: Any) -> str:
     """A parameter's value, or the range a distribution's values take, for a message."""
@@ -422,6 +431,61 @@ def _models(node: Any, path: KeyPath):
             yield from _models(value, (*path, index))
 
 
+def _typical(param: ParamValue) -> float:
+    """A parameter's typical value, for a message: its value, mean or middle."""
+    if isinstance(param, float | int):
+        return float(param)
+    if isinstance(param, Documented):
+        return param.value
+    if isinstance(param, Normal | TruncatedNormal):
+        return param.mean
+    if isinstance(param, Empirical):
+        return sum(param.values) / len(param.values)
+    low, high = support(param)
+    return (low + high) / 2
+
+
+def _start_responses(scenario: Scenario) -> dict[str, tuple[float, float, list[str]]]:
+    """For each responding variable: its own part, what its responses add, and to what.
+
+    Typical values at the start month: channels at their start intensities, variables at
+    their own parts plus their responses (solved by repeating the sums, as responses to
+    responses settle; variables kept in their ranges). Empty where the state lacks a
+    variable (a check elsewhere reports it).
+    """
+    state = scenario.state
+    variables = {
+        f"{actor}.{name}": variable
+        for actor, spec in scenario.actors.items()
+        for name, variable in spec.variables.items()
+    }
+    own: dict[str, float] = {}
+    for target in variables:
+        actor, _, name = target.partition(".")
+        if name not in state.actors.get(actor, {}):
+            return {}
+        own[target] = _typical(state.actors[actor][name])
+    intensity = {name: channel.intensity for name, channel in state.channels.items()}
+    total = dict(own)
+    added: dict[str, float] = {}
+    for _ in range(50):
+        for target, variable in variables.items():
+            if not variable.responds_to:
+                continue
+            values = [
+                _typical(weight) * (total[source] if source in total else intensity[source])
+                for source, weight in variable.responds_to.items()
+                if source in total or source in intensity
+            ]
+            added[target] = sum(values)
+            low, high = variable.range
+            total[target] = min(max(own[target] + added[target], low), high)
+    return {
+        target: (own[target], total[target] - own[target], list(variables[target].responds_to))
+        for target in added
+    }
+
+
 def likely_mistakes(scenario: Scenario, locations: Locations) -> list[Problem]:
     """What a valid scenario holds that is almost surely a mistake, in file order.
 
@@ -430,7 +494,10 @@ def likely_mistakes(scenario: Scenario, locations: Locations) -> list[Problem]:
     - a ``threshold`` above the ``emergence`` level, in ``channel_defaults`` or in a
       channel (an established channel would count as dormant at once);
     - a truncated normal whose mean lies more than :data:`TRUNCATED_MEAN_SDS` standard
-      deviations outside its bounds (almost every draw is the bound).
+      deviations outside its bounds (almost every draw is the bound);
+    - a ``set`` on an actor variable that responds to what it sees, where the responses
+      add at least :data:`RESPONSE_NOTED` at the start: the effect moves only the part
+      that is not a response, so the variable does not settle at the value written.
     """
     found: list[Problem] = []
 
@@ -438,6 +505,7 @@ def likely_mistakes(scenario: Scenario, locations: Locations) -> list[Problem]:
         found.append(Problem(locate(locations, path), path, message))
 
     horizon = scenario.horizon
+    responses = _start_responses(scenario)
     for name, event in scenario.events.items():
         for index, effect in enumerate(event.effects):
             if effect.ramp > horizon:
@@ -446,6 +514,20 @@ def likely_mistakes(scenario: Scenario, locations: Locations) -> list[Problem]:
                     f"a ramp of {effect.ramp} months is longer than the run's horizon of "
                     f"{horizon} months: the effect never reaches its full size",
                 )
+            response = responses.get(effect.target)
+            if isinstance(effect, SetEffect) and response is not None:
+                own, added, sources = response
+                if abs(added) >= RESPONSE_NOTED:
+                    value = _typical(effect.set)
+                    note(
+                        ("events", name, "effects", index, "set"),
+                        f"{effect.target} also responds to {' and '.join(sources)} (about "
+                        f"{added:+.2g} at the start): a set moves only the part that is not "
+                        f"a response ({own:.2g} at the start), and the responses are added on "
+                        f"top, so set: {value:g} leaves it near {value + added:.2g}, not "
+                        f"{value:g}. To take the whole variable from {own + added:.2g} to "
+                        f"{value:g}, write add: {value - own - added:.2g}",
+                    )
     dormancy = scenario.termination.dormancy_months
     if dormancy > horizon:
         note(

@@ -85,6 +85,29 @@ def test_likely_mistakes_are_located_warnings(tmp_path):
         assert start in note, (note, start)
 
 
+def test_a_set_on_a_responding_variable_is_warned_about_with_the_add_that_would_do(tmp_path):
+    # US pressure starts at 0.19 of its own plus 0.15 x military 0.9 + 0.05 x science 0.5.
+    file = tmp_path / "pressure.yaml"
+    file.write_text(
+        f"extends: {BASELINE}\nevents:\n  deal:\n    timing: {{month: 2025-06}}\n"
+        "    effects:\n"
+        "      - {target: united_states.pressure, set: 0.25}\n"
+        "      - {target: united_states.pressure, add: -0.10}\n"
+        "      - {target: united_states.deal_conditions, set: 0.5}\n"
+    )
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        load_scenario(file)
+    notes = [str(w.message) for w in caught if issubclass(w.category, Advisory)]
+    assert [note.removeprefix(f"{tmp_path}/") for note in notes] == [
+        "pressure.yaml:6:42: events.deal.effects[0].set: united_states.pressure also responds "
+        "to military and science_technology (about +0.16 at the start): a set moves only the "
+        "part that is not a response (0.19 at the start), and the responses are added on top, "
+        "so set: 0.25 leaves it near 0.41, not 0.25. To take the whole variable from 0.35 to "
+        "0.25, write add: -0.1"
+    ]
+
+
 def test_the_library_warns_about_nothing():
     with warnings.catch_warnings():
         warnings.simplefilter("error", Advisory)
