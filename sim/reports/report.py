@@ -133,7 +133,8 @@ def methods_text(
         "state actors and the cooperation channels between them, described in the ODD "
         "protocol in docs/model.md of the software. A channel terminates when its intensity "
         f"stays below its threshold for {scenario.termination.dormancy_months} consecutive "
-        "months or at an abrupt rupture; survival of a domain at month t is the probability "
+        "months (an abrupt rupture ends it only if it does not recover within them); "
+        "survival of a domain at month t is the probability "
         "that its channel has not terminated by t.",
         "For each domain we estimated survival with the Kaplan–Meier estimator and pointwise "
         "95% confidence intervals on the log-log scale with Greenwood's variance (exponential "

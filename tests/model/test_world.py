@@ -151,3 +151,43 @@ def unjudged_numbers(node: Any, path: tuple = ()) -> list[str]:
 def test_every_weight_of_the_world_has_a_source_or_a_judged_range():
     data, _ = load_yaml(SCENARIOS / "world" / "russia_dprk.yaml")
     assert unjudged_numbers(data) == []
+
+
+PEOPLE_FLOWS_2024 = 0.6  # the level people flows regrow to (scenarios/world/state_2025_03.yaml)
+
+
+def _start_gaps(people_flows: float) -> dict[str, float]:
+    """Desire less start intensity, at the point values, for every base said to be solved."""
+    from sim.model.model import AllianceModel
+    from sim.scenario import load_scenario
+
+    scenario = load_scenario(SCENARIOS / "baseline.yaml")
+    channels = dict(scenario.state.channels)
+    channels["people_flows"] = channels["people_flows"].model_copy(
+        update={"intensity": people_flows}
+    )
+    state = scenario.state.model_copy(update={"channels": channels})
+    scenario = scenario.model_copy(update={"state": state})
+    model = AllianceModel(scenario, replications=1, fixed_parameters=True)
+    model.actors.do("decide")
+    model.channels.do("decide")
+    return {
+        name: float(model.channel(name).desire(party)[0]) - state.channels[name].intensity
+        for name, channel in scenario.channels.items()
+        for party, terms in channel.desire.items()
+        if "base" in terms and str(getattr(terms["base"], "reason", "")).startswith("set so")
+    }
+
+
+def test_bases_said_to_be_solved_for_the_start_solve_it_with_people_flows_regrown():
+    # A base whose reason says it makes the party's desire equal the channel's start
+    # intensity must still do so when other start values change (docs/model.md, 6.2). People
+    # flows are the one start that is not a steady state: the bases are solved at the level
+    # they regrow to, and the channels they spill into start wanted a little less.
+    regrown = _start_gaps(PEOPLE_FLOWS_2024)
+    assert len(regrown) >= 10
+    assert all(abs(gap) < 0.005 for gap in regrown.values()), regrown
+    dipped = _start_gaps(0.28)
+    moved = {name for name, gap in dipped.items() if abs(gap) >= 0.005}
+    assert moved == {"tourism", "education", "labour", "people_flows"}, dipped
+    assert all(-0.04 < dipped[name] < -0.02 for name in moved - {"people_flows"}), dipped
