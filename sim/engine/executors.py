@@ -354,6 +354,8 @@ def make_executor(options: RunOptions, chunks: int) -> Executor:
     if options.scheduler or options.executor == "dask":
         return DaskCluster(options.scheduler, workers)
     model_loaded = "sim.model.model" in sys.modules
-    if workers <= 1 or (chunks <= 1 and (model_loaded or _started_by != os.getpid())):
+    if workers <= 1 or chunks == 0:  # a resume with every chunk saved runs none
+        return InProcess()
+    if chunks == 1 and (model_loaded or _started_by != os.getpid()):
         return InProcess()
     return LocalPool(min(workers, chunks))

@@ -220,6 +220,7 @@ def run(
             scenario = with_horizon(scenario, horizon) if horizon else scenario
             settings = options.settings(scenario.replications, scenario.seed)
             manifest = _run_manifest(scenario, settings)
+    sizes: list[int] = []
     try:
         sizes = chunk_sizes(settings.replications, settings.chunk_size)
         saved = directory.saved_chunks() if directory else []
@@ -246,6 +247,12 @@ def run(
             pool.close()
     except RunInterrupted:
         raise
+    except KeyboardInterrupt:
+        # After the last chunk, while the outputs are written: every chunk is saved, and a
+        # resume writes the outputs.
+        if directory is None or not sizes:
+            raise
+        raise RunInterrupted(directory.path, len(sizes), len(sizes)) from None
     except UserError as error:
         if directory is None:
             raise

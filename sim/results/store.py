@@ -115,11 +115,19 @@ class ReplicationWriter:
         error: BaseException | None,
         traceback: TracebackType | None,
     ) -> None:
-        try:
-            if self._writer is not None:
-                self._writer.close()
-        finally:
-            self._file.__exit__(kind, error, traceback)
+        failed = None
+        if self._writer is not None:
+            try:
+                self._writer.close()  # writes the footer: a full disk may strike here
+            except BaseException as closing:
+                failed = closing
+                if error is None:
+                    kind, error, traceback = type(closing), closing, closing.__traceback__
+        # The temporary file is discarded on any error, this one included: a file without
+        # its footer must not take the final name. An OSError comes back as a UserError.
+        self._file.__exit__(kind, error, traceback)
+        if failed is not None and failed is error:
+            raise failed
 
 
 def write_frame(path: Path, frame: pd.DataFrame) -> None:

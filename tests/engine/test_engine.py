@@ -19,7 +19,7 @@ import pytest
 from sim.engine.chunks import simulate_chunk, summarise_chunk
 from sim.engine.executors import DASK_MISSING
 from sim.engine.runner import run
-from sim.errors import Advisory, UserError
+from sim.errors import Advisory, RunInterrupted, UserError
 from sim.model.streams import chunk_seed_sequence
 from sim.results import load_run
 from sim.results.settings import RunSettings
@@ -209,6 +209,28 @@ def test_a_resumed_run_keeps_every_session(tmp_path, baseline):
     sessions = json.loads((out / "manifest.json").read_text())["sessions"]
     assert len(sessions) == 2
     assert all(session["finished_utc"] for session in sessions)
+
+
+def test_ctrl_c_while_the_outputs_are_written_resumes_on_any_number_of_workers(tmp_path, baseline):
+    # Every chunk is saved by then: the resume has none to run, only the outputs to write
+    # (it used to ask for a pool of no workers, and failed, unless given one worker).
+    whole = run(baseline, replications=400, chunk_size=100, horizon=12, workers=1,
+                out=tmp_path / "whole")  # fmt: skip
+
+    def interrupted(result):
+        raise KeyboardInterrupt
+
+    out = tmp_path / "partial"
+    with pytest.raises(RunInterrupted) as caught:
+        run(baseline, replications=400, chunk_size=100, horizon=12, workers=1, out=out,
+            meanwhile=interrupted)  # fmt: skip
+    assert f"4 of 4 chunks are saved in {out}; continue with: alliance-sim run --resume {out}" in (
+        str(caught.value)
+    )
+    assert json.loads((out / "manifest.json").read_text())["status"] == "running"
+    resumed = run(None, resume=out, workers=2)
+    assert resumed.directory == out
+    assert same_outputs(whole.directory, out)
 
 
 def test_dask_missing_gives_install_advice(monkeypatch, baseline):

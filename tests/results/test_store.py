@@ -116,3 +116,28 @@ def test_a_chunk_with_other_columns_is_refused_and_no_file_is_left(stored, tmp_p
     with pytest.raises(UserError, match="another version"):
         write_both()
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_full_disk_while_the_file_is_closed_leaves_no_file(stored, tmp_path, monkeypatch):
+    # Closing writes the footer; a disk that fills then gave a traceback and left the file,
+    # without its footer, under its final name.
+    import errno
+
+    from sim.errors import UserError
+    from sim.results.store import ReplicationWriter
+
+    close = pq.ParquetWriter.close
+
+    def full(self):
+        close(self)
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    _, _, in_memory = stored
+    path = tmp_path / REPLICATIONS
+    monkeypatch.setattr(pq.ParquetWriter, "close", full)
+    with (
+        pytest.raises(UserError, match=r"cannot write .*: No space left on device"),
+        ReplicationWriter(path) as rows,
+    ):
+        rows.append(in_memory.outcomes)
+    assert list(tmp_path.iterdir()) == []
