@@ -15,7 +15,7 @@ import typing
 from pathlib import Path
 from typing import Any
 
-from sim.errors import KeyPath, Problem, ScenarioError
+from sim.errors import KeyPath, Problem, ScenarioError, did_you_mean
 from sim.scenario.positions import step, variants
 from sim.scenario.schema import MERGEABLE_MODELS, Scenario
 from sim.scenario.yamlfile import Locations, load_yaml, similar_file
@@ -85,6 +85,21 @@ def resolved(path: Path) -> Path | None:
         return None
 
 
+def _refuse_misspelt_extends(data: dict[str, Any], locations: Locations) -> None:
+    """A misspelt ``extends`` (``extend:``) is reported alone, as what it is.
+
+    Left to the schema, the file would be read on its own: a key it does not know, and
+    every key its parents would have given reported missing, which buries the cause.
+    """
+    for key in data:
+        if key not in Scenario.model_fields and did_you_mean(str(key), ["extends"]):
+            message = (
+                f"unknown key '{key}': a scenario builds on other files with extends "
+                "(a file path or a list of them)"
+            )
+            raise ScenarioError([Problem(locations.get((key,)), (key,), message, "extends")])
+
+
 def _layers(file: Path, stack: tuple[Path, ...]) -> list[tuple[Path, dict[str, Any], Locations]]:
     """Every file ``file`` is made of, each once, ancestors before descendants.
 
@@ -97,6 +112,8 @@ def _layers(file: Path, stack: tuple[Path, ...]) -> list[tuple[Path, dict[str, A
         raise ScenarioError(
             [Problem(locations[()], (), "a scenario must be a mapping of keys to values")]
         )
+    if "extends" not in data:
+        _refuse_misspelt_extends(data, locations)
     parents = data.pop("extends", [])
     if isinstance(parents, str):
         parents = [parents]
