@@ -46,6 +46,13 @@ def _positive(text: str) -> int:
     return value
 
 
+def _port(text: str) -> int:
+    value = _positive(text)
+    if value > 65535:
+        raise argparse.ArgumentTypeError(f"expected a port number up to 65535, got {value}")
+    return value
+
+
 def _seed(text: str) -> int:
     try:
         value = int(text)
@@ -155,16 +162,27 @@ def _command_paper(args: argparse.Namespace) -> int:
 
 
 def _command_calibrate(args: argparse.Namespace) -> int:
+    out = Path(args.out)
+    created = not out.exists()
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise UserError(f"cannot create {out}: {error.strerror}") from None
+    try:
+        return _calibrate(args, out)
+    except BaseException:
+        # Bad input found after the folder was made (a missing --atop, say) leaves nothing.
+        if created and not any(out.iterdir()):
+            out.rmdir()
+        raise
+
+
+def _calibrate(args: argparse.Namespace, out: Path) -> int:
     from sim.calibration.baserates import base_rates, write_base_rates
     from sim.calibration.documents import write_calibration
     from sim.calibration.fit import calibrate
     from sim.calibration.moments import Settings
 
-    out = Path(args.out)
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as error:
-        raise UserError(f"cannot create {out}: {error.strerror}") from None
     rates = Path(args.base_rates)
     if args.atop or args.task == "base-rates":
         if not args.atop:
@@ -322,7 +340,7 @@ def _add_explore_parser(commands) -> None:
     flagship = SCENARIOS / "ukraine_ceasefire.yaml"
     parser.add_argument("scenario", nargs="?", default=str(flagship), help="scenario file")
     parser.add_argument("--baseline", help="scenario compared with (default: as loaded)")
-    parser.add_argument("--port", type=_positive, default=5006, help="port (default 5006)")
+    parser.add_argument("--port", type=_port, default=5006, help="port (default 5006)")
     parser.add_argument("--show", action="store_true", help="open it in a browser")
     parser.add_argument("--replications", type=_positive, help="replications (default 5,000)")
     parser.add_argument("--seed", type=_seed, help="seed (default: file's)")

@@ -13,6 +13,7 @@ the language's message and nothing is run; a value it accepts re-runs the scenar
 from __future__ import annotations
 
 import re
+import socket
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -322,7 +323,20 @@ def page_factory(
 
 
 def serve(build: Callable[[], pn.viewable.Viewable], port: int, show: bool = False) -> None:
-    """Serve the page on 127.0.0.1 until interrupted (nothing listens on other interfaces)."""
+    """Serve the page on 127.0.0.1 until interrupted (nothing listens on other interfaces).
+
+    Raises:
+        UserError: The port is taken (or not ours to take), found before serving starts.
+    """
+    try:
+        with socket.socket() as probe:  # as the server binds: reusing a closed port's address
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            probe.bind((LOCALHOST, port))
+    except OSError as error:
+        raise UserError(
+            f"cannot serve on {LOCALHOST}:{port}: {error.strerror or error}; give another "
+            "port with --port"
+        ) from None
     origins = [f"{LOCALHOST}:{port}", f"localhost:{port}"]
     print(f"alliance-sim explore: serving on http://{LOCALHOST}:{port} (Ctrl-C stops it)")
     sys.stdout.flush()

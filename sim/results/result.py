@@ -7,6 +7,7 @@ directory is reopened with :func:`load_run`.
 
 from __future__ import annotations
 
+import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -130,8 +131,25 @@ def load_run(path: str | Path) -> RunResult:
         raise UserError(
             f"{path} holds an unfinished run; continue it with: alliance-sim run --resume {path}"
         )
-    scenario = manifest_scenario(manifest)
-    outcomes = directory.read_outcomes(OutcomeLayout.from_manifest(manifest))
+    try:
+        scenario = manifest_scenario(manifest)
+        outcomes = directory.read_outcomes(OutcomeLayout.from_manifest(manifest))
+        settings = RunSettings.from_manifest(manifest)
+    except (OSError, KeyError, ValueError, zipfile.BadZipFile) as error:
+        raise UserError(
+            f"cannot read the run in {path}: {_damage(error)}; the directory is damaged "
+            "(run the scenario again: its manifest.json holds it, under 'scenario')"
+        ) from None
     summary = Summary.from_outcomes(outcomes)
-    settings = RunSettings.from_manifest(manifest)
     return RunResult(scenario, settings, manifest, summary, directory.path, outcomes)
+
+
+def _damage(error: Exception) -> str:
+    """What a damaged run directory lacks, in words."""
+    if isinstance(error, FileNotFoundError):
+        return f"{Path(error.filename).name} is missing"
+    if isinstance(error, KeyError):
+        return f"its manifest.json has no {error.args[0]!r}"
+    if isinstance(error, zipfile.BadZipFile | EOFError):
+        return f"an archive is cut short or corrupt ({error})"
+    return str(error)

@@ -55,9 +55,11 @@ def paper(
         The files written.
 
     Raises:
-        UserError: ``out`` holds tables of the same scenarios made with another seed or
-            number of replications (and ``force`` is false).
+        UserError: ``out`` is a file, or holds tables of the same scenarios made with
+            another seed or number of replications (and ``force`` is false).
     """
+    if out.exists() and not out.is_dir():
+        raise UserError(f"{out} is a file: give --out a folder for the tables")
     options = RunOptions.of(options, **changes)
     options = options.replace(replications=options.replications or PAPER_REPLICATIONS)
     scenarios = [load_scenario(file) for file in files]

@@ -112,6 +112,29 @@ def test_bad_option_value_exits_2():
     assert "expected a whole number" in done.stderr
 
 
+def test_paper_into_a_file_exits_2_before_simulating(tmp_path):
+    (tmp_path / "afile").write_text("")
+    done = alliance_sim(
+        "paper", str(SCENARIOS / "baseline.yaml"), "--replications", "100", "--workers", "1",
+        "--out", "afile", cwd=tmp_path,
+    )  # fmt: skip
+    assert done.returncode == 2
+    assert "afile is a file: give --out a folder for the tables" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+@pytest.mark.parametrize(
+    "given",
+    [("--atop", "nowhere"), ("base-rates",), ("--base-rates", "nowhere.csv")],
+    ids=["missing ATOP folder", "base-rates without --atop", "missing base rates"],
+)
+def test_calibrate_with_bad_input_exits_2_and_leaves_no_folder(tmp_path, given):
+    done = alliance_sim("calibrate", *given, "--out", "calibrated", cwd=tmp_path)
+    assert done.returncode == 2, done.stderr
+    assert "Traceback" not in done.stderr
+    assert not (tmp_path / "calibrated").exists()
+
+
 def test_misspelt_option_names_the_option_meant():
     done = alliance_sim("run", str(SCENARIOS / "baseline.yaml"), "--replicatons", "100")
     assert done.returncode == 2

@@ -28,3 +28,20 @@ def test_an_unknown_grid_control_names_the_likely_one(tmp_path, capsys):
     assert code == 2
     assert "did you mean events.ceasefire.probability" in capsys.readouterr().err
     assert not page.exists()
+
+
+def test_a_port_out_of_range_or_taken_exits_2_before_serving(capsys):
+    import socket
+
+    with pytest.raises(SystemExit) as refused:  # argparse's own exit for a bad value
+        main(["explore", "--port", "99999"])
+    assert refused.value.code == 2
+    assert "expected a port number up to 65535, got 99999" in capsys.readouterr().err
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        assert main(["explore", str(SCENARIOS / "baseline.yaml"), "--port", str(port)]) == 2
+    err = capsys.readouterr().err
+    assert f"cannot serve on 127.0.0.1:{port}: Address already in use" in err
+    assert "Traceback" not in err

@@ -65,3 +65,43 @@ def test_a_lock_left_to_the_children_of_a_killed_process_is_taken_once_they_exit
     finally:
         lock.release()
     assert not lock.file.exists()
+
+
+def _damaged(run_directory, damage: str) -> None:
+    import json
+
+    if damage == "outcomes missing":
+        (run_directory / "outcomes.npz").unlink()
+    elif damage == "outcomes cut short":
+        path = run_directory / "outcomes.npz"
+        path.write_bytes(path.read_bytes()[:1000])
+    else:
+        manifest = json.loads((run_directory / "manifest.json").read_text())
+        del manifest["seed"]
+        (run_directory / "manifest.json").write_text(json.dumps(manifest))
+
+
+@pytest.mark.parametrize(
+    ("damage", "said"),
+    [
+        ("outcomes missing", "outcomes.npz is missing"),
+        ("outcomes cut short", "an archive is cut short or corrupt"),
+        ("seed missing", "its manifest.json has no 'seed'"),
+    ],
+)
+def test_a_damaged_run_directory_is_a_clear_error_with_exit_2(tmp_path, damage, said):
+    # These gave a traceback and exit 1 (FileNotFoundError, BadZipFile, KeyError).
+    from tests.helpers import SCENARIOS, alliance_sim
+
+    out = tmp_path / "run"
+    made = alliance_sim(
+        "run", str(SCENARIOS / "baseline.yaml"), "--replications", "100", "--horizon", "12",
+        "--workers", "1", "--quiet", "--format", "csv", "--out", str(out), cwd=tmp_path,
+    )  # fmt: skip
+    assert made.returncode == 0, made.stderr
+    _damaged(out, damage)
+    done = alliance_sim("report", str(out), cwd=tmp_path)
+    assert done.returncode == 2
+    assert "Traceback" not in done.stderr
+    assert f"cannot read the run in {out}: {said}" in done.stderr
+    assert "the directory is damaged" in done.stderr
