@@ -22,7 +22,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
 from sim.defaults import DEFAULT_CHUNK_SIZE, MAX_POINTS, REPORT_FORMATS
-from sim.engine.executors import ctrl_c_deferred, return_large_frees_at_once, warm_up
+from sim.engine.executors import (
+    ctrl_c_counted,
+    ctrl_c_deferred,
+    return_large_frees_at_once,
+    warm_up,
+)
 from sim.errors import Advisory, RunInterrupted, ScenarioError, UserError, did_you_mean
 from sim.paths import CALIBRATION
 
@@ -794,7 +799,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         args, unknown = parser.parse_known_args(argv)
         if unknown:
             _refuse_unknown(args.command_parser, unknown)
-        return args.handler(args)
+        with ctrl_c_counted():  # a run notices a Ctrl-C that Python printed as ignored
+            return args.handler(args)
     except RunInterrupted as stopped:
         print(f"alliance-sim: {stopped}", file=sys.stderr)
         return EXIT_INTERRUPTED

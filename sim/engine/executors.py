@@ -132,6 +132,53 @@ def ctrl_c_deferred() -> Iterator[None]:
             signal.raise_signal(signal.SIGINT)
 
 
+_ctrl_c_seen = 0  # Ctrl-Cs this process has taken while it counts them
+
+
+def _counted_ctrl_c(signum: int, frame: object) -> None:
+    global _ctrl_c_seen
+    _ctrl_c_seen += 1
+    raise KeyboardInterrupt
+
+
+@contextlib.contextmanager
+def ctrl_c_counted() -> Iterator[None]:
+    """Within the block, count each Ctrl-C as well as raising it, so none is lost unseen.
+
+    Python runs a signal's handler wherever the main thread is, and a KeyboardInterrupt
+    raised inside a weakref callback or a ``__del__`` (Mesa's agent sets hold their agents
+    weakly, so a chunk's model sets many off as it is freed) is printed as ignored and
+    lost: a run would carry on and finish with status 0. A run compares
+    :func:`ctrl_c_count` between chunks and before it finishes, and stops as if the
+    interrupt had reached it; the traceback Python would print for the lost one is not
+    printed. A Ctrl-C this process ignores (as a background job
+    inherits it) stays ignored; a no-op outside the main thread.
+    """
+    main = threading.current_thread() is threading.main_thread()
+    if not main or signal.getsignal(signal.SIGINT) is not signal.default_int_handler:
+        yield
+        return
+    signal.signal(signal.SIGINT, _counted_ctrl_c)
+    report = sys.unraisablehook
+
+    def quiet_about_ctrl_c(unraisable: Any) -> None:
+        # A lost Ctrl-C is counted, and stops the run: no traceback for it.
+        if not issubclass(unraisable.exc_type, KeyboardInterrupt):
+            report(unraisable)
+
+    sys.unraisablehook = quiet_about_ctrl_c
+    try:
+        yield
+    finally:
+        sys.unraisablehook = report
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
+def ctrl_c_count() -> int:
+    """How many Ctrl-Cs this process has taken inside :func:`ctrl_c_counted` blocks."""
+    return _ctrl_c_seen
+
+
 _started_by: int | None = None  # the process whose warm_up started the servers
 
 

@@ -24,7 +24,13 @@ from typing import Any
 from tqdm import tqdm
 
 from sim.engine.chunks import simulate_chunk, summarise_chunk
-from sim.engine.executors import ChunkTask, Executor, ctrl_c_deferred, make_executor
+from sim.engine.executors import (
+    ChunkTask,
+    Executor,
+    ctrl_c_count,
+    ctrl_c_deferred,
+    make_executor,
+)
 from sim.engine.options import RunOptions, RunSettings
 from sim.engine.provenance import new_manifest, start_session, utc_now
 from sim.errors import Advisory, RunInterrupted, UserError
@@ -278,6 +284,7 @@ def _simulate(
     meanwhile: Callable[[RunResult], list[Path]] | None,
 ) -> RunResult:
     """Run the chunks, then write the outputs: the body of :func:`run`."""
+    interrupts = ctrl_c_count()
     layout = OutcomeLayout.from_manifest(manifest)
     summary = _Total()
     # replications.parquet is written as chunks come in (chunk order); a resumed run
@@ -312,6 +319,7 @@ def _simulate(
                 take(task.index, outcomes)
                 done += 1
                 bar.update(task.size)
+                _stop_on_a_lost_ctrl_c(interrupts)
         except KeyboardInterrupt:
             raise RunInterrupted(directory.path if directory else None, done, len(sizes)) from None
         finally:
@@ -336,10 +344,21 @@ def _simulate(
     finally:
         # Never return, or raise, with the writer still at work on outcomes.npz.
         writer.wait()
+    _stop_on_a_lost_ctrl_c(interrupts)  # before the run is recorded complete
     manifest["outputs"] = [OUTCOMES, REPLICATIONS, SURVIVAL, *(Path(p).name for p in extra)]
     directory.write_manifest(manifest)
     directory.remove_chunks()
     return result
+
+
+def _stop_on_a_lost_ctrl_c(interrupts: int) -> None:
+    """Raise the Ctrl-C that came since ``interrupts`` was counted and was lost on the way.
+
+    One that Python printed as ignored (raised inside a weakref callback) would otherwise
+    let the run finish (:func:`~sim.engine.executors.ctrl_c_counted`).
+    """
+    if ctrl_c_count() != interrupts:
+        raise KeyboardInterrupt
 
 
 @dataclass(frozen=True)
@@ -373,11 +392,13 @@ def summarise_jobs(
     partial: dict[Hashable, _Total] = {job.key: _Total() for job in jobs}
     pool = make_executor(options, len(tasks))
     bar = progress_bar(sum(task.size for task in tasks), description, options.progress)
+    interrupts = ctrl_c_count()
     try:
         for task, chunk_summary in pool.map_unordered(summarise_chunk, tasks):
             partial[task.job].add(task.index, chunk_summary)
             remaining[task.job] -= 1
             bar.update(task.size)
+            _stop_on_a_lost_ctrl_c(interrupts)
             if remaining[task.job] == 0:
                 yield task.job, partial.pop(task.job).total
     finally:

@@ -233,6 +233,35 @@ def test_ctrl_c_while_the_outputs_are_written_resumes_on_any_number_of_workers(t
     assert same_outputs(whole.directory, out)
 
 
+def test_a_ctrl_c_lost_in_a_weakref_callback_still_stops_the_run(tmp_path, baseline):
+    # Python prints a KeyboardInterrupt raised in a weakref callback as ignored, and drops
+    # it: the run finished with status 0 (a reviewer's Ctrl-C, 3 times in 18). Counted, it
+    # stops the run as any Ctrl-C does, without the traceback (pytest would fail on it).
+    import weakref
+
+    from sim.engine.executors import ctrl_c_counted
+
+    class Agent:
+        pass
+
+    def lose_a_ctrl_c(result):
+        agent = Agent()
+        watcher = weakref.ref(agent, lambda _: signal.raise_signal(signal.SIGINT))
+        del agent  # the callback runs here, and the interrupt raised in it is lost
+        assert watcher() is None
+        return []
+
+    out = tmp_path / "run"
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)  # as a terminal's
+    try:
+        with ctrl_c_counted(), pytest.raises(RunInterrupted, match="--resume"):
+            run(baseline, replications=200, chunk_size=100, horizon=12, workers=1, out=out,
+                meanwhile=lose_a_ctrl_c)  # fmt: skip
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    assert json.loads((out / "manifest.json").read_text())["status"] == "running"
+
+
 def test_dask_missing_gives_install_advice(monkeypatch, baseline):
     monkeypatch.setitem(sys.modules, "dask.distributed", None)
     with pytest.raises(UserError) as caught:
