@@ -10,7 +10,7 @@ named on the figure where it first appears, or returns after another).
 from __future__ import annotations
 
 import textwrap
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pandas as pd
@@ -78,6 +78,10 @@ def forecast_history(directories: list[str | Path], domain: str, horizon: int) -
     return pd.DataFrame(rows).sort_values(["run_date", "run"], kind="stable", ignore_index=True)
 
 
+MIN_SPAN = timedelta(days=1)
+"""The least span of dates the figure's axis shows."""
+
+
 def history_figure(table: pd.DataFrame, label: str, horizon: int) -> Figure:
     """The forecast of each run against the date it was made, with its 95% interval."""
     dates = [datetime.fromisoformat(d.replace("Z", "+00:00")) for d in table.run_date]
@@ -102,6 +106,11 @@ def history_figure(table: pd.DataFrame, label: str, horizon: int) -> Figure:
         ax.set_ylim(0, 1.02)
         ax.set_ylabel(f"P({label} alive)")
         ax.set_xlabel("date of the run (UTC)")
+        if max(dates) - min(dates) < MIN_SPAN:
+            # Runs made within minutes (one session's): a day around them, which the date
+            # locator can mark (it warns, and marks oddly, on a span of seconds).
+            middle = min(dates) + (max(dates) - min(dates)) / 2
+            ax.set_xlim(middle - MIN_SPAN / 2, middle + MIN_SPAN / 2)
         locator = AutoDateLocator(maxticks=6)
         ax.xaxis.set_major_locator(locator)
         ax.xaxis.set_major_formatter(ConciseDateFormatter(locator))
