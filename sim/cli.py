@@ -254,6 +254,14 @@ def _validate_file(file: str) -> str:
 
     if is_sweep_file(Path(file)):
         sweep_file, base = load_sweep(file)
+        size = design_size(sweep_file)
+        if size > MAX_POINTS:
+            warnings.warn(
+                f"{file}: the design has {size:,} points, more than sweep's limit of "
+                f"{MAX_POINTS:,}: run it with --max-points {size}",
+                Advisory,
+                stacklevel=2,
+            )
         return (
             f"ok: {file} (sweep {sweep_file.name}: {design_size(sweep_file):,} points over "
             f"{len(sweep_file.parameters)} parameters of {base.name})"

@@ -185,7 +185,10 @@ class DirectoryLock:
             try:
                 fd = os.open(self.file, os.O_RDWR | os.O_CREAT, 0o644)
             except OSError as error:
-                raise UserError(f"cannot lock {self.path}: {error.strerror}") from None
+                raise UserError(
+                    f"cannot write in {self.file.parent}: {error.strerror}; give --out a place "
+                    "you can write to"
+                ) from None
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:

@@ -112,6 +112,12 @@ def _layers(file: Path, stack: tuple[Path, ...]) -> list[tuple[Path, dict[str, A
         raise ScenarioError(
             [Problem(locations[()], (), "a scenario must be a mapping of keys to values")]
         )
+    if "base" in data and "design" in data and "extends" not in data:
+        message = (
+            "this is a sweep file (it names a base and a design), not a scenario: run it with "
+            f"alliance-sim sweep {file.name}, or alliance-sim sensitivity {file.name}"
+        )
+        raise ScenarioError([Problem(locations[()], (), message)])
     if "extends" not in data:
         _refuse_misspelt_extends(data, locations)
     parents = data.pop("extends", [])

@@ -109,6 +109,11 @@ class Documented(Provenance):
     def _inside(self) -> Documented:
         if self.judgement is not None:
             low, high = self.judgement
+            if low > high:
+                raise ValueError(
+                    f"judgement [{low:g}, {high:g}] has its low end above its high end: "
+                    f"write [{high:g}, {low:g}]"
+                )
             if not low <= self.value <= high:
                 raise ValueError(f"judgement [{low:g}, {high:g}] must contain the value")
         return self

@@ -351,3 +351,13 @@ def test_history_command_draws_a_file_and_refuses_a_bad_domain(small_run, tmp_pa
     assert "p_survive" in capsys.readouterr().out
     assert main(["history", str(small_run), "--domain", "milli", "--horizon", "12"]) == 2
     assert "did you mean military?" in capsys.readouterr().err
+
+
+def test_validate_notes_a_sweep_past_the_sweep_limit(tmp_path):
+    text = (SCENARIOS / "sweeps" / "sanctions_enforcement.yaml").read_text()
+    big = text.replace("base: ../", f"base: {SCENARIOS}/").replace("points: 32", "points: 20000")
+    (tmp_path / "big.yaml").write_text(big)
+    done = alliance_sim("validate", "big.yaml", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "the design has 20,000 points, more than sweep's limit of 10,000" in done.stderr
+    assert "--max-points 20000" in done.stderr
