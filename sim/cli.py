@@ -258,12 +258,12 @@ def _validate_file(file: str) -> str:
         if size > MAX_POINTS:
             warnings.warn(
                 f"{file}: the design has {size:,} points, more than sweep's limit of "
-                f"{MAX_POINTS:,}: run it with --max-points {size}",
+                f"{MAX_POINTS:,}: run it with alliance-sim sweep --max-points {size}",
                 Advisory,
                 stacklevel=2,
             )
         return (
-            f"ok: {file} (sweep {sweep_file.name}: {design_size(sweep_file):,} points over "
+            f"ok: {file} (sweep {sweep_file.name}: {size:,} points over "
             f"{len(sweep_file.parameters)} parameters of {base.name})"
         )
     scenario = load_scenario(file)

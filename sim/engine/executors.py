@@ -151,8 +151,8 @@ def ctrl_c_counted() -> Iterator[None]:
     lost: a run would carry on and finish with status 0. A run compares
     :func:`ctrl_c_count` between chunks and before it finishes, and stops as if the
     interrupt had reached it; the traceback Python would print for the lost one is not
-    printed. A Ctrl-C this process ignores (as a background job
-    inherits it) stays ignored; a no-op outside the main thread.
+    printed. A Ctrl-C this process ignores (as a background job inherits it) stays
+    ignored; a no-op outside the main thread.
     """
     main = threading.current_thread() is threading.main_thread()
     if not main or signal.getsignal(signal.SIGINT) is not signal.default_int_handler:

@@ -254,11 +254,12 @@ def run(
     except RunInterrupted:
         raise
     except KeyboardInterrupt:
-        # After the last chunk, while the outputs are written: every chunk is saved, and a
-        # resume writes the outputs.
+        # Outside the chunks' loop (which says so itself): most often after the last chunk,
+        # while the outputs are written, when a resume has only the outputs to write.
         if directory is None or not sizes:
             raise
-        raise RunInterrupted(directory.path, len(sizes), len(sizes)) from None
+        saved_now = len(directory.saved_chunks())
+        raise RunInterrupted(directory.path, saved_now, len(sizes)) from None
     except UserError as error:
         if directory is None:
             raise

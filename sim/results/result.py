@@ -135,7 +135,7 @@ def load_run(path: str | Path) -> RunResult:
         scenario = manifest_scenario(manifest)
         outcomes = directory.read_outcomes(OutcomeLayout.from_manifest(manifest))
         settings = RunSettings.from_manifest(manifest)
-    except (OSError, KeyError, ValueError, zipfile.BadZipFile) as error:
+    except (OSError, EOFError, KeyError, ValueError, zipfile.BadZipFile) as error:
         raise UserError(
             f"cannot read the run in {path}: {_damage(error)}; the directory is damaged "
             "(run the scenario again: its manifest.json holds it, under 'scenario')"
