@@ -58,6 +58,12 @@ def _port(text: str) -> int:
     return value
 
 
+def _place(text: str) -> str:
+    if not text.strip():
+        raise argparse.ArgumentTypeError("expected a path, got an empty one")
+    return text
+
+
 def _seed(text: str) -> int:
     try:
         value = int(text)
@@ -399,7 +405,9 @@ def _add_run_options(
     parser.add_argument(
         "--scheduler", metavar="ADDRESS", help="run on an existing Dask cluster (tcp://host:8786)"
     )
-    parser.add_argument("--out", metavar="DIR", help=f"output directory (default {default_out})")
+    parser.add_argument(
+        "--out", type=_place, metavar="DIR", help=f"output directory (default {default_out})"
+    )
     parser.add_argument("--resume", metavar="DIR", help=f"continue an interrupted {thing} in DIR")
     parser.add_argument(
         "--force", action="store_true", help=f"replace --out if it is an existing {thing}"
@@ -655,7 +663,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="the box starts as the densest with at least this coverage (default 0.5)",
     )
     discover_parser.add_argument(
-        "--out", metavar="DIR", help="where to write the tables and figure (default: RUN_OR_SWEEP)"
+        "--out",
+        type=_place,
+        metavar="DIR",
+        help="where to write the tables and figure (default: RUN_OR_SWEEP)",
     )
     discover_parser.set_defaults(handler=_command_discover)
 
@@ -673,6 +684,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     history_parser.add_argument(
         "--out",
+        type=_place,
         metavar="STEM",
         help="files to write: STEM.csv, STEM.png, STEM.pdf "
         "(default results/history-<domain>-<horizon>)",
@@ -701,7 +713,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--atop", metavar="DIR", help="ATOP v4.01 directory: recompute the base rates first"
     )
     calibrate_parser.add_argument(
-        "--out", default=str(CALIBRATION), help=f"output folder (default {CALIBRATION})"
+        "--out",
+        type=_place,
+        default=str(CALIBRATION),
+        help=f"output folder (default {CALIBRATION})",
     )
     calibrate_parser.add_argument(
         "--base-rates",
@@ -729,7 +744,7 @@ def build_parser() -> argparse.ArgumentParser:
         "settings give the same bytes.",
     )
     paper_parser.add_argument("scenarios", nargs="*", help="scenario files (default: the library)")
-    paper_parser.add_argument("--out", default="results/paper", help="output folder")
+    paper_parser.add_argument("--out", type=_place, default="results/paper", help="output folder")
     paper_parser.add_argument(
         "--replications", type=_positive, help="replications per scenario (default 50,000)"
     )

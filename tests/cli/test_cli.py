@@ -106,6 +106,14 @@ def test_a_mistake_in_a_file_is_answered_before_the_libraries_load(command, tmp_
         assert ("horizon" if "{bad}" in command else "growht") in done.stderr, done.stderr
 
 
+@pytest.mark.parametrize("command", ["run", "compare", "paper"])
+def test_an_empty_output_place_exits_2(command):
+    # It fell back silently on the default place (results/...).
+    done = alliance_sim(command, str(SCENARIOS / "baseline.yaml"), "--out", "")
+    assert done.returncode == 2
+    assert "argument --out: expected a path, got an empty one" in done.stderr
+
+
 def test_bad_option_value_exits_2():
     done = alliance_sim("run", str(SCENARIOS / "baseline.yaml"), "--replications", "zero")
     assert done.returncode == 2
