@@ -18,9 +18,9 @@ import pandas as pd
 from sim.calibration.ledger import Evidence, in_window
 from sim.calibration.setup import Setup
 from sim.errors import UserError
-from sim.model.parameters import point_value
 from sim.months import parse_month
 from sim.scenario import Scenario
+from sim.scenario.schema import point_value
 
 EMERGENCE_SIGMA = 2.0  # months: evidence dates are to the month, emergence is gradual
 INTENSITY_SIGMA = 0.10  # one step of the coding scale is 0.2

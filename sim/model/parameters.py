@@ -35,8 +35,9 @@ from sim.scenario.schema import (
     Normal,
     ParamValue,
     Triangular,
-    TruncatedNormal,
     Uniform,
+    frozen_distribution,
+    point_value,
 )
 
 DTYPE = np.float32
@@ -45,27 +46,6 @@ Drawn = np.float32 | np.ndarray
 
 JUDGEMENT_GROUP = "judgement"
 """The joint-sample group of the judged numbers when they are drawn as a joint sample."""
-
-
-def frozen_distribution(param: ParamValue):
-    """The scipy.stats frozen distribution of a distribution parameter."""
-    from scipy import stats
-
-    match param:
-        case Normal():
-            return stats.norm(loc=param.mean, scale=param.sd)
-        case TruncatedNormal():
-            a = (param.low - param.mean) / param.sd
-            b = (param.high - param.mean) / param.sd
-            return stats.truncnorm(a, b, loc=param.mean, scale=param.sd)
-        case Uniform():
-            return stats.uniform(loc=param.low, scale=param.high - param.low)
-        case Beta():
-            return stats.beta(param.a, param.b, loc=param.low, scale=param.high - param.low)
-        case Triangular():
-            width = param.high - param.low
-            return stats.triang((param.mode - param.low) / width, loc=param.low, scale=width)
-    raise TypeError(f"not a distribution: {param!r}")
 
 
 def triangular_quantile(u: np.ndarray, low: float, mode: float, high: float) -> np.ndarray:
@@ -97,26 +77,6 @@ def is_uncertain(param: ParamValue) -> bool:
 def is_judged(param: ParamValue) -> bool:
     """Whether the parameter is a documented number with a judgement range."""
     return isinstance(param, Documented) and param.judgement is not None
-
-
-def point_value(param: ParamValue) -> float:
-    """A number's value, a documented number's value, or a distribution's mean."""
-    if isinstance(param, Documented):
-        return param.value
-    if isinstance(param, float | int):
-        return float(param)
-    match param:
-        case Empirical():
-            return float(np.mean(param.values))
-        case Normal():
-            return param.mean
-        case Uniform():
-            return (param.low + param.high) / 2
-        case Beta():
-            return param.low + (param.high - param.low) * param.a / (param.a + param.b)
-        case Triangular():
-            return (param.low + param.mode + param.high) / 3
-    return float(frozen_distribution(param).mean())
 
 
 ChunkDraws = tuple[int, int, int, bool, int | None]

@@ -21,14 +21,11 @@ from sim.scenario.problems import in_file_order, locate
 from sim.scenario.schema import (
     CHANNEL_DEFAULTABLE,
     CHANNEL_PARAMETERS,
-    Documented,
-    Empirical,
-    Normal,
-    ParamValue,
     Scenario,
     SetEffect,
     TruncatedNormal,
     format_bounds,
+    point_value,
     sample_group_sizes,
     support,
 )
@@ -431,20 +428,6 @@ def _models(node: Any, path: KeyPath):
             yield from _models(value, (*path, index))
 
 
-def _typical(param: ParamValue) -> float:
-    """A parameter's typical value, for a message: its value, mean or middle."""
-    if isinstance(param, float | int):
-        return float(param)
-    if isinstance(param, Documented):
-        return param.value
-    if isinstance(param, Normal | TruncatedNormal):
-        return param.mean
-    if isinstance(param, Empirical):
-        return sum(param.values) / len(param.values)
-    low, high = support(param)
-    return (low + high) / 2
-
-
 def _start_responses(scenario: Scenario) -> dict[str, tuple[float, float, list[str]]]:
     """For each responding variable: its own part, what its responses add, and to what.
 
@@ -464,16 +447,17 @@ def _start_responses(scenario: Scenario) -> dict[str, tuple[float, float, list[s
         actor, _, name = target.partition(".")
         if name not in state.actors.get(actor, {}):
             return {}
-        own[target] = _typical(state.actors[actor][name])
+        own[target] = point_value(state.actors[actor][name])
     intensity = {name: channel.intensity for name, channel in state.channels.items()}
     total = dict(own)
     added: dict[str, float] = {}
-    for _ in range(50):
+    # A chain of responses to responses settles within one pass per variable.
+    for _ in variables:
         for target, variable in variables.items():
             if not variable.responds_to:
                 continue
             values = [
-                _typical(weight) * (total[source] if source in total else intensity[source])
+                point_value(weight) * (total[source] if source in total else intensity[source])
                 for source, weight in variable.responds_to.items()
                 if source in total or source in intensity
             ]
@@ -518,7 +502,7 @@ def likely_mistakes(scenario: Scenario, locations: Locations) -> list[Problem]:
             if isinstance(effect, SetEffect) and response is not None:
                 own, added, sources = response
                 if abs(added) >= RESPONSE_NOTED:
-                    value = _typical(effect.set)
+                    value = point_value(effect.set)
                     note(
                         ("events", name, "effects", index, "set"),
                         f"{effect.target} also responds to {' and '.join(sources)} (about "

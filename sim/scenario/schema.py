@@ -219,6 +219,49 @@ def support(param: ParamValue) -> tuple[float, float]:
     return param.low, param.high
 
 
+def frozen_distribution(param: ParamValue):
+    """The scipy.stats frozen distribution of a distribution parameter."""
+    from scipy import stats
+
+    match param:
+        case Normal():
+            return stats.norm(loc=param.mean, scale=param.sd)
+        case TruncatedNormal():
+            a = (param.low - param.mean) / param.sd
+            b = (param.high - param.mean) / param.sd
+            return stats.truncnorm(a, b, loc=param.mean, scale=param.sd)
+        case Uniform():
+            return stats.uniform(loc=param.low, scale=param.high - param.low)
+        case Beta():
+            return stats.beta(param.a, param.b, loc=param.low, scale=param.high - param.low)
+        case Triangular():
+            width = param.high - param.low
+            return stats.triang((param.mode - param.low) / width, loc=param.low, scale=width)
+    raise TypeError(f"not a distribution: {param!r}")
+
+
+def point_value(param: ParamValue) -> float:
+    """A number's value, a documented number's value, or a distribution's mean."""
+    if isinstance(param, Documented):
+        return param.value
+    if isinstance(param, float | int):
+        return float(param)
+    match param:
+        case Empirical():
+            import numpy as np  # only here: the language needs numpy nowhere else
+
+            return float(np.mean(param.values))
+        case Normal():
+            return param.mean
+        case Uniform():
+            return (param.low + param.high) / 2
+        case Beta():
+            return param.low + (param.high - param.low) * param.a / (param.a + param.b)
+        case Triangular():
+            return (param.low + param.mode + param.high) / 3
+    return float(frozen_distribution(param).mean())
+
+
 def _param_kind(value: Any) -> str:
     if isinstance(value, dict):
         return "distribution" if "dist" in value else "documented"

@@ -14,7 +14,7 @@ from scipy import stats
 
 from sim.model.channels import wind_down_rate
 from sim.model.model import AllianceModel
-from sim.model.parameters import ParameterSampler, frozen_distribution, point_value
+from sim.model.parameters import ParameterSampler
 from sim.model.streams import Streams
 from sim.scenario import (
     Scenario,
@@ -23,7 +23,7 @@ from sim.scenario import (
     scenario_from_dict,
     scenario_hash,
 )
-from sim.scenario.schema import Param
+from sim.scenario.schema import Param, frozen_distribution, point_value
 from tests.helpers import ROOT, SCENARIOS, chunk_outcomes, proportion_se, variant
 
 NEVER_SEEN = 2**30
