@@ -53,6 +53,10 @@ def fitted_document(calibration: Calibration) -> str:
     estimates = calibration.estimates
     setup = calibration.setup
     paths: dict[str, Any] = {}
+    # The base rates are a target only when some parameter is fitted to them.
+    fitted_to = f"calibration/{setup.evidence}" + (
+        f" and calibration/{setup.base_rates}" if setup.block("base_rate") else ""
+    )
     for name, parameter in calibration.setup.free_parameters.items():
         if not parameter.in_world:
             continue
@@ -60,8 +64,7 @@ def fitted_document(calibration: Calibration) -> str:
         entry = {
             "value": round(estimates[name], 6),
             "meaning": parameter.meaning,
-            "source": "calibration/report.md: simulated method of moments fit to "
-            f"calibration/{setup.evidence} and calibration/{setup.base_rates}",
+            "source": f"calibration/report.md: simulated method of moments fit to {fitted_to}",
             "reason": f"fitted; 90% quasi-posterior interval [{low:.4g}, {high:.4g}]",
         }
         node = paths
