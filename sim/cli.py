@@ -597,7 +597,10 @@ def build_parser() -> argparse.ArgumentParser:
         "and restricted mean survival time.",
     )
     compare_parser.add_argument("scenarios", nargs="*", help="scenario files (first: baseline)")
-    compare_parser.add_argument("--baseline", help="scenario file the others are compared with")
+    compare_parser.add_argument(
+        "--baseline",
+        help="scenario file the others are compared with (left out of the others if listed)",
+    )
     _add_run_options(compare_parser, "comparison", "results/compare-<UTC time>", horizon=True)
     compare_parser.set_defaults(handler=_command_compare)
 

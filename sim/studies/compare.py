@@ -130,6 +130,8 @@ def compare(
     if options.resume is None:
         if not scenarios and baseline is None:
             raise UserError("give at least two scenarios to compare")
+        if baseline is not None:  # listed among the others too, as a glob lists it
+            scenarios = [s for s in scenarios if s != baseline]
         _check_comparable([*scenarios, *([baseline] if baseline else [])])
         chosen = baseline or scenarios[0]
         ordered = [chosen] + [s for s in scenarios if s.name != chosen.name]

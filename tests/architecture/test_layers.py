@@ -49,12 +49,22 @@ def _package(module: str) -> str | None:
     return name
 
 
+def _absolute(node: ast.ImportFrom, path: Path) -> str:
+    """The module a ``from ... import`` names, a relative one resolved against ``path``."""
+    if node.level == 0:
+        return node.module or ""
+    package = list(path.relative_to(ROOT).with_suffix("").parts[:-1])
+    base = package[: len(package) - (node.level - 1)]
+    return ".".join([*base, *([node.module] if node.module else [])])
+
+
 def _imports(path: Path) -> list[tuple[int, str]]:
     tree = ast.parse(path.read_text())
     found = []
     for node in ast.walk(tree):
-        if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            names = [node.module] + [f"{node.module}.{alias.name}" for alias in node.names]
+        if isinstance(node, ast.ImportFrom):
+            module = _absolute(node, path)
+            names = [module] + [f"{module}.{alias.name}" for alias in node.names]
             found += [(node.lineno, name) for name in names if name.startswith("sim")]
         elif isinstance(node, ast.Import):
             found += [(node.lineno, a.name) for a in node.names if a.name.startswith("sim")]
@@ -134,3 +144,11 @@ def test_the_readme_api_snippet_runs_as_written(tmp_path):
         [sys.executable, str(script)], cwd=ROOT, capture_output=True, text=True, timeout=900
     )
     assert done.returncode == 0, done.stderr[-3000:]
+
+
+def test_relative_imports_are_resolved_against_the_module():
+    module = ROOT / "sim" / "stats" / "example.py"
+    tree = ast.parse("from ..engine import runner\nfrom . import spells\n")
+    first, second = (node for node in ast.walk(tree) if isinstance(node, ast.ImportFrom))
+    assert _absolute(first, module) == "sim.engine"
+    assert _absolute(second, module) == "sim.stats"

@@ -21,6 +21,9 @@ def test_the_environment_switches_the_kernels_off(monkeypatch):
 
 
 def assert_same_outcomes(scenario, size: int, monkeypatch) -> None:
+    # With ALLIANCE_SIM_KERNELS=numpy left set, both runs would be numpy's.
+    monkeypatch.delenv(VARIABLE, raising=False)
+    assert load_kernels() is not None
     compiled = chunk_outcomes(scenario, 77, 2, size)
     monkeypatch.setenv(VARIABLE, "numpy")
     reference = chunk_outcomes(scenario, 77, 2, size)

@@ -122,9 +122,12 @@ def test_a_source_further_up_documents_no_number_below_it():
     ]
 
 
-# Numbers that are definitions of the outcome, or solved from the start state, not
-# uncertain quantities: they carry a reason but no range (docs/model.md, 6.10).
-UNJUDGED = {"threshold", "emergence", "base", "dormancy_months", "duration", "from_month"}
+# Numbers that are definitions of the outcome, not uncertain quantities: they carry a
+# reason but no range (docs/model.md, 6.10). So do the desire bases solved from the start
+# state, whose reasons say so (the flagship's "set so ...", the analogue worlds' "solved:"
+# by the rule of calibration/analogues/worlds/common.md); any other base is judged.
+UNJUDGED = {"threshold", "emergence", "dormancy_months", "duration", "from_month"}
+SOLVED = ("set so", "solved")
 
 
 def unjudged_numbers(node: Any, path: tuple = ()) -> list[str]:
@@ -137,7 +140,8 @@ def unjudged_numbers(node: Any, path: tuple = ()) -> list[str]:
     if isinstance(node, dict):
         number = isinstance(node.get("value"), int | float) and not isinstance(node["value"], bool)
         judged = {"judgement", "source"} & node.keys()
-        if number and not judged and path[-1] not in UNJUDGED:
+        solved = path[-1:] == ("base",) and str(node.get("reason", "")).startswith(SOLVED)
+        if number and not judged and not solved and path[-1] not in UNJUDGED:
             found.append(".".join(map(str, path)))
         for key, value in node.items():
             if key not in ("state", "value"):
@@ -175,7 +179,7 @@ def _start_gaps(people_flows: float) -> dict[str, float]:
         name: float(model.channel(name).desire(party)[0]) - state.channels[name].intensity
         for name, channel in scenario.channels.items()
         for party, terms in channel.desire.items()
-        if "base" in terms and str(getattr(terms["base"], "reason", "")).startswith("set so")
+        if "base" in terms and str(getattr(terms["base"], "reason", "")).startswith(SOLVED)
     }
 
 
