@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint format paper bytecode clean
+.PHONY: run test test-fast lint format paper bytecode clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; v = sys.version_info; sys.exit(0 if v >= (3, 12) else f"alliance-sim needs Python 3.12 or newer, {sys.executable} is {v.major}.{v.minor}; run make with PYTHON=python3.12")'
@@ -23,6 +23,10 @@ run: bytecode
 
 test: bytecode lint
 	$(BIN)/python -m pytest -n 2 -q
+
+# The fast tier, for the edit-test loop: no end-to-end processes or large simulations.
+test-fast: bytecode
+	$(BIN)/python -m pytest -n 2 -q -m "not slow"
 
 paper: bytecode
 	$(BIN)/alliance-sim paper --out results/paper

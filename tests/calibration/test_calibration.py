@@ -78,6 +78,7 @@ def test_fitted_world_uses_the_calibration():
     assert scenario.channels["defence_treaty"].growth.value == treaty["growth"]["value"]
 
 
+@pytest.mark.slow
 def test_calibration_is_reproducible(tmp_path):
     first = calibrate(settings=TINY)
     second = calibrate(settings=TINY)

@@ -305,6 +305,7 @@ def test_ctrl_c_exits_cleanly_and_says_how_to_resume(tmp_path, uninterrupted):
     assert same_outputs(uninterrupted, out)
 
 
+@pytest.mark.slow
 def test_progress_bar_reports_replications_per_second(tmp_path):
     fewer = ("--workers", "1", "--replications", "10000")  # two chunks: the bar moves twice
     process = start_flagship_run(tmp_path / "progress", *fewer)

@@ -70,6 +70,7 @@ def test_run_killed_at_any_point_resumes_to_identical_outputs(
     assert same_outputs(uninterrupted, out)
 
 
+@pytest.mark.slow
 def test_resume_after_a_kill_during_assembly(tmp_path, uninterrupted):
     """Killed while writing outcomes.npz: a stale temporary is left, the manifest says running."""
     out = tmp_path / "assembling"

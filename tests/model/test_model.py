@@ -116,6 +116,7 @@ def test_more_isolation_raises_survival_of_domains_it_feeds(baseline, domain):
     assert _difference_is_significant(isolated, open_, n), (isolated, open_)
 
 
+@pytest.mark.slow
 def test_single_replication_chunks_agree_with_one_batched_chunk(baseline):
     # Russia cools at once, so that survival at 60 months is far from 0 and 1.
     cooling = {

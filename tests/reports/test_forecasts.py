@@ -60,6 +60,13 @@ def test_fan_pools_to_the_survival_curve_and_removes_sampling_noise(drawn):
     ended = drawn.outcomes.event[index] & (drawn.outcomes.month[index] <= 30)
     raw = pd.Series(~ended).groupby(ids).mean()
     assert raw.var(ddof=0) >= curves[index, :, 30].var() - 1e-12
+    # The pulled draws' spread is the raw spread less the binomial noise of each draw's
+    # estimate, p(1 - p) / (n - 1) averaged over the draws (docs/outputs.md, fan charts).
+    sizes = pd.Series(ids).value_counts().sort_index().to_numpy()
+    noise = np.mean(raw.to_numpy() * (1 - raw.to_numpy()) / (sizes - 1))
+    assert noise > 0.1 * raw.var(ddof=0)  # a case where removing the noise matters
+    expected = max(raw.var(ddof=0) - noise, 0.0)
+    assert curves[index, :, 30].var() == pytest.approx(expected, rel=1e-9, abs=1e-12)
     # Shrinking keeps the draws' mean and their order.
     assert curves[index, :, 30].mean() == pytest.approx(raw.mean(), abs=1e-12)
     assert (np.argsort(raw.to_numpy(), kind="stable")
@@ -75,6 +82,7 @@ def test_report_writes_the_fan_and_termination_figures(drawn, tmp_path):
         assert image.size[0] == 2100  # the full text width at 300 dpi
 
 
+@pytest.mark.slow
 def test_fan_figures_stay_with_the_process_that_holds_the_outcomes(drawn, tmp_path):
     # With another process drawing the PDFs (write_reports(elsewhere=...)), the fans,
     # which read the outcomes, are still drawn here, in both formats, to the same bytes.

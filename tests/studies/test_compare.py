@@ -113,6 +113,7 @@ def test_compare_command_writes_tables_and_figure(tmp_path):
         assert "Overfull \\hbox" not in log
 
 
+@pytest.mark.slow
 def test_interrupted_comparison_resumes_to_the_same_table(tmp_path, baseline, ceasefire):
     whole = tmp_path / "whole"
     compare([baseline, ceasefire], replications=1500, horizon=60, workers=1, out=whole)

@@ -130,6 +130,7 @@ def test_sweep_is_reproducible_resumable_and_equals_direct_runs(tmp_path, ceasef
     assert point.p_survive == pytest.approx(expected, abs=1e-12)
 
 
+@pytest.mark.slow
 def test_sweep_command_runs_an_example(tmp_path):
     done = alliance_sim(
         "sweep", str(SWEEPS / "ceasefire_timing_vs_deal.yaml"), "--replications", "300",
@@ -144,6 +145,7 @@ def test_sweep_command_runs_an_example(tmp_path):
     )
 
 
+@pytest.mark.slow
 def test_sensitivity_finds_the_parameter_that_matters(tmp_path):
     file = write(
         tmp_path,
