@@ -387,7 +387,11 @@ def _add_run_options(
     parser.add_argument("--replications", type=_positive, help="replications (default: file's)")
     parser.add_argument("--seed", type=_seed, help="seed (default: file's)")
     if horizon:
-        parser.add_argument("--horizon", type=_positive, help="months to simulate")
+        parser.add_argument(
+            "--horizon",
+            type=_positive,
+            help="months to simulate (report horizons beyond it are dropped; it is reported)",
+        )
     parser.add_argument(
         "--chunk-size",
         type=_positive,
@@ -724,7 +728,8 @@ def build_parser() -> argparse.ArgumentParser:
     calibrate_parser.add_argument(
         "--base-rates",
         default=str(CALIBRATION / "base_rates.csv"),
-        help="base rates to fit the treaty to (default: the committed calibration/base_rates.csv)",
+        help="ATOP base rates: the March 2025 backtest's reference, and targets for a setup "
+        "with a base_rate block (default: the committed calibration/base_rates.csv)",
     )
     calibrate_parser.add_argument(
         "--setup",
@@ -747,7 +752,9 @@ def build_parser() -> argparse.ArgumentParser:
         "settings give the same bytes.",
     )
     paper_parser.add_argument("scenarios", nargs="*", help="scenario files (default: the library)")
-    paper_parser.add_argument("--out", type=_place, default="results/paper", help="output folder")
+    paper_parser.add_argument(
+        "--out", type=_place, default="results/paper", help="output folder (default results/paper)"
+    )
     paper_parser.add_argument(
         "--replications", type=_positive, help="replications per scenario (default 50,000)"
     )
@@ -763,8 +770,9 @@ def build_parser() -> argparse.ArgumentParser:
     validate_parser = commands.add_parser(
         "validate",
         help="check scenario files without running them",
-        description="Resolve and validate scenario files; print every problem with its "
-        "file, line and key path. Exit status 2 if any file has errors.",
+        description="Resolve and validate scenario files; print their problems with file, "
+        "line and key path: every structural one (keys, types, ranges), then, once the "
+        "structure is right, every broken reference. Exit status 2 if any file has errors.",
     )
     validate_parser.add_argument(
         "files", nargs="+", metavar="FILE", help="scenario or sweep YAML files"

@@ -283,7 +283,7 @@ def refresh_analogue_backtest(backtest: AnalogueBacktest, out: Path) -> list[Pat
     report = out / "report.md"
     text = report_with_section(out)
     before, rest = text.split(BEGIN, 1)
-    after = rest.split(END, 1)[1].lstrip("\n")
+    after = "\n" + rest.split(END, 1)[1].lstrip("\n")  # the blank line before the next heading
     held = out / "backtest.csv"
     held_out = pd.read_csv(held) if held.is_file() else None
     written = write_analogue_files(backtest, out, held_out)

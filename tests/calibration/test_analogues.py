@@ -315,7 +315,7 @@ def test_analogue_backtest_end_to_end(tmp_path):
     text = report.read_text()
     assert "old" not in text
     assert text.startswith("# Report")
-    assert text.endswith("## Next\n")
+    assert text.endswith(f"{END}\n\n## Next\n")  # as the whole report writes it
     assert "on the analogue backtest.**" in text
     assert pd.read_csv(tmp_path / "analogue_scores.csv").shape == scores.shape
     assert (tmp_path / "reliability.png").stat().st_size > 10_000

@@ -11,6 +11,7 @@ import pytest
 import yaml
 
 from sim.engine.runner import run
+from sim.errors import ScenarioError
 from sim.scenario import load_scenario, merge
 from sim.scenario.schema import Scenario, file_schema, resolved_schema
 from sim.scenario.yamlfile import load_yaml
@@ -155,3 +156,10 @@ def test_sweep_files_satisfy_the_sweep_schema(file: Path):
     done = alliance_sim("schema", "--sweep")
     assert done.returncode == 0
     jsonschema.validate(yaml.safe_load(file.read_text()), json.loads(done.stdout))
+
+
+def test_a_sweep_file_given_as_a_scenario_names_the_command_as_typed(monkeypatch):
+    monkeypatch.chdir(ROOT)
+    with pytest.raises(ScenarioError) as caught:
+        load_scenario(Path("scenarios/sweeps/sanctions_enforcement.yaml"))
+    assert "alliance-sim sweep scenarios/sweeps/sanctions_enforcement.yaml" in str(caught.value)
