@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import sim
+from tests.helpers import SCENARIOS
 from tests.validation.expectations import check, measure_scenarios, scenario_rows
+from tests.validation.knobs import KNOBS, run
 
 if __name__ == "__main__":
     rows = scenario_rows()
@@ -17,3 +20,10 @@ if __name__ == "__main__":
         print(
             f"{row.scenario} | {row.reference} | {row.domain} | {cells[0]} | {cells[1]} | {flags}"
         )
+    baseline = sim.load_scenario(SCENARIOS / "baseline.yaml")
+    reference = run(baseline, workers=2)
+    for name, knob in KNOBS.items():
+        try:
+            print(f"{name} | {knob(baseline, reference)} | ok")
+        except AssertionError as failure:
+            print(f"{name} | fails: {failure}")
