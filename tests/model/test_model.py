@@ -140,6 +140,9 @@ def test_single_replication_chunks_agree_with_one_batched_chunk(baseline):
         p_batch = 1 - batched.event[index].mean()
         p_single = 1 - single[index].mean()
         se = np.hypot(proportion_se(p_batch, 10_000), proportion_se(p_single, 300))
+        # 4.5 SE: Bonferroni over the 14 domains at a family error of 1e-4. With 300 single
+        # runs it sees a gap of about 0.13 near 0.5 (a broken chunking, not a subtle bias:
+        # tests/model/test_pinned.py and the kernel tests pin the exact outcomes).
         assert abs(p_batch - p_single) < 4.5 * se, (domain, p_batch, p_single)
 
 
