@@ -1,18 +1,22 @@
-"""Parameter draws kept for a study's next chunk (DrawMemo) are the draws themselves."""
+"""Parameter draws: each distribution of the language as scipy has it, joint samples, and the
+draws kept for a study's next chunk (DrawMemo)."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 from pydantic import TypeAdapter
+from scipy import stats
 
 from sim.engine.chunks import simulate_chunk
+from sim.errors import ScenarioError
 from sim.model.outcomes import FIELDS
 from sim.model.parameters import DrawMemo, ParameterSampler
-from sim.model.streams import Streams
+from sim.model.streams import Streams, sample_rows
 from sim.results.settings import RunSettings
 from sim.scenario import set_value, with_horizon
-from sim.scenario.schema import Documented, Param
+from sim.scenario.schema import Documented, Empirical, Param
+from tests.helpers import variant
 
 SIZE = 2_000
 
@@ -106,3 +110,62 @@ def test_numbers_not_drawn_come_back_as_numbers_through_a_memo(fixed):
     value = sampler(judged(18.0), "z")
     assert np.ndim(value) == (0 if fixed else 1)
     assert list(sampler.drawn) == ([] if fixed else ["z"])
+
+
+# Each language distribution beside scipy's, built here from the parameters' textbook
+# meaning (not by sim's own frozen_distribution, which the sampler itself uses).
+DISTRIBUTIONS = [
+    ({"dist": "normal", "mean": -0.2, "sd": 0.05}, stats.norm(-0.2, 0.05)),
+    (
+        {"dist": "truncnorm", "mean": 0.3, "sd": 0.2, "low": 0.0, "high": 1.0},
+        stats.truncnorm((0.0 - 0.3) / 0.2, (1.0 - 0.3) / 0.2, loc=0.3, scale=0.2),
+    ),
+    ({"dist": "uniform", "low": 0.2, "high": 0.6}, stats.uniform(0.2, 0.4)),
+    ({"dist": "beta", "a": 2.0, "b": 5.0}, stats.beta(2.0, 5.0)),
+    (
+        {"dist": "triangular", "low": 0.1, "mode": 0.2, "high": 0.7},
+        stats.triang((0.2 - 0.1) / 0.6, loc=0.1, scale=0.6),
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("param", "dist"), DISTRIBUTIONS, ids=[param["dist"] for param, _ in DISTRIBUTIONS]
+)
+def test_distribution_draws_follow_the_distribution(param, dist):
+    parsed = TypeAdapter(Param).validate_python(param)
+    draws = ParameterSampler(Streams(5, 0), 40_000)(parsed, "x")
+    low, high = dist.support()
+    assert draws.min() >= low
+    assert draws.max() <= high
+    assert abs(draws.mean() - dist.mean()) < 4 * dist.std() / np.sqrt(draws.size)
+    # Standard error of a sample standard deviation: sd·sqrt((excess kurtosis + 2) / 4n).
+    kurtosis = float(dist.stats(moments="k"))
+    assert abs(draws.std() - dist.std()) < 4 * dist.std() * np.sqrt(
+        (kurtosis + 2) / (4 * draws.size)
+    )
+    # The whole shape, not two moments: a Kolmogorov–Smirnov test at level 0.001.
+    assert stats.kstest(draws, dist.cdf).pvalue > 1e-3
+
+
+def test_empirical_groups_draw_jointly():
+    a = Empirical(dist="empirical", values=[1.0, 2.0, 3.0], group="g")
+    b = Empirical(dist="empirical", values=[10.0, 20.0, 30.0], group="g")
+    sampler = ParameterSampler(Streams(3, 0), 500)
+    first, second = sampler(a, "x"), sampler(b, "y")
+    assert np.array_equal(second, first * 10)
+    rows = sample_rows(Streams(3, 0), 500, "group:g", 3)
+    assert np.array_equal(first, np.array([1.0, 2.0, 3.0], np.float32)[rows])
+
+
+def test_groups_need_samples_of_one_size(baseline):
+    with pytest.raises(ScenarioError, match="samples of different sizes"):
+        variant(
+            baseline,
+            channels={
+                "military": {"growth": {"dist": "empirical", "values": [0.05, 0.06], "group": "g"}},
+                "labour": {
+                    "growth": {"dist": "empirical", "values": [0.05, 0.06, 0.07], "group": "g"}
+                },
+            },
+        )

@@ -8,14 +8,10 @@ import textwrap
 from typing import Any
 
 import numpy as np
-import pytest
-from pydantic import TypeAdapter
 from scipy import stats
 
 from sim.model.channels import wind_down_rate
 from sim.model.model import AllianceModel
-from sim.model.parameters import ParameterSampler
-from sim.model.streams import Streams
 from sim.scenario import (
     Scenario,
     load_scenario,
@@ -23,7 +19,7 @@ from sim.scenario import (
     scenario_from_dict,
     scenario_hash,
 )
-from sim.scenario.schema import Param, point_value
+from sim.scenario.schema import point_value
 from tests.helpers import ROOT, SCENARIOS, chunk_outcomes, proportion_se, variant
 
 NEVER_SEEN = 2**30
@@ -168,42 +164,6 @@ def test_probability_is_the_share_of_replications_with_the_event(baseline):
     scenario = with_events(baseline, {"deal": {"timing": {"month": 4}, "probability": 0.3}})
     happened = (event_months(scenario)["deal"] < NEVER_SEEN).mean()
     assert abs(happened - 0.3) < 4 * proportion_se(0.3, 20_000)
-
-
-# Each language distribution beside scipy's, built here from the parameters' textbook
-# meaning (not by sim's own frozen_distribution, which the sampler itself uses).
-DISTRIBUTIONS = [
-    ({"dist": "normal", "mean": -0.2, "sd": 0.05}, stats.norm(-0.2, 0.05)),
-    (
-        {"dist": "truncnorm", "mean": 0.3, "sd": 0.2, "low": 0.0, "high": 1.0},
-        stats.truncnorm((0.0 - 0.3) / 0.2, (1.0 - 0.3) / 0.2, loc=0.3, scale=0.2),
-    ),
-    ({"dist": "uniform", "low": 0.2, "high": 0.6}, stats.uniform(0.2, 0.4)),
-    ({"dist": "beta", "a": 2.0, "b": 5.0}, stats.beta(2.0, 5.0)),
-    (
-        {"dist": "triangular", "low": 0.1, "mode": 0.2, "high": 0.7},
-        stats.triang((0.2 - 0.1) / 0.6, loc=0.1, scale=0.6),
-    ),
-]
-
-
-@pytest.mark.parametrize(
-    ("param", "dist"), DISTRIBUTIONS, ids=[param["dist"] for param, _ in DISTRIBUTIONS]
-)
-def test_distribution_draws_follow_the_distribution(param, dist):
-    parsed = TypeAdapter(Param).validate_python(param)
-    draws = ParameterSampler(Streams(5, 0), 40_000)(parsed, "x")
-    low, high = dist.support()
-    assert draws.min() >= low
-    assert draws.max() <= high
-    assert abs(draws.mean() - dist.mean()) < 4 * dist.std() / np.sqrt(draws.size)
-    # Standard error of a sample standard deviation: sd·sqrt((excess kurtosis + 2) / 4n).
-    kurtosis = float(dist.stats(moments="k"))
-    assert abs(draws.std() - dist.std()) < 4 * dist.std() * np.sqrt(
-        (kurtosis + 2) / (4 * draws.size)
-    )
-    # The whole shape, not two moments: a Kolmogorov–Smirnov test at level 0.001.
-    assert stats.kstest(draws, dist.cdf).pvalue > 1e-3
 
 
 def test_uncertain_start_value_is_drawn_per_replication(baseline):

@@ -8,7 +8,13 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from sim.stats.survival import LifeTable, first_month_at_or_below, kaplan_meier, median_survival
+from sim.stats.survival import (
+    LifeTable,
+    Summary,
+    first_month_at_or_below,
+    kaplan_meier,
+    median_survival,
+)
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")
@@ -95,3 +101,11 @@ def test_wilson_interval_holds_its_estimate_at_zero_and_one(total):
     share = np.arange(total + 1) / total
     assert np.all(low <= share)
     assert np.all(share <= high)
+
+
+def test_summary_of_chunks_equals_summary_of_the_joined_outcomes(chunked_run):
+    whole = Summary.from_outcomes(chunked_run.outcomes)
+    added = chunked_run.summary
+    np.testing.assert_array_equal(whole.co_ended, added.co_ended)
+    assert whole.totals == added.totals
+    assert whole.report_horizons == added.report_horizons == (12, 24, 60, 120)

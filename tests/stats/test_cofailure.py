@@ -1,16 +1,13 @@
-"""Spells, co-failure and events tables against direct computations on the outcome arrays."""
+"""Co-failure (sim.stats.cofailure) against direct computations, a bootstrap and coverage."""
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 import pytest
-from scipy import stats
 
 from sim.months import iso_month, parse_month
 from sim.stats.cofailure import CO_FAILURE_COLUMNS, co_failure, strongest_pairs
-from sim.stats.events import EVENT_COLUMNS, event_table
-from sim.stats.spells import SPELL_COLUMNS, spells_table
 from sim.stats.survival import Summary
 
 
@@ -18,33 +15,6 @@ def _ended(outcomes, horizon: int) -> pd.DataFrame:
     """Per replication and domain: whether its first spell had ended by ``horizon``."""
     ended = outcomes.event & (outcomes.month <= horizon)
     return pd.DataFrame(ended.T, columns=list(outcomes.channels))
-
-
-def test_summary_of_chunks_equals_summary_of_the_joined_outcomes(chunked_run):
-    whole = Summary.from_outcomes(chunked_run.outcomes)
-    added = chunked_run.summary
-    np.testing.assert_array_equal(whole.co_ended, added.co_ended)
-    assert whole.totals == added.totals
-    assert whole.report_horizons == added.report_horizons == (12, 24, 60, 120)
-
-
-def test_spells_table_matches_the_outcome_arrays(chunked_run):
-    outcomes = chunked_run.outcomes
-    table = spells_table(chunked_run.summary).set_index("domain")
-    assert ["domain", *table.columns] == SPELL_COLUMNS
-    for row, domain in enumerate(outcomes.channels):
-        here = table.loc[domain]
-        established = outcomes.emerged[row] >= 0
-        assert here.p_established == pytest.approx(established.mean())
-        assert here.mean_spells == pytest.approx(outcomes.spells[row].mean())
-        assert here.mean_alive_months == pytest.approx(outcomes.alive_months[row].mean())
-        assert here.mean_interruptions == pytest.approx(outcomes.interruptions[row].mean())
-        endings = pd.Series(outcomes.ending[row][established]).value_counts(normalize=True)
-        for code, column in ((1, "p_lapsed"), (2, "p_broken_off"), (3, "p_formally_ended"),
-                             (0, "p_not_ended")):  # fmt: skip
-            assert here[column] == pytest.approx(endings.get(code, 0.0)), (domain, column)
-    assert table.loc["mutual_defence_treaty", "p_formally_ended"] > 0
-    assert table.loc["military", "p_lapsed"] > 0
 
 
 def test_co_failure_matches_a_direct_pandas_computation(chunked_run):
@@ -121,27 +91,3 @@ def test_strongest_pairs_rank_by_lift_among_clear_joint_endings(chunked_run):
     assert list(top.lift) == sorted(top.lift, reverse=True)
     eligible = table[(table.horizon == 120) & (table.p_both >= 0.01) & (table.difference_low > 0)]
     assert top.lift.iloc[0] == eligible.lift.max()
-
-
-def test_event_table_matches_the_outcome_arrays(chunked_run):
-    outcomes = chunked_run.outcomes
-    start = parse_month(chunked_run.scenario.start)
-    table = event_table(chunked_run.summary, start).set_index("event")
-    assert ["event", *table.columns] == EVENT_COLUMNS
-    assert list(table.index) == list(outcomes.events)
-    for row, event in enumerate(outcomes.events):
-        months = outcomes.event_months[row]
-        happened = months[months >= 0]
-        here = table.loc[event]
-        assert here.replications == months.size
-        assert here.happened == happened.size
-        assert here.p_happened == pytest.approx(happened.size / months.size)
-        interval = stats.binomtest(happened.size, months.size).proportion_ci(method="wilson")
-        assert (here.ci_low, here.ci_high) == pytest.approx((interval.low, interval.high))
-        if happened.size:
-            median = int(np.quantile(happened, 0.5, method="inverted_cdf"))
-            assert here.median_month == median
-            assert here.median_date == iso_month(start + median)
-        else:
-            assert pd.isna(here.median_month)
-    assert table.loc["ceasefire", "p_happened"] > 0.9
