@@ -1,5 +1,8 @@
-"""Parameter draws: each distribution of the language as scipy has it, joint samples, and the
-draws kept for a study's next chunk (DrawMemo)."""
+"""Parameter draws: the language's distributions, joint samples, and kept draws (DrawMemo).
+
+Each distribution is checked against scipy's; draws kept for a study's next chunk are the
+draws themselves.
+"""
 
 from __future__ import annotations
 
