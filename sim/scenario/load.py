@@ -20,7 +20,7 @@ from sim.scenario.checks import check_scenario, likely_mistakes
 from sim.scenario.merge import merge, resolve, resolved
 from sim.scenario.problems import validate_structure
 from sim.scenario.schema import TIMING_KINDS, Scenario
-from sim.scenario.yamlfile import Locations
+from sim.scenario.yamlfile import Locations, shown_path
 
 DOCUMENTATION_KEYS = frozenset({"description", "meaning", "source", "reason", "label"})
 RUN_DEFAULTS = {"replications", "seed"}  # a scenario's suggested run settings, not its content
@@ -55,27 +55,20 @@ def load_scenario(path: str | Path) -> Scenario:
         data, locations, files = resolve(file)
     except ScenarioError as error:
         raise ScenarioError([_relative_problem(p) for p in error.problems]) from None
-    displayed = {file: _display(file) for file in {where.file for where in locations.values()}}
+    displayed = {file: shown_path(file) for file in {where.file for where in locations.values()}}
     shown = {
         path: Location(Path(displayed[where.file]), where.line, where.column)
         for path, where in locations.items()
     }
     scenario = _validate(data, shown)
-    scenario._files = tuple(_display(f) for f in files)
+    scenario._files = tuple(shown_path(f) for f in files)
     for problem in likely_mistakes(scenario, shown):
         warnings.warn(str(problem), Advisory, stacklevel=2)
     return scenario
 
 
-def _display(file: Path) -> str:
-    try:
-        return str(file.relative_to(Path.cwd()))
-    except ValueError:
-        return str(file)
-
-
 def _relative_location(where: Location) -> Location:
-    return Location(Path(_display(where.file)), where.line, where.column)
+    return Location(Path(shown_path(where.file)), where.line, where.column)
 
 
 def _relative_problem(problem: Problem) -> Problem:

@@ -18,7 +18,7 @@ from typing import Any
 from sim.errors import KeyPath, Problem, ScenarioError, did_you_mean
 from sim.scenario.positions import step, variants
 from sim.scenario.schema import MERGEABLE_MODELS, Scenario
-from sim.scenario.yamlfile import Locations, load_yaml, similar_file
+from sim.scenario.yamlfile import Locations, load_yaml, shown_path, similar_file
 
 
 def _merges(candidates: list[Any]) -> bool:
@@ -100,14 +100,6 @@ def _refuse_misspelt_extends(data: dict[str, Any], locations: Locations) -> None
             raise ScenarioError([Problem(locations.get((key,)), (key,), message, "extends")])
 
 
-def _as_typed(file: Path) -> str:
-    """The file as a command run from here would name it: relative if below here."""
-    try:
-        return str(file.resolve().relative_to(Path.cwd()))
-    except ValueError:
-        return str(file)
-
-
 def _layers(file: Path, stack: tuple[Path, ...]) -> list[tuple[Path, dict[str, Any], Locations]]:
     """Every file ``file`` is made of, each once, ancestors before descendants.
 
@@ -121,7 +113,7 @@ def _layers(file: Path, stack: tuple[Path, ...]) -> list[tuple[Path, dict[str, A
             [Problem(locations[()], (), "a scenario must be a mapping of keys to values")]
         )
     if "base" in data and "design" in data and "extends" not in data:
-        shown = _as_typed(file)
+        shown = shown_path(file)
         message = (
             "this is a sweep file (it names a base and a design), not a scenario: run it with "
             f"alliance-sim sweep {shown}, or alliance-sim sensitivity {shown}"

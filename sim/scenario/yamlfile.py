@@ -185,6 +185,14 @@ class _Builder:
             self.active.discard(id(node))
 
 
+def shown_path(file: Path) -> str:
+    """A file as the user would name it from here: relative if below the current folder."""
+    try:
+        return str(file.relative_to(Path.cwd()))
+    except ValueError:
+        return str(file)
+
+
 def similar_file(file: Path) -> str | None:
     """The name of the YAML file beside a missing ``file`` whose name is closest to its name."""
     folder = file.parent

@@ -59,19 +59,29 @@ def _log_ratio_se(*windows: tuple[float, int]) -> float:
 
 
 @pytest.mark.slow
-def test_putins_exit_multiplies_the_treatys_hazard_by_the_leader_exit_ratio():
-    putin = load_scenario(SCENARIOS / "putin_exit.yaml")
-    # The library's exit, timed at March 2026 (month 12), with a successor as committed.
+@pytest.mark.parametrize(
+    ("file", "event", "actor", "covariate"),
+    [
+        ("putin_exit.yaml", "putin_exit", "russia", "russia_leader_exit"),
+        ("baseline.yaml", "kim_exit", "dprk", "dprk_leader_exit"),
+    ],
+    ids=["putin", "kim"],
+)
+def test_a_leaders_exit_multiplies_the_treatys_hazard_by_its_leader_exit_ratio(
+    file, event, actor, covariate
+):
+    scenario = load_scenario(SCENARIOS / file)
+    # The scenario's exit, timed at March 2026 (month 12), with a successor as committed.
     exit_in_march = {
-        "description": putin.events["putin_exit"].description,
-        "reason": "the library event, timed and without a change of commitment",
+        "description": scenario.events[event].description,
+        "reason": "the scenario's event, timed and without a change of commitment",
         "timing": {"month": "2026-03"},
-        "effects": [{"target": "russia.leader_transition", "set": 1, "duration": 12}],
+        "effects": [{"target": f"{actor}.leader_transition", "set": 1, "duration": 12}],
     }
-    changed, unchanged = isolated(putin, putin_exit=exit_in_march), isolated(putin)
+    changed, unchanged = isolated(scenario, **{event: exit_in_march}), isolated(scenario)
     # The transition window: the twelve months whose hazard the covariate raises.
     with_exit, without = _window(changed, 12, 24), _window(unchanged, 12, 24)
-    ratio = changed.treaties[TREATY].covariates["russia_leader_exit"].log_hazard_ratio.value
+    ratio = changed.treaties[TREATY].covariates[covariate].log_hazard_ratio.value
     measured = math.log(with_exit[0] / without[0])
     assert measured == pytest.approx(ratio, abs=4 * _log_ratio_se(with_exit, without))
     assert measured > 0.1  # and the effect shows: no effect lies far outside the interval
@@ -103,21 +113,3 @@ def test_the_wars_end_divides_the_treatys_hazard_by_the_war_ratio_at_its_age():
     measured = math.log(with_peace[0] / without[0])
     assert measured == pytest.approx(expected, abs=4 * _log_ratio_se(with_peace, without))
     assert measured < -1.0  # peace removes most of the hazard of a young alliance at war
-
-
-@pytest.mark.slow
-def test_kims_exit_multiplies_the_treatys_hazard_by_the_dprk_leader_exit_ratio():
-    baseline = load_scenario(SCENARIOS / "baseline.yaml")
-    # The world's exit, timed at March 2026 (month 12), with a successor as committed.
-    exit_in_march = {
-        "description": baseline.events["kim_exit"].description,
-        "reason": "the world's event, timed and without a change of commitment",
-        "timing": {"month": "2026-03"},
-        "effects": [{"target": "dprk.leader_transition", "set": 1, "duration": 12}],
-    }
-    changed, unchanged = isolated(baseline, kim_exit=exit_in_march), isolated(baseline)
-    with_exit, without = _window(changed, 12, 24), _window(unchanged, 12, 24)
-    ratio = changed.treaties[TREATY].covariates["dprk_leader_exit"].log_hazard_ratio.value
-    measured = math.log(with_exit[0] / without[0])
-    assert measured == pytest.approx(ratio, abs=4 * _log_ratio_se(with_exit, without))
-    assert measured > 0.1  # and the effect shows: no effect lies far outside the interval
