@@ -498,14 +498,22 @@ def _command_sensitivity(args: argparse.Namespace) -> int:
 
 
 def _command_discover(args: argparse.Namespace) -> int:
-    from sim.reports.discovery import discover, discovery_markdown, open_cases, write_discovery
+    from sim.reports.discovery import (
+        discover,
+        discovery_markdown,
+        discovery_paths,
+        open_cases,
+        write_discovery,
+    )
+    from sim.storage import refuse_to_replace
 
     cases = open_cases(
         args.directory, args.domain, args.horizon, args.outcome, threshold=args.threshold
     )
-    found = discover(cases, min_coverage=args.min_coverage)
     out = Path(args.out or args.directory)
-    written = write_discovery(found, out)
+    refuse_to_replace(discovery_paths(cases, out), args.force)  # before PRIM's seconds
+    found = discover(cases, min_coverage=args.min_coverage)
+    written = write_discovery(found, out, force=args.force)
     print(discovery_markdown(found))
     print(f"wrote {', '.join(p.name for p in written)} in {out}")
     return 0
@@ -515,7 +523,7 @@ def _command_history(args: argparse.Namespace) -> int:
     from sim.reports.history import write_history
 
     stem = args.out or f"results/history-{args.domain}-{args.horizon}"
-    written = write_history(args.directories, args.domain, args.horizon, stem)
+    written = write_history(args.directories, args.domain, args.horizon, stem, force=args.force)
     print((written[0]).read_text(), end="")
     print(f"wrote {', '.join(str(p) for p in written)}")
     return 0
@@ -675,6 +683,9 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="DIR",
         help="where to write the tables and figure (default: RUN_OR_SWEEP)",
     )
+    discover_parser.add_argument(
+        "--force", action="store_true", help="replace the files of an earlier discovery"
+    )
     discover_parser.set_defaults(handler=_command_discover)
 
     history_parser = commands.add_parser(
@@ -695,6 +706,9 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="STEM",
         help="files to write: STEM.csv, STEM.png, STEM.pdf "
         "(default results/history-<domain>-<horizon>)",
+    )
+    history_parser.add_argument(
+        "--force", action="store_true", help="replace STEM's files if they exist"
     )
     history_parser.set_defaults(handler=_command_history)
 

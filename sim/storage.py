@@ -65,6 +65,33 @@ def atomic_file(path: Path, mode: str = "wb") -> Iterator[IO[Any]]:
     _sync_directory(path.parent)
 
 
+def refuse_to_replace(paths: Iterable[Path], force: bool) -> None:
+    """Refuse, before anything is written, to replace files a command would write.
+
+    Args:
+        paths: The files the command is about to write.
+        force: Replace them (the command's ``--force``).
+
+    Raises:
+        UserError: Some exist and ``force`` is false; the message names them and says how
+            to replace them or write elsewhere.
+    """
+    if force:
+        return
+    existing = [str(path) for path in paths if Path(path).exists()]
+    if not existing:
+        return
+    if len(existing) == 1:
+        raise UserError(
+            f"{existing[0]} already exists; use --force to replace it, or another --out"
+        )
+    more = f" and {len(existing) - 2} more" if len(existing) > 2 else ""
+    raise UserError(
+        f"{', '.join(existing[:2])}{more} already exist; use --force to replace them, "
+        "or another --out"
+    )
+
+
 def write_text(path: Path, text: str) -> None:
     """Write text atomically."""
     with atomic_file(path, "w") as handle:

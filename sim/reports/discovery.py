@@ -46,7 +46,7 @@ from sim.results.store import (
     read_replications,
 )
 from sim.scenario import scenario_from_dict
-from sim.storage import write_text
+from sim.storage import refuse_to_replace, write_text
 
 OUTCOMES = ("ended", "alive")
 MISSING_EXTRA = (
@@ -557,33 +557,58 @@ def discovery_stem(cases: Cases) -> str:
     return f"discover-{cases.domain}-{cases.horizon}-{cases.outcome}"
 
 
-def write_discovery(found: Discovery, directory: str | Path) -> list[Path]:
+DISCOVERY_FILES = (
+    ".md",
+    ".tex",
+    "-box.csv",
+    "-trajectory.csv",
+    "-cart.csv",
+    "-cart.txt",
+    "-peeling.png",
+    "-peeling.pdf",
+)
+"""The endings of a discovery's files after its stem, in the order they are written."""
+
+
+def discovery_paths(cases: Cases, directory: str | Path) -> list[Path]:
+    """The files :func:`write_discovery` writes for these cases in ``directory``."""
+    stem = discovery_stem(cases)
+    return [Path(directory) / f"{stem}{ending}" for ending in DISCOVERY_FILES]
+
+
+def write_discovery(found: Discovery, directory: str | Path, force: bool = False) -> list[Path]:
     """Write the tables (Markdown, LaTeX, CSV), the trajectory and its figure, the tree.
 
     Files, named by :func:`discovery_stem`: ``.md``, ``.tex``, ``-box.csv``,
     ``-trajectory.csv``, ``-cart.csv``, ``-cart.txt``, ``-peeling.png``/``.pdf``.
+
+    Args:
+        found: The discovery.
+        directory: Where to write (made if missing).
+        force: Replace the files of an earlier discovery of the same question.
+
+    Raises:
+        UserError: One of the files exists (without ``force``), checked before any is
+            written; or the directory cannot be made.
     """
-    directory = Path(directory)
+    paths = discovery_paths(found.cases, directory)
+    refuse_to_replace(paths, force)
     try:
-        directory.mkdir(parents=True, exist_ok=True)
+        Path(directory).mkdir(parents=True, exist_ok=True)
     except OSError as error:
         raise UserError(f"cannot create {directory}: {error.strerror}") from None
-    stem = discovery_stem(found.cases)
     comment = f"# {_source(found)}\n"
-    texts = {
-        f"{stem}.md": discovery_markdown(found),
-        f"{stem}.tex": discovery_latex(found, stem),
-        f"{stem}-box.csv": comment + found.box.to_csv(index=False),
-        f"{stem}-trajectory.csv": found.trajectory.to_csv(index_label="box"),
-        f"{stem}-cart.csv": comment + found.leaves.to_csv(index=False),
-        f"{stem}-cart.txt": found.tree,
-    }
-    written = []
-    for name, text in texts.items():
-        write_text(directory / name, text)
-        written.append(directory / name)
+    texts = [
+        discovery_markdown(found),
+        discovery_latex(found, discovery_stem(found.cases)),
+        comment + found.box.to_csv(index=False),
+        found.trajectory.to_csv(index_label="box"),
+        comment + found.leaves.to_csv(index=False),
+        found.tree,
+    ]
+    for path, text in zip(paths[: len(texts)], texts, strict=True):
+        write_text(path, text)
     figure = peeling_figure(found)
-    for kind in ("png", "pdf"):
-        figures.save(figure, directory / f"{stem}-peeling.{kind}")
-        written.append(directory / f"{stem}-peeling.{kind}")
-    return written
+    for path in paths[len(texts) :]:
+        figures.save(figure, path)
+    return paths

@@ -23,7 +23,7 @@ from sim.reports import figures
 from sim.reports.tables import domain_label
 from sim.results.result import manifest_scenario
 from sim.results.rundir import SURVIVAL, RunDirectory
-from sim.storage import write_text
+from sim.storage import refuse_to_replace, write_text
 
 
 def forecast_history(directories: list[str | Path], domain: str, horizon: int) -> pd.DataFrame:
@@ -123,23 +123,30 @@ def history_figure(table: pd.DataFrame, label: str, horizon: int) -> Figure:
 
 
 def write_history(
-    directories: list[str | Path], domain: str, horizon: int, stem: str | Path
+    directories: list[str | Path],
+    domain: str,
+    horizon: int,
+    stem: str | Path,
+    force: bool = False,
 ) -> list[Path]:
-    """Write ``<stem>.csv`` and ``<stem>.png``/``.pdf``: one forecast across dated runs."""
+    """Write ``<stem>.csv`` and ``<stem>.png``/``.pdf``: one forecast across dated runs.
+
+    Raises:
+        UserError: A run cannot answer (see :func:`forecast_history`), or one of the
+            files exists (without ``force``), checked before any is written.
+    """
+    stem = Path(stem)
+    paths = [stem.with_name(f"{stem.name}.{kind}") for kind in ("csv", "png", "pdf")]
+    refuse_to_replace(paths, force)
     table = forecast_history(directories, domain, horizon)
     label = domain_label(manifest_scenario(RunDirectory(table.run.iloc[-1]).read_manifest()),
                          domain)  # fmt: skip
-    stem = Path(stem)
     try:
         stem.parent.mkdir(parents=True, exist_ok=True)
     except OSError as error:
         raise UserError(f"cannot create {stem.parent}: {error.strerror}") from None
-    csv = stem.with_name(stem.name + ".csv")
-    write_text(csv, table.to_csv(index=False))
-    written = [csv]
+    write_text(paths[0], table.to_csv(index=False))
     figure = history_figure(table, label, horizon)
-    for kind in ("png", "pdf"):
-        path = stem.with_name(f"{stem.name}.{kind}")
+    for path in paths[1:]:
         figures.save(figure, path)
-        written.append(path)
-    return written
+    return paths

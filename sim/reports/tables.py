@@ -124,7 +124,7 @@ def headline_table(result: RunResult, intensity: bool = False) -> pd.DataFrame:
     curves = dict(list(result.survival.groupby("domain", sort=False)))
     rows = {}
     for domain, table in result.summary.life_tables.items():
-        row: dict[str, float | None] = {}
+        row: dict[str, float] = {}
         for h in horizons:
             estimate = at_horizons.loc[(domain, h)]
             row[f"p_{h}"] = estimate.p_survive
@@ -132,7 +132,13 @@ def headline_table(result: RunResult, intensity: bool = False) -> pd.DataFrame:
             row[f"high_{h}"] = estimate.ci_high
             row[f"se_{h}"] = estimate.se
         median = median_survival(curves[domain])
-        row.update(median=median.estimate, median_low=median.low, median_high=median.high)
+        # NaN for not reached, so the columns are floats even where no domain reaches one.
+        for column, months in (
+            ("median", median.estimate),
+            ("median_low", median.low),
+            ("median_high", median.high),
+        ):
+            row[column] = float("nan") if months is None else float(months)
         row["rmst"], row["rmst_se"] = restricted_mean(table, scenario.horizon, curves[domain])
         rows[domain] = row
     table = pd.DataFrame.from_dict(rows, orient="index").rename_axis("domain")

@@ -349,14 +349,37 @@ def test_discover_on_a_directory_that_is_neither_run_nor_sweep(tmp_path, capsys)
     assert "is not a run or sweep directory" in capsys.readouterr().err
 
 
+def test_discover_refuses_to_replace_an_earlier_discovery_before_it_peels(
+    small_run, tmp_path, capsys
+):
+    from sim.cli import main
+
+    earlier = tmp_path / "discover-military-12-ended.md"
+    earlier.write_text("an earlier discovery")
+    question = ["--domain", "military", "--horizon", "12", "--out", str(tmp_path)]
+    assert main(["discover", str(small_run), *question]) == 2
+    err = capsys.readouterr().err
+    assert f"{earlier} already exists; use --force to replace it, or another --out" in err
+    assert earlier.read_text() == "an earlier discovery"
+    assert [p.name for p in tmp_path.iterdir()] == [earlier.name], "nothing else written"
+
+
 def test_history_command_draws_a_file_and_refuses_a_bad_domain(small_run, tmp_path, capsys):
     from sim.cli import main
 
     stem = tmp_path / "h"
-    assert main(["history", str(small_run), "--domain", "military", "--horizon", "12",
-                 "--out", str(stem)]) == 0  # fmt: skip
+    question = ["history", str(small_run), "--domain", "military", "--horizon", "12"]
+    assert main([*question, "--out", str(stem)]) == 0
     assert (tmp_path / "h.png").stat().st_size > 0
     assert "p_survive" in capsys.readouterr().out
+    drawn = (tmp_path / "h.csv").stat().st_mtime_ns
+    assert main([*question, "--out", str(stem)]) == 2, "no silent overwrite"
+    assert f"{stem}.csv, {stem}.png and 1 more already exist; use --force" in (
+        capsys.readouterr().err
+    )
+    assert (tmp_path / "h.csv").stat().st_mtime_ns == drawn
+    assert main([*question, "--out", str(stem), "--force"]) == 0
+    assert (tmp_path / "h.csv").stat().st_mtime_ns > drawn
     assert main(["history", str(small_run), "--domain", "milli", "--horizon", "12"]) == 2
     assert "did you mean military?" in capsys.readouterr().err
 

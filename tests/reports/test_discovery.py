@@ -80,6 +80,9 @@ def test_prim_recovers_the_planted_box(planted_sweep, tmp_path):
     assert best.density > 5 * found.base_rate
     assert set(re.findall(r"\b[abc]\b", best.rule)) == {"a", "b"}
     written = {p.name for p in write_discovery(found, tmp_path)}
+    with pytest.raises(UserError, match="already exist; use --force to replace them"):
+        write_discovery(found, tmp_path)
+    assert {p.name for p in write_discovery(found, tmp_path, force=True)} == written
     stem = "discover-military-60-ended"
     names = [".md", ".tex", "-box.csv", "-trajectory.csv", "-cart.csv", "-peeling.png"]
     assert {stem + name for name in names} <= written

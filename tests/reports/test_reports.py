@@ -210,6 +210,17 @@ def test_headline_numbers_match_scipy_and_lifelines_on_model_outcomes(fast_run):
         assert table.loc[domain, "rmst_se"] == pytest.approx(spread, rel=0.01)
 
 
+def test_medians_not_reached_are_floats_shown_as_nr(baseline):
+    # Over six months of the baseline no domain's curve reaches 0.5: every median column
+    # is NaN of dtype float, as it is where some domains reach one, and the table says NR.
+    result = run(baseline, replications=200, horizon=6, seed=1, workers=1, progress=False)
+    table = headline_table(result)
+    for column in ("median", "median_low", "median_high"):
+        assert table[column].dtype == np.float64, column
+        assert table[column].isna().all(), column
+    assert "NR" in markdown_table(result, table)
+
+
 def test_wilson_intervals_follow_the_closed_form(fast_run):
     table = headline_table(fast_run)
     n, z = 4000, stats.norm.ppf(0.975)
