@@ -318,10 +318,17 @@ def _command_schema(args: argparse.Namespace) -> int:
 def _command_explore(args: argparse.Namespace) -> int:
     """The exploration page (sim.explore): served on 127.0.0.1, or exported to one file."""
     from sim.scenario import load_scenario
+    from sim.storage import refuse_to_replace
 
     # A scenario with errors stops here, with its message, before the page's libraries load.
     baseline = load_scenario(args.baseline) if args.baseline else None
     scenario = load_scenario(args.scenario)
+    if args.export is None:
+        for option in ("grid", "force"):
+            if getattr(args, option):
+                raise UserError(f"--{option} applies to --export")
+    else:
+        refuse_to_replace([Path(args.export)], args.force)  # before the grid's minutes
     try:
         from sim.explore import app, export
     except ImportError as missing:
@@ -333,15 +340,14 @@ def _command_explore(args: argparse.Namespace) -> int:
 
     session = Session.of(scenario, baseline, args.replications, args.seed)
     if args.export is None:
-        if args.grid:
-            raise UserError("--grid applies to --export")
         build = app.page_factory(args.scenario, args.baseline, args.replications, args.seed)
         app.serve(build, args.port, show=args.show)
         return 0
     axes = export.grid_axes(session.scenario, args.grid or ())
     size = export.write_page(Path(args.export), session, axes,
                              lambda done, total: print(f"\r{done}/{total} grid points",
-                                                       end="", file=sys.stderr))  # fmt: skip
+                                                       end="", file=sys.stderr),
+                             force=args.force)  # fmt: skip
     print(f"\nwrote {args.export} ({size / 1e6:.1f} MB)")
     return 0
 
@@ -364,6 +370,7 @@ def _add_explore_parser(commands) -> None:
     parser.add_argument("--replications", type=_positive, help="replications (default 5,000)")
     parser.add_argument("--seed", type=_seed, help="seed (default: file's)")
     parser.add_argument("--export", metavar="PAGE.html", help="write a self-contained page")
+    parser.add_argument("--force", action="store_true", help="replace PAGE.html if it exists")
     parser.add_argument(
         "--grid",
         action="append",

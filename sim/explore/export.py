@@ -36,7 +36,7 @@ from sim.explore.controls import Control, apply, own_events, scenario_controls
 from sim.explore.plots import curve_data, survival_plots
 from sim.explore.session import Exploration, Session
 from sim.scenario import Scenario
-from sim.storage import write_text
+from sim.storage import refuse_to_replace, write_text
 
 GRID_POINTS = 5
 """Values per grid control across its range (the scenario's own value is added)."""
@@ -125,8 +125,14 @@ def write_page(
     session: Session,
     axes: list[GridAxis],
     progress: Callable[[int, int], None] | None = None,
+    force: bool = False,
 ) -> int:
-    """Compute the grid and write the page atomically; return its size in bytes."""
+    """Compute the grid and write the page atomically; return its size in bytes.
+
+    Raises:
+        UserError: ``path`` exists (without ``force``), checked before the grid is run.
+    """
+    refuse_to_replace([path], force)
     data = compute_grid(session, axes, progress)
     scenario = session.scenario
     own = [axis.values.index(axis.control.value) for axis in axes]
