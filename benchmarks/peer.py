@@ -419,7 +419,7 @@ class CooperationChannel(mesa.Agent):
         following = _clip(following * (1 - self.hit), 0, 1)
         # A decision to break off, likelier the less the less willing party wants of it.
         hazard = p["rupture_floor"]
-        discontent = intensity - self.desire_min
+        discontent = intensity - min(self.desire_min, self.cap)  # an ended treaty's too
         if discontent > 0.01 * intensity:
             hazard += p["rupture_decision"] * (discontent / intensity) ** p["rupture_steepness"]
         self.ruptured = False
@@ -524,10 +524,11 @@ class FormalTreaty(mesa.Agent):
             self.ending = self.ending or (self.in_force and weight > 0 and value < 0.5)
 
     def advance(self) -> None:
-        """Commit the status; an ended treaty caps its practice."""
+        """Commit the status; an ended treaty caps its practice and takes its lock-in."""
         if self.ending:
             self.in_force, self.end_month = False, self.model.month + 1
             self.channel.cap = self.after_end
+            self.channel.lock_in = 0.0
 
 
 class RelationshipShock(mesa.Agent):

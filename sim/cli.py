@@ -78,6 +78,13 @@ def _command_run(args: argparse.Namespace) -> int:
     return_large_frees_at_once()  # this process takes in every chunk's outcomes
     _warm_up(args)
     if args.scenario is None and args.resume is None:
+        taken = args.parameter_uncertainty
+        if taken and taken != str(CALIBRATION / "posterior.yaml"):
+            # `run --parameter-uncertainty x.yaml`: the option's optional value took the file.
+            raise UserError(
+                f"no scenario file: --parameter-uncertainty took {taken} as its POSTERIOR; "
+                f"put the scenario first: alliance-sim run {taken} --parameter-uncertainty"
+            )
         raise UserError("give a scenario file to run, or --resume DIR")
     # A Ctrl-C raised inside one of importlib's weakref callbacks is reported as ignored,
     # and one raised inside pydantic's serializer becomes a warning: either way it is lost

@@ -56,8 +56,9 @@ class ChannelAgent(mesa.Agent):
       shock hits it;
     - a rupture (a decision to break off) at monthly hazard
       ``(rupture_floor + rupture_decision·f^rupture_steepness)·(1 − lock_in_protection·L)``
-      with ``f = max(0, I − D)/I`` (the share of what the channel carries that the less
-      willing party no longer wants) sets ``I`` to 0. A party that wants none of it breaks
+      with ``f = max(0, I − min(D, cap))/I`` (the share of what the channel carries that
+      the less willing party no longer wants, or an ended treaty no longer allows) sets
+      ``I`` to 0. A party that wants none of it breaks
       off at ``rupture_decision``; one that wants most of it almost never does.
 
     Args:
@@ -303,8 +304,10 @@ class ChannelAgent(mesa.Agent):
         hazard *= params["rupture_floor"]
         # The decided break counts only where the party wants clearly less than there is
         # (elsewhere its hazard would be below a millionth a month at the world's central
-        # values), so it is computed on that subset.
-        discontent = np.subtract(intensity, self.desire_min, out=buffers[2])
+        # values), so it is computed on that subset. What an ended treaty no longer allows
+        # (its cap) counts as unwanted: the practice has lost what it ran under.
+        wanted = np.minimum(self.desire_min, self.cap, out=buffers[2])
+        discontent = np.subtract(intensity, wanted, out=buffers[2])
         where = np.flatnonzero(discontent > 0.01 * intensity)
         if where.size:
             share = discontent[where] / intensity[where]

@@ -172,7 +172,7 @@ def channel_step(
             value *= F1 - hit[i]
         value = min(max(value, F0), F1)
         guard = F1 - protection[i] * locked
-        unwanted = level - desire_min[i]
+        unwanted = level - min(desire_min[i], cap[i])
         # Out of a spell the hazard is 0; a party that wants at least 99% of what there
         # is does not decide to break off.
         decided = in_spell[i] and unwanted > HUNDREDTH * level

@@ -123,7 +123,13 @@ class TreatyAgent(mesa.Agent):
         self._ending = ending
 
     def advance(self) -> None:
-        """Commit the status of month t + 1; an ended treaty caps its channel's practice."""
+        """Commit the status of month t + 1; an ended treaty caps its channel's practice.
+
+        The practice also loses the lock-in the treaty in force gave it (the officials and
+        budgets attached to an agreement that no longer exists), so it winds down at its
+        own pace, and what the cap takes away counts as unwanted in its decided-break
+        hazard (:class:`~sim.model.channels.ChannelAgent`).
+        """
         month = self.model.month + 1
         ending = self._ending
         if ending.any():
@@ -131,6 +137,7 @@ class TreatyAgent(mesa.Agent):
             self.end_month[ending] = month
             self.ending[ending] = FORMAL
             self.channel.cap[ending] = self._after_end
+            self.channel.lock_in_base[ending] = 0
         self.model.state[self.row] = self.in_force
 
     def close(self) -> None:

@@ -646,7 +646,9 @@ class Treaty(Closed):
     It ends at a proportional hazard ``h0(age) · fixed_ratio · exp(Σ β·z(t))`` with the
     covariates z of the model's state (see :class:`HazardCovariate`), or when an event
     sets ``<treaty>.in_force`` to 0 (abrogation by decision). Its operative cooperation is
-    a channel; once the treaty ends, that channel's ceiling falls to ``after_end_ceiling``.
+    a channel; once the treaty ends, that channel's ceiling falls to ``after_end_ceiling``,
+    what the ceiling takes away counts as unwanted in its decided-break hazard, and it loses
+    the lock-in the treaty gave it.
     """
 
     meaning: Text
@@ -662,7 +664,9 @@ class Treaty(Closed):
     )
     covariates: dict[Name, HazardCovariate] = Field(default_factory=dict)
     after_end_ceiling: Unit = Field(
-        0.0, description="Ceiling of the operative channel once the treaty has ended."
+        0.0,
+        description="Ceiling of the operative channel once the treaty has ended (what it "
+        "takes away counts as unwanted in the channel's decided-break hazard).",
     )
 
 

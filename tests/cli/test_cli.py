@@ -349,6 +349,19 @@ def test_discover_on_a_directory_that_is_neither_run_nor_sweep(tmp_path, capsys)
     assert "is not a run or sweep directory" in capsys.readouterr().err
 
 
+def test_a_scenario_taken_as_the_posterior_is_named(capsys):
+    from sim.cli import main
+
+    flagship = str(SCENARIOS / "ukraine_ceasefire.yaml")
+    assert main(["run", "--parameter-uncertainty", flagship]) == 2
+    assert (
+        f"no scenario file: --parameter-uncertainty took {flagship} as its POSTERIOR; put "
+        f"the scenario first: alliance-sim run {flagship} --parameter-uncertainty"
+    ) in capsys.readouterr().err
+    assert main(["run", "--parameter-uncertainty"]) == 2
+    assert "give a scenario file to run, or --resume DIR" in capsys.readouterr().err
+
+
 def test_discover_refuses_to_replace_an_earlier_discovery_before_it_peels(
     small_run, tmp_path, capsys
 ):

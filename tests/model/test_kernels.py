@@ -175,7 +175,8 @@ def test_the_compiled_channel_step_breaks_off_where_the_reference_does():
 
     On the edges of the rupture rule (``ChannelAgent._ruptures`` is the reference): no
     intensity, the least one, all of it; no desire, more desire than intensity, a
-    discontent just above and below 1%; out of a spell; a steepness of 0. The clocks, the
+    discontent just above and below 1%; an ended treaty's cap (0, or below the desire);
+    out of a spell; a steepness of 0. The clocks, the
     thresholds renewed and the replications that broke off are the same.
     """
     from types import SimpleNamespace
@@ -197,6 +198,7 @@ def test_the_compiled_channel_step_breaks_off_where_the_reference_does():
     desire = pick(0, uniform(), np.minimum(intensity * f32(0.99), 1),
                   np.minimum(intensity + uniform(0, 0.2), 1),
                   intensity * uniform(0.985, 0.995))  # fmt: skip
+    cap = pick(1, 1, 0, uniform())  # mostly no treaty's end, as in the model
     lock_in, in_spell = pick(0, uniform()), rng.random(size) < 0.7
     protection, floor, decision = uniform(), uniform(0, 0.01), uniform(0, 0.2)
     steepness = pick(uniform(0, 6), 0, 3)
@@ -207,7 +209,7 @@ def test_the_compiled_channel_step_breaks_off_where_the_reference_does():
     following, ruptured = np.empty(size, f32), np.zeros(size, bool)
     broken = np.empty(size, np.intp)
     count = channel_step(
-        desire, uniform(0, 0.1), np.ones(size, f32), np.ones(size, f32), intensity, lock_in,
+        desire, uniform(0, 0.1), cap, np.ones(size, f32), intensity, lock_in,
         uniform(0, 3), uniform(0.01, 0.5), uniform(0, 0.3), rng.standard_normal(size).astype(f32),
         uniform(0, 0.1), uniform(0, 0.2), protection, floor, decision, steepness, in_spell,
         kernel_clock, kernel_threshold, following, ruptured, broken,
@@ -217,7 +219,8 @@ def test_the_compiled_channel_step_breaks_off_where_the_reference_does():
     )
 
     agent = SimpleNamespace(
-        _buffers=[np.empty(size, f32) for _ in range(3)], desire_min=desire, in_spell=in_spell,
+        _buffers=[np.empty(size, f32) for _ in range(3)], desire_min=desire, cap=cap,
+        in_spell=in_spell,
         _clock=clock.copy(), _rupture_at=threshold.copy(), _rupture_stream=np.random.default_rng(1),
     )  # fmt: skip
     parameters = {"lock_in_protection": protection, "rupture_floor": floor,
