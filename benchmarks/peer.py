@@ -493,13 +493,20 @@ class FormalTreaty(mesa.Agent):
                 value -= self.starts.setdefault(covariate.value, value)
             return value / covariate.per
         holds = value > covariate.above if covariate.above is not None else value < covariate.below
-        if covariate.ended_within is None:
+        if covariate.ended_within is None and not covariate.by_calendar_year:
             return float(holds)
-        # 1 in the months after the condition stopped holding (never before the start).
+        month = self.model.month
         if holds:
-            self.last_held[key] = self.model.month
-            return 0.0
-        return float(self.model.month - self.last_held[key] <= covariate.ended_within)
+            self.last_held[key] = month
+        if covariate.by_calendar_year:
+            # Held for the rest of any calendar year it held in, as yearly data code it.
+            start = self.model.start
+            years = (start + month) // 12 - (start + self.last_held[key]) // 12
+            if covariate.ended_within is None:
+                return float(years == 0)
+            return float(0 < years <= covariate.ended_within // 12)
+        # 1 in the months after the condition stopped holding (never before the start).
+        return 0.0 if holds else float(month - self.last_held[key] <= covariate.ended_within)
 
     def step(self) -> None:
         """Whether the treaty ends next month."""

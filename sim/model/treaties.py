@@ -5,7 +5,9 @@ covariates ``z`` are quantities of the model's state that stand for those of the
 historical evidence (a member at war, a leader's exit, the threat environment, what the
 parties want), or when a scenario event abrogates it (``<treaty>.in_force: 0``). Its
 cooperation in practice is a channel (``channel``): once the treaty has ended, that
-channel's ceiling falls, so its practice winds down at its domain's pace.
+channel's ceiling falls and it loses the lock-in the treaty gave it, so its practice is
+broken off or winds down at its domain's pace. Indicators can be read by calendar year
+(``by_calendar_year``), as the yearly data the hazard was estimated from code them.
 """
 
 from __future__ import annotations
@@ -60,13 +62,15 @@ class TreatyAgent(mesa.Agent):
         # Values at the start month, for covariates measured as changes since the start;
         # read at the first step, when every desire of month 0 is known.
         self._starts: dict[str, np.ndarray] = {}
-        # The last month each `ended_within` condition held (history before the start is
-        # unknown, so a condition that stopped holding before it counts as never held).
+        # The last month each `ended_within` or `by_calendar_year` condition held (history
+        # before the start is unknown, so a condition that stopped holding before it counts
+        # as never held).
         self._last_held: dict[str, np.ndarray] = {
             key: np.full(replications, -(2**30), dtype=np.int64)
             for key, covariate in definition.covariates.items()
-            if covariate.ended_within is not None
+            if covariate.ended_within is not None or covariate.by_calendar_year
         }
+        self._start = parse_month(model.alliance_scenario.start)
         self._after_end = DTYPE(definition.after_end_ceiling)
         self._abrogations: list[ScheduledEffect] = [
             e for e in model.schedule.effects if (e.owner, e.attribute) == (name, "in_force")
@@ -96,11 +100,19 @@ class TreatyAgent(mesa.Agent):
                 value = value - start
             return value / covariate.per
         holds = value > covariate.above if covariate.above is not None else value < covariate.below
-        if covariate.ended_within is None:
+        if key not in self._last_held:
             return holds.astype(np.float64)
         last = self._last_held[key]
         month = self.model.month
         last[holds] = month
+        if covariate.by_calendar_year:
+            # As yearly data code it: a year counts as held if any month of it did (the
+            # months of the year still to come are not known yet: a causal reading).
+            years_since = (self._start + month) // 12 - (self._start + last) // 12
+            if covariate.ended_within is None:
+                return (years_since == 0).astype(np.float64)
+            within = (years_since > 0) & (years_since <= covariate.ended_within // 12)
+            return within.astype(np.float64)
         return (~holds & (month - last <= covariate.ended_within)).astype(np.float64)
 
     def step(self) -> None:

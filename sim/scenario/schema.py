@@ -598,6 +598,9 @@ class HazardCovariate(Closed):
     ``ended_within: N``, 1 instead in the N months after the condition stopped holding
     (a war that ended, say); for a continuous covariate (``per``), the value divided by
     ``per``; and with ``since_start: true``, the change of that since the start month.
+    With ``by_calendar_year: true`` an indicator is read as yearly data code it: 1 from a
+    month it holds to the end of that calendar year, and with ``ended_within: N`` (whole
+    years of months), 1 in the N / 12 calendar years after the last one in which it held.
     ``β(age) = log_hazard_ratio + age_slope · ln(age in years)``: an effect that fades
     (or grows) as the treaty ages, as a survival regression with a covariate-by-log(age)
     term estimates it; without ``age_slope`` the ratio is the same at every age.
@@ -611,6 +614,11 @@ class HazardCovariate(Closed):
     since_start: bool = Field(False, description="Use the change since the start month.")
     ended_within: PositiveCount | None = Field(
         None, description="Indicator: 1 in the N months after the condition stopped holding."
+    )
+    by_calendar_year: bool = Field(
+        False,
+        description="Indicator: held for the rest of each calendar year it held in, as "
+        "yearly data code it; ended_within then counts calendar years (N / 12).",
     )
     log_hazard_ratio: Param
     age_slope: Param | None = Field(
@@ -628,6 +636,14 @@ class HazardCovariate(Closed):
             raise ValueError("since_start applies to a continuous covariate (per)")
         if self.ended_within is not None and self.per is not None:
             raise ValueError("ended_within applies to an indicator (above or below)")
+        if self.by_calendar_year:
+            if self.per is not None:
+                raise ValueError("by_calendar_year applies to an indicator (above or below)")
+            if self.ended_within is not None and self.ended_within % 12:
+                raise ValueError(
+                    f"with by_calendar_year, ended_within counts whole years: "
+                    f"{self.ended_within} is not a multiple of 12"
+                )
         return self
 
 
