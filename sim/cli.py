@@ -79,7 +79,8 @@ def _command_run(args: argparse.Namespace) -> int:
     _warm_up(args)
     if args.scenario is None and args.resume is None:
         taken = args.parameter_uncertainty
-        if taken and taken != str(CALIBRATION / "posterior.yaml"):
+        default = (CALIBRATION / "posterior.yaml").resolve()
+        if taken and Path(taken).resolve() != default:
             # `run --parameter-uncertainty x.yaml`: the option's optional value took the file.
             raise UserError(
                 f"no scenario file: --parameter-uncertainty took {taken} as its POSTERIOR; "
@@ -335,7 +336,8 @@ def _command_explore(args: argparse.Namespace) -> int:
             if getattr(args, option):
                 raise UserError(f"--{option} applies to --export")
     else:
-        refuse_to_replace([Path(args.export)], args.force)  # before the grid's minutes
+        # Before the grid's minutes.
+        refuse_to_replace([Path(args.export)], args.force, elsewhere="another PAGE.html")
     try:
         from sim.explore import app, export
     except ImportError as missing:
@@ -354,7 +356,7 @@ def _command_explore(args: argparse.Namespace) -> int:
     size = export.write_page(Path(args.export), session, axes,
                              lambda done, total: print(f"\r{done}/{total} grid points",
                                                        end="", file=sys.stderr),
-                             force=args.force)  # fmt: skip
+                             force=args.force, elsewhere="another PAGE.html")  # fmt: skip
     print(f"\nwrote {args.export} ({size / 1e6:.1f} MB)")
     return 0
 

@@ -65,12 +65,13 @@ def atomic_file(path: Path, mode: str = "wb") -> Iterator[IO[Any]]:
     _sync_directory(path.parent)
 
 
-def refuse_to_replace(paths: Iterable[Path], force: bool) -> None:
+def refuse_to_replace(paths: Iterable[Path], force: bool, elsewhere: str = "another --out") -> None:
     """Refuse, before anything is written, to replace files a command would write.
 
     Args:
         paths: The files the command is about to write.
         force: Replace them (the command's ``--force``).
+        elsewhere: How to write somewhere else instead, as the message suggests it.
 
     Raises:
         UserError: Some exist and ``force`` is false; the message names them and says how
@@ -82,13 +83,11 @@ def refuse_to_replace(paths: Iterable[Path], force: bool) -> None:
     if not existing:
         return
     if len(existing) == 1:
-        raise UserError(
-            f"{existing[0]} already exists; use --force to replace it, or another --out"
-        )
+        raise UserError(f"{existing[0]} already exists; use --force to replace it, or {elsewhere}")
     more = f" and {len(existing) - 2} more" if len(existing) > 2 else ""
     raise UserError(
         f"{', '.join(existing[:2])}{more} already exist; use --force to replace them, "
-        "or another --out"
+        f"or {elsewhere}"
     )
 
 

@@ -309,6 +309,11 @@ class LocalPool:
         self._pool.shutdown(wait=True, cancel_futures=True)
 
 
+def _shipped(value: Any) -> Any:
+    """The value itself: a Dask task that holds it where the chunks can fetch it."""
+    return value
+
+
 class DaskCluster:
     """Runs chunks on a Dask cluster: an existing scheduler, or a new local cluster."""
 
@@ -361,8 +366,11 @@ class DaskCluster:
         def submit() -> None:
             task = waiting.pop()
             if task.job not in shared:
-                # Ship each scenario to the workers once, not with every chunk.
-                shared[task.job] = self._client.scatter(task.scenario, broadcast=True)
+                # Ship each scenario to the workers once, not with every chunk, as a task's
+                # result: the cluster recomputes it if the worker holding it dies, where
+                # scattered data is lost and the chunks that need it are cancelled
+                # (dask/distributed#3149).
+                shared[task.job] = self._client.submit(_shipped, task.scenario, pure=False)
             future = self._client.submit(
                 function, shared[task.job], task.settings, task.index, task.size, pure=False
             )

@@ -126,13 +126,14 @@ def write_page(
     axes: list[GridAxis],
     progress: Callable[[int, int], None] | None = None,
     force: bool = False,
+    elsewhere: str = "another path",
 ) -> int:
     """Compute the grid and write the page atomically; return its size in bytes.
 
     Raises:
         UserError: ``path`` exists (without ``force``), checked before the grid is run.
     """
-    refuse_to_replace([path], force)
+    refuse_to_replace([path], force, elsewhere)
     data = compute_grid(session, axes, progress)
     scenario = session.scenario
     own = [axis.values.index(axis.control.value) for axis in axes]

@@ -294,7 +294,8 @@ class ChannelAgent(mesa.Agent):
         """Where the channel breaks off this month (None: nowhere).
 
         A rupture is a decision to break off, likelier the larger the share of the channel
-        the less willing party no longer wants; lock-in raises the shock needed. The
+        the less willing party no longer wants (or an ended treaty no longer allows: the
+        cap); lock-in raises the shock needed. The
         hazard accumulates on a clock that rings at an Exp(1) threshold (inversion of the
         cumulative hazard), so one uniform per spell decides it.
         """

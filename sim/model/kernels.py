@@ -174,7 +174,7 @@ def channel_step(
         guard = F1 - protection[i] * locked
         unwanted = level - min(desire_min[i], cap[i])
         # Out of a spell the hazard is 0; a party that wants at least 99% of what there
-        # is does not decide to break off.
+        # is (and an ended treaty's cap allows) does not decide to break off.
         decided = in_spell[i] and unwanted > HUNDREDTH * level
         share = unwanted / level if decided else F1
         decided_hazard = decision[i] * unit_power(share, steepness[i]) * guard

@@ -557,23 +557,15 @@ def discovery_stem(cases: Cases) -> str:
     return f"discover-{cases.domain}-{cases.horizon}-{cases.outcome}"
 
 
-DISCOVERY_FILES = (
-    ".md",
-    ".tex",
-    "-box.csv",
-    "-trajectory.csv",
-    "-cart.csv",
-    "-cart.txt",
-    "-peeling.png",
-    "-peeling.pdf",
-)
-"""The endings of a discovery's files after its stem, in the order they are written."""
+DISCOVERY_TABLES = (".md", ".tex", "-box.csv", "-trajectory.csv", "-cart.csv", "-cart.txt")
+DISCOVERY_FIGURES = ("-peeling.png", "-peeling.pdf")
+"""The endings of a discovery's files after its stem: tables, then the figure."""
 
 
 def discovery_paths(cases: Cases, directory: str | Path) -> list[Path]:
     """The files :func:`write_discovery` writes for these cases in ``directory``."""
     stem = discovery_stem(cases)
-    return [Path(directory) / f"{stem}{ending}" for ending in DISCOVERY_FILES]
+    return [Path(directory) / f"{stem}{end}" for end in DISCOVERY_TABLES + DISCOVERY_FIGURES]
 
 
 def write_discovery(found: Discovery, directory: str | Path, force: bool = False) -> list[Path]:
@@ -591,24 +583,26 @@ def write_discovery(found: Discovery, directory: str | Path, force: bool = False
         UserError: One of the files exists (without ``force``), checked before any is
             written; or the directory cannot be made.
     """
+    directory = Path(directory)
     paths = discovery_paths(found.cases, directory)
     refuse_to_replace(paths, force)
     try:
-        Path(directory).mkdir(parents=True, exist_ok=True)
+        directory.mkdir(parents=True, exist_ok=True)
     except OSError as error:
         raise UserError(f"cannot create {directory}: {error.strerror}") from None
     comment = f"# {_source(found)}\n"
-    texts = [
-        discovery_markdown(found),
-        discovery_latex(found, discovery_stem(found.cases)),
-        comment + found.box.to_csv(index=False),
-        found.trajectory.to_csv(index_label="box"),
-        comment + found.leaves.to_csv(index=False),
-        found.tree,
-    ]
-    for path, text in zip(paths[: len(texts)], texts, strict=True):
-        write_text(path, text)
+    stem = discovery_stem(found.cases)
+    texts = {
+        ".md": discovery_markdown(found),
+        ".tex": discovery_latex(found, stem),
+        "-box.csv": comment + found.box.to_csv(index=False),
+        "-trajectory.csv": found.trajectory.to_csv(index_label="box"),
+        "-cart.csv": comment + found.leaves.to_csv(index=False),
+        "-cart.txt": found.tree,
+    }
+    for end in DISCOVERY_TABLES:
+        write_text(directory / f"{stem}{end}", texts[end])
     figure = peeling_figure(found)
-    for path in paths[len(texts) :]:
-        figures.save(figure, path)
+    for end in DISCOVERY_FIGURES:
+        figures.save(figure, directory / f"{stem}{end}")
     return paths

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 
@@ -351,6 +352,7 @@ def test_discover_on_a_directory_that_is_neither_run_nor_sweep(tmp_path, capsys)
 
 def test_a_scenario_taken_as_the_posterior_is_named(capsys):
     from sim.cli import main
+    from sim.paths import CALIBRATION
 
     flagship = str(SCENARIOS / "ukraine_ceasefire.yaml")
     assert main(["run", "--parameter-uncertainty", flagship]) == 2
@@ -358,14 +360,22 @@ def test_a_scenario_taken_as_the_posterior_is_named(capsys):
         f"no scenario file: --parameter-uncertainty took {flagship} as its POSTERIOR; put "
         f"the scenario first: alliance-sim run {flagship} --parameter-uncertainty"
     ) in capsys.readouterr().err
-    assert main(["run", "--parameter-uncertainty"]) == 2
-    assert "give a scenario file to run, or --resume DIR" in capsys.readouterr().err
+    posterior = os.path.relpath(CALIBRATION / "posterior.yaml")
+    for named in ([], [posterior]):  # the default posterior, however it is written
+        assert main(["run", "--parameter-uncertainty", *named]) == 2
+        assert "give a scenario file to run, or --resume DIR" in capsys.readouterr().err
 
 
 def test_discover_refuses_to_replace_an_earlier_discovery_before_it_peels(
-    small_run, tmp_path, capsys
+    small_run, tmp_path, capsys, monkeypatch
 ):
+    import sim.reports.discovery
     from sim.cli import main
+
+    def peel(*_args, **_kwargs):
+        raise AssertionError("PRIM ran before the refusal")
+
+    monkeypatch.setattr(sim.reports.discovery, "discover", peel)
 
     earlier = tmp_path / "discover-military-12-ended.md"
     earlier.write_text("an earlier discovery")

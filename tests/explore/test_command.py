@@ -30,11 +30,20 @@ def test_an_unknown_grid_control_names_the_likely_one(tmp_path, capsys):
     assert not page.exists()
 
 
-def test_an_existing_page_is_refused_before_the_grid_runs(tmp_path, capsys):
+def test_an_existing_page_is_refused_before_the_grid_runs(tmp_path, capsys, monkeypatch):
+    import sim.explore.export
+
+    def grid(*_args, **_kwargs):
+        raise AssertionError("the grid ran before the refusal")
+
+    monkeypatch.setattr(sim.explore.export, "compute_grid", grid)
     page = tmp_path / "page.html"
     page.write_text("an earlier page")
     assert main(["explore", "--export", str(page)]) == 2
-    assert f"{page} already exists; use --force to replace it" in capsys.readouterr().err
+    assert (
+        f"{page} already exists; use --force to replace it, or another PAGE.html"
+        in capsys.readouterr().err
+    )
     assert page.read_text() == "an earlier page"
     assert main(["explore", "--force"]) == 2, "--force replaces only what --export writes"
     assert "--force applies to --export" in capsys.readouterr().err
