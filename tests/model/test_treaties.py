@@ -64,7 +64,8 @@ def test_an_ended_treaty_takes_its_practices_lock_in(baseline, kernels, monkeypa
     assert np.mean(practice.lock_in_base[treaty.in_force] > 0.8) > 0.98
     model.step()  # month 5 decides that the treaty ends in month 6
     now = treaty.end_month == 6
-    assert now.mean() > 0.9 and treaty.end_month.max() == 6
+    assert now.mean() > 0.9
+    assert treaty.end_month.max() == 6
     np.testing.assert_array_equal(practice.lock_in_base[now], 0)
     # Where the treaty ended earlier, lock-in has begun to accrue again while the practice
     # lasts (0.002 a month at full intensity).
