@@ -153,12 +153,27 @@ def methods_text(
         "assumptions, which the scenario expresses through its events and parameter "
         "distributions.",
     ]
+    last = horizons[-1]
+    sure = [domain_label(scenario, d) for d in table.index if table.loc[d, f"p_{last}"] >= 0.99]
+    if sure:
+        paragraphs.append(
+            f"{_listed(sure)} {'is' if len(sure) == 1 else 'are'} alive at {last} months in "
+            "at least 99% of replications: nothing in this scenario moves their drivers far "
+            "enough to end them. That is a statement about the scenario, not a certainty; on "
+            "past partnerships whose cooperation ended, the model was too sure that channels "
+            "survive (calibration/report.md of the software, analogue backtest)."
+        )
     body = "\n\n".join(textwrap.fill(p, 88) for p in paragraphs)
     if result.summary.co_ended is not None:
         co_failures = run_co_failure(result) if co_failures is None else co_failures
         events = run_events(result) if events is None else events
         body += "\n\n" + "\n\n".join(measures_methods(result, co_failures, events))
     return f"# Methods\n\n{body}\n\n{provenance_line(result)}\n"
+
+
+def _listed(names: list[str]) -> str:
+    """``a``, ``a and b``, ``a, b and c``."""
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
 
 
 @contextlib.contextmanager
