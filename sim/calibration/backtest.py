@@ -23,11 +23,15 @@ def backtest_table(
 
     The forecast is the fitted baseline run from the March 2025 state: for each held-out
     observation of a domain in month m, the forecast probability that the domain is alive
-    at m. The reference forecast is ATOP's survival of all alliances at the same age
-    (log-linear between 0 and 12 months), a base rate that knows nothing of this dyad.
+    at m. An observation of a treaty's practice, still active, also scores the forecast
+    that the treaty is in force at m (a practice runs under its treaty; these rows have the
+    treaty's name as their domain and ``:in_force`` after their id). The reference
+    forecast is ATOP's survival of all alliances at the same age (log-linear between 0 and
+    12 months), a base rate that knows nothing of this dyad.
 
     Returns:
-        One row per held-out observation, and the longest forecast horizon used.
+        One row per held-out observation (and one more per active observation of a
+        treaty's practice), and the longest forecast horizon used.
     """
     start = parse_month(forecast.start)
     observations = held_out(evidence)
@@ -41,20 +45,25 @@ def backtest_table(
     )
     curve = result.survival.set_index(["domain", "month"]).p_survive
     yearly = float(base_rates.set_index("group").loc[setup.reference_group, "s_1y"])
+    treaty_of = {treaty.channel: name for name, treaty in forecast.treaties.items()}
     rows = []
     for o in observations:
         months = parse_month(o.month) - start
-        rows.append(
-            {
-                "id": o.id,
-                "domain": o.domain,
-                "month": o.month,
-                "months_ahead": months,
-                "observed": int(o.active),
-                "forecast": float(curve[(o.domain, months)]),
-                "reference": float(yearly ** (months / 12)),
-            }
-        )
+        scored = [(o.id, o.domain, int(o.active))]
+        if o.active and o.domain in treaty_of:
+            scored.append((f"{o.id}:in_force", treaty_of[o.domain], 1))
+        for key, domain, observed in scored:
+            rows.append(
+                {
+                    "id": key,
+                    "domain": domain,
+                    "month": o.month,
+                    "months_ahead": months,
+                    "observed": observed,
+                    "forecast": float(curve[(domain, months)]),
+                    "reference": float(yearly ** (months / 12)),
+                }
+            )
     return pd.DataFrame(rows), longest
 
 

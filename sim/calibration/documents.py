@@ -382,16 +382,19 @@ def report_document(calibration: Calibration) -> str:
     lines += hazard_evidence_section(calibration.setup.folder)
     lines += _treaty_sections(calibration)
     backtest = calibration.backtest
+    observations = int((~backtest.id.str.endswith(":in_force")).sum())
     start = month_label(parse_month(calibration.forecast_start))
     after = month_label(parse_month(calibration.forecast_start) + 1)
     lines += [f"## Backtest: the {start} forecast against what happened next", ""]
     lines += [
-        f"The fitted baseline, started in {start}, gives for each of the {len(backtest)} "
+        f"The fitted baseline, started in {start}, gives for each of the {observations} "
         f"observations held out of the fit ({after} onwards, up to "
         f"{calibration.forecast_months} months ahead) the probability that the domain is still "
-        f"alive in the observation's month. Brier score of the model: "
-        f"{brier(backtest, 'forecast'):.4f}; of the reference forecast (ATOP's survival of "
-        f"all alliances at the same age): {brier(backtest, 'reference'):.4f}.",
+        "alive in the observation's month; each observation of the treaty's practice also "
+        "scores the probability that the treaty is in force, as it was. Brier score of the "
+        f"model: {brier(backtest, 'forecast'):.4f}; of the reference forecast (ATOP's "
+        f"survival of all alliances at the same age): {brier(backtest, 'reference'):.4f}. "
+        + _in_force_rows(backtest),
         "",
         "| forecast bin | forecasts | mean forecast | observed share |",
         "|:---|---:|---:|---:|",
@@ -507,6 +510,28 @@ def calibration_figure(calibration: Calibration) -> Figure:
         )
         figure.supxlabel("\n".join(textwrap.wrap(caption, 150)), fontsize=6, x=0.0, ha="left")
     return figure
+
+
+def _in_force_rows(backtest: pd.DataFrame) -> str:
+    """The treaty's rows of the held-out backtest scored apart, as a sentence."""
+    rows = backtest[backtest.id.str.endswith(":in_force")]
+    if rows.empty:
+        return ""
+    model, reference = brier(rows, "forecast"), brier(rows, "reference")
+    compared = "worse than" if model > reference else "as well as or better than"
+    forecasts = [f"{f:.3f}" for f in rows.forecast]
+    listed = (
+        forecasts[0] if len(forecasts) == 1 else f"{', '.join(forecasts[:-1])} and {forecasts[-1]}"
+    )
+    last = rows.iloc[-1]
+    return (
+        f"On the treaty's {len(rows)} rows alone the model does {compared} the reference: "
+        f"it gave {listed} that the treaty was in force (Brier {model:.4f}, against the "
+        f"reference's {reference:.4f}), since the hazard of a young alliance whose member "
+        f"is at war put its end within {last.months_ahead} months at "
+        f"{1 - last.forecast:.0%}; {len(rows)} observations of one young treaty "
+        "cannot tell whether that hazard is too high."
+    )
 
 
 def write_calibration(calibration: Calibration, out: Path) -> list[Path]:

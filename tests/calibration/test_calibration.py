@@ -96,6 +96,13 @@ def test_calibration_is_reproducible(tmp_path):
         [2 * e * proportion_se(p, runs) for e, p in zip(errors, backtest.forecast, strict=True)]
     )
     assert brier(backtest, "forecast") <= brier(backtest, "reference") + 4 * se
+    # Each active observation of the treaty's practice also scores the treaty in force.
+    practice = backtest[backtest.domain == "defence_treaty"]
+    in_force = backtest[backtest.id.str.endswith(":in_force")]
+    assert list(in_force.id) == [f"{key}:in_force" for key in practice.id[practice.observed == 1]]
+    assert set(in_force.domain) == {"mutual_defence_treaty"}
+    assert (in_force.observed == 1).all()
+    assert list(in_force.month) == list(practice.month[practice.observed == 1])
 
 
 @pytest.mark.slow
