@@ -326,7 +326,6 @@ def _command_schema(args: argparse.Namespace) -> int:
 def _command_explore(args: argparse.Namespace) -> int:
     """The exploration page (sim.explore): served on 127.0.0.1, or exported to one file."""
     from sim.scenario import load_scenario
-    from sim.storage import refuse_to_replace
 
     # A scenario with errors stops here, with its message, before the page's libraries load.
     baseline = load_scenario(args.baseline) if args.baseline else None
@@ -335,9 +334,6 @@ def _command_explore(args: argparse.Namespace) -> int:
         for option in ("grid", "force"):
             if getattr(args, option):
                 raise UserError(f"--{option} applies to --export")
-    else:
-        # Before the grid's minutes.
-        refuse_to_replace([Path(args.export)], args.force, elsewhere="another PAGE.html")
     try:
         from sim.explore import app, export
     except ImportError as missing:

@@ -37,6 +37,7 @@ from sim.calibration.treaty_hazard import (
 )
 from sim.months import month_label, parse_month
 from sim.reports import figures
+from sim.reports.tables import word_list
 from sim.scenario.merge import merge
 from sim.storage import write_text
 
@@ -519,10 +520,7 @@ def _in_force_rows(backtest: pd.DataFrame) -> str:
         return ""
     model, reference = brier(rows, "forecast"), brier(rows, "reference")
     compared = "worse than" if model > reference else "as well as or better than"
-    forecasts = [f"{f:.3f}" for f in rows.forecast]
-    listed = (
-        forecasts[0] if len(forecasts) == 1 else f"{', '.join(forecasts[:-1])} and {forecasts[-1]}"
-    )
+    listed = word_list([f"{f:.3f}" for f in rows.forecast])
     last = rows.iloc[-1]
     return (
         f"On the treaty's {len(rows)} rows alone the model does {compared} the reference: "

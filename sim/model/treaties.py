@@ -44,7 +44,7 @@ class TreatyAgent(mesa.Agent):
         replications = model.replications
         self.row = model.feature_row[name]
         self.channel = model.channel(definition.channel)
-        self._age0 = parse_month(model.alliance_scenario.start) - parse_month(definition.signed)
+        self._age0 = model.start_month - parse_month(definition.signed)
         steps = sorted(definition.baseline, key=lambda step: step.from_month)
         self._step_ages = np.array([s.from_month for s in steps], dtype=np.int64)
         self._step_hazards = [model.sampler(s.hazard, f"treaties.{name}.baseline") for s in steps]
@@ -70,7 +70,6 @@ class TreatyAgent(mesa.Agent):
             for key, covariate in definition.covariates.items()
             if covariate.ended_within is not None or covariate.by_calendar_year
         }
-        self._start = parse_month(model.alliance_scenario.start)
         self._after_end = DTYPE(definition.after_end_ceiling)
         self._abrogations: list[ScheduledEffect] = [
             e for e in model.schedule.effects if (e.owner, e.attribute) == (name, "in_force")
@@ -108,7 +107,8 @@ class TreatyAgent(mesa.Agent):
         if covariate.by_calendar_year:
             # As yearly data code it: a year counts as held if any month of it did (the
             # months of the year still to come are not known yet: a causal reading).
-            years_since = (self._start + month) // 12 - (self._start + last) // 12
+            start = self.model.start_month
+            years_since = (start + month) // 12 - (start + last) // 12
             if covariate.ended_within is None:
                 return (years_since == 0).astype(np.float64)
             within = (years_since > 0) & (years_since <= covariate.ended_within // 12)

@@ -44,6 +44,7 @@ from sim.reports.tables import (
     markdown_grid,
     markdown_table,
     provenance_line,
+    word_list,
 )
 from sim.reports.uncertainty import run_groups, uncertainty_markdown, uncertainty_table
 from sim.results import RunResult
@@ -157,7 +158,7 @@ def methods_text(
     sure = [domain_label(scenario, d) for d in table.index if table.loc[d, f"p_{last}"] >= 0.99]
     if sure:
         paragraphs.append(
-            f"{_listed(sure)} {'is' if len(sure) == 1 else 'are'} alive at {last} months in "
+            f"{word_list(sure)} {'is' if len(sure) == 1 else 'are'} alive at {last} months in "
             "at least 99% of replications: nothing in this scenario moves their drivers far "
             "enough to end them. That is a statement about the scenario, not a certainty; on "
             "past partnerships whose cooperation ended, the model was too sure that channels "
@@ -169,11 +170,6 @@ def methods_text(
         events = run_events(result) if events is None else events
         body += "\n\n" + "\n\n".join(measures_methods(result, co_failures, events))
     return f"# Methods\n\n{body}\n\n{provenance_line(result)}\n"
-
-
-def _listed(names: list[str]) -> str:
-    """``a``, ``a and b``, ``a, b and c``."""
-    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
 
 
 @contextlib.contextmanager

@@ -101,6 +101,11 @@ INTENSITY_DIGITS = 6
 in which chunks finished, and a run must give the same bytes however its chunks ran."""
 
 
+def word_list(items: list[str]) -> str:
+    """Items as a sentence lists them: ``a``, ``a and b``, ``a, b and c``."""
+    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}"
+
+
 def headline_table(result: RunResult, intensity: bool = False) -> pd.DataFrame:
     """The numbers of the headline table, one row per domain.
 
