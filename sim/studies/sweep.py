@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from sim.defaults import MAX_POINTS
+from sim.engine.executors import ctrl_c_deferred
 from sim.engine.options import RunOptions
 from sim.engine.provenance import new_manifest
 from sim.engine.runner import Job, summarise_jobs
@@ -228,14 +229,17 @@ def evaluate_points(
     done: dict[str, pd.DataFrame] = {}
     folder = study.path / POINTS if study.path else None
     jobs = []
-    for key, values in unique.items():
-        saved = folder / f"{key}.json" if folder else None
-        if saved is not None and saved.is_file():
-            done[key] = pd.DataFrame(json.loads(saved.read_text())["estimates"])
-            continue
-        scenario = set_value(base, {paths[name]: value for name, value in values.items()})
-        jobs.append(Job(key, scenario, settings))
     try:
+        # set_value copies the scenario through pydantic, which turns a Ctrl-C raised
+        # inside its serializer into a warning: the study would go on as if none had come.
+        with ctrl_c_deferred():
+            for key, values in unique.items():
+                saved = folder / f"{key}.json" if folder else None
+                if saved is not None and saved.is_file():
+                    done[key] = pd.DataFrame(json.loads(saved.read_text())["estimates"])
+                    continue
+                changes = {paths[name]: value for name, value in values.items()}
+                jobs.append(Job(key, set_value(base, changes), settings))
         for key, summary in summarise_jobs(jobs, options, description):
             estimates = horizon_estimates(summary, horizons)
             done[key] = estimates

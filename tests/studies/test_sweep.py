@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import signal
 import warnings
 from pathlib import Path
 
@@ -12,7 +13,7 @@ import pandas as pd
 import pytest
 
 from sim.engine.runner import run
-from sim.errors import Advisory, ScenarioError, UserError
+from sim.errors import Advisory, RunInterrupted, ScenarioError, UserError
 from sim.scenario.sweepfile import load_sweep, set_value
 from sim.studies.sensitivity import sensitivity
 from sim.studies.sweep import design_points, sweep
@@ -169,6 +170,27 @@ sensitivity:
     assert table.loc["treaty_noise", "total_order"] < 0.15
     assert {p.name for p in (tmp_path / "sens").iterdir()} >= {
         "sensitivity.csv", "sensitivity.md", "sensitivity.png", "sensitivity.pdf"}  # fmt: skip
+
+
+def test_a_ctrl_c_while_the_points_are_built_interrupts_the_study(tmp_path, monkeypatch):
+    # A Ctrl-C that comes while a point's scenario is copied (set_value, through pydantic,
+    # which would turn it into a warning) is held to the end of the copying, then stops
+    # the study as an interruption, with the points saved so far.
+    import sim.studies.sweep
+
+    copying = sim.studies.sweep.set_value
+
+    def interrupted(*args, **kwargs):
+        signal.raise_signal(signal.SIGINT)
+        return copying(*args, **kwargs)
+
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    monkeypatch.setattr(sim.studies.sweep, "set_value", interrupted)
+    try:
+        with pytest.raises(RunInterrupted, match="0 of 4 points"):
+            sweep(write(tmp_path, SMALL), out=tmp_path / "sweep", workers=1)
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def test_an_output_horizon_outside_the_report_horizons_is_estimated(tmp_path, ceasefire):
