@@ -1,4 +1,4 @@
-"""Relationship-wide shocks: crises and scandals that hit several channels at once.
+"""Relationship-wide shocks: crises, scandals, closed borders that hit several channels at once.
 
 A shock strikes at a constant monthly hazard, any number of times over a run. A strike
 hits each channel with that channel's reach probability: a hit channel loses a share of

@@ -157,12 +157,14 @@ def methods_text(
     last = horizons[-1]
     sure = [domain_label(scenario, d) for d in table.index if table.loc[d, f"p_{last}"] >= 0.99]
     if sure:
+        one = len(sure) == 1
         paragraphs.append(
-            f"{word_list(sure)} {'is' if len(sure) == 1 else 'are'} alive at {last} months in "
-            "at least 99% of replications: nothing in this scenario moves their drivers far "
-            "enough to end them. That is a statement about the scenario, not a certainty; on "
-            "past partnerships whose cooperation ended, the model was too sure that channels "
-            "survive (calibration/report.md of the software, analogue backtest)."
+            f"{word_list(sure)} {'is' if one else 'are'} alive at {last} months in at least "
+            f"99% of replications: nothing in this scenario moves {'its' if one else 'their'} "
+            f"drivers far enough to end {'it' if one else 'them'}. That is a statement about "
+            "the scenario, not a certainty; on past partnerships whose cooperation ended, "
+            "the model was too sure that channels survive (calibration/report.md of the "
+            "software, analogue backtest)."
         )
     body = "\n\n".join(textwrap.fill(p, 88) for p in paragraphs)
     if result.summary.co_ended is not None:

@@ -75,6 +75,32 @@ def test_same_seed_same_outcomes_other_seed_other_outcomes(baseline):
     assert not np.array_equal(a.month, c.month)
 
 
+def test_a_border_closure_at_zero_hazard_is_the_world_without_it(baseline):
+    # Its draws have their own streams, so a closure that never strikes changes no number.
+    shocks = {name: shock for name, shock in baseline.shocks.items() if name != "border_closure"}
+    without = baseline.model_copy(update={"shocks": shocks})
+    never = variant(baseline, shocks={"border_closure": {"hazard": 0.0}})
+    a, b = chunk_outcomes(without, 11, 0, 300), chunk_outcomes(never, 11, 0, 300)
+    assert np.array_equal(a.month, b.month)
+    assert np.array_equal(a.event, b.event)
+
+
+def test_a_border_closure_ends_the_travel_channels_together_but_not_labour(baseline):
+    closed = variant(baseline, shocks={"border_closure": {"hazard": 1.0}})
+    outcomes = chunk_outcomes(closed, 11, 0, 300)
+    ends = {
+        d: outcomes.month[outcomes.channels.index(d)] for d in ("people_flows", "tourism", "labour")
+    }
+    ended = {d: outcomes.event[outcomes.channels.index(d)] for d in ends}
+    # Cut by 90% in the first month and held at nothing: both end, dated to that month.
+    assert ended["people_flows"].all()
+    assert ended["tourism"].all()
+    assert np.array_equal(ends["people_flows"], ends["tourism"])
+    assert ends["people_flows"].max() <= 1, np.unique(ends["people_flows"])
+    # Workers already in Russia stay: labour is not reached (only its spillover falls).
+    assert not ended["labour"].any()
+
+
 def _difference_is_significant(p_high: float, p_low: float, n: int) -> bool:
     se = np.hypot(proportion_se(p_high, n), proportion_se(p_low, n))
     return p_high - p_low > 4 * se

@@ -176,10 +176,10 @@ def test_methods_states_settings_and_monte_carlo_error(saved_run):
     # scenario's lights only.
     table = pd.read_csv(saved_run / "table.csv", comment="#").set_index("domain")
     sure = table.label[table.p_120 >= 0.99].tolist()
-    assert sure == ["Labour", "People flows"]
+    assert sure == ["Labour"]
     assert (
-        "Labour and People flows are alive at 120 months in at least 99% of replications: "
-        "nothing in this scenario moves their drivers far enough to end them"
+        "Labour is alive at 120 months in at least 99% of replications: "
+        "nothing in this scenario moves its drivers far enough to end it"
     ) in " ".join(text.split())
 
 

@@ -158,6 +158,19 @@ def knob_frequent_shocks(baseline, reference) -> str:
     )
 
 
+def knob_no_border_closure(baseline, reference) -> str:
+    result = run(variant(baseline, shocks={"border_closure": {"hazard": 0.0}}))
+    rises = {d: alive(result, d, 60) - alive(reference, d, 60) for d in ("people_flows", "tourism")}
+    assert all(rise >= 0.05 for rise in rises.values()), rises
+    assert alive(result, "people_flows", 60) == 1.0, alive(result, "people_flows", 60)
+    before, after = ended_together(reference, 60), ended_together(result, 60)
+    assert before - after >= 0.05, (before, after)
+    return (
+        f"people flows +{rises['people_flows']:.3f} (to 1), tourism +{rises['tourism']:.3f}; "
+        f"two or more ending in one month {before:.3f} → {after:.3f}"
+    )
+
+
 KNOBS: dict[str, Callable[[sim.Scenario, sim.RunResult], str]] = {
     "switch_off": knob_switch_off,
     "no_lock_in_slowdown": knob_no_lock_in_slowdown,
@@ -167,4 +180,5 @@ KNOBS: dict[str, Callable[[sim.Scenario, sim.RunResult], str]] = {
     "no_spillover": knob_no_spillover,
     "no_responses": knob_no_responses,
     "frequent_shocks": knob_frequent_shocks,
+    "no_border_closure": knob_no_border_closure,
 }
