@@ -181,7 +181,9 @@ def hazard_evidence_section(folder: Path) -> list[str]:
             for row in flagged.itertuples(index=False)
         )
         + "; no evidence against the others. The treaty uses model `simulation`, `main` "
-        "with the war effect fading with the alliance's age, as the check asks.",
+        "with the war effect fading with the alliance's age, as the check asks, and with "
+        "replacements by a new treaty censored (the cooperation goes on under the next "
+        "text, where the model's treaty end takes its practice with it).",
         "",
         "Out of sample: a Cox model of what is known at formation, fitted on the alliances "
         "formed before the split year and scored on those formed after, by the integrated "

@@ -108,6 +108,9 @@ RUSSIA = 365
 """Correlates of War code of Russia, the USSR and the Russian Federation alike."""
 BROKEN_MODE = 3
 """ATOP ``termmode`` of alliances ended by violation or unilateral abrogation (inferred)."""
+REPLACED_MODE = 2
+"""ATOP ``termmode`` of alliances replaced or renegotiated (inferred): their cooperation goes
+on under the next treaty, so the simulation's model does not count them as ends."""
 TERMMODE_LABELS = {
     1: "expired at the end of its term",
     2: "replaced or renegotiated",
@@ -270,7 +273,8 @@ class ModelSpec:
         first_year: First calendar year at risk.
         last_year: Last calendar year at risk (censored at its end).
         covariates: Panel columns used.
-        event: Event column of the panel (``event`` or ``event_broken``).
+        event: Event column of the panel (``event``, ``event_broken`` or
+            ``event_not_replaced``).
         bilateral_only: Keep only bilateral alliances.
         age_interactions: Covariates whose log hazard ratio changes with log(age): each
             gets a column ``<name>_x_log_age`` (the panel is split at every event age so
@@ -332,11 +336,14 @@ MODELS: dict[str, ModelSpec] = {
         ModelSpec(
             "simulation",
             "as main, with the war effect varying with alliance age (war_ongoing x log age, "
-            "the one effect the proportional-hazards check rejects): the model the "
-            "simulation's treaty hazard takes its baseline and ratios from",
+            "the one effect the proportional-hazards check rejects), and cause-specific: "
+            "replacements by a new treaty (termmode 2) censored, since the cooperation "
+            "goes on under the next treaty: the model the simulation's treaty hazard takes "
+            "its baseline and ratios from",
             LEADERS_FIRST_YEAR,
             WARS_LAST_YEAR,
             ALL_NAMES,
+            event="event_not_replaced",
             age_interactions=("war_ongoing",),
         ),
     )
@@ -879,6 +886,7 @@ def _panel_from_sources(src: _Sources, last_year: int) -> pd.DataFrame:
     rows["start"] = rows["cal_start"] - rows["t0"]
     rows["stop"] = rows["cal_stop"] - rows["t0"]
     rows["event_broken"] = rows["event"] * (rows["end_mode"] == BROKEN_MODE)
+    rows["event_not_replaced"] = rows["event"] * (rows["end_mode"] != REPLACED_MODE)
     life_end = np.where(np.isfinite(rows["t_end"]), rows["t_end"], _month_time(ATOP_LAST_YEAR, 12))
     rows["atop_years"] = life_end - rows["t0"]
     rows["atop_ended"] = rows["ended"].astype(int)
@@ -889,6 +897,7 @@ def _panel_from_sources(src: _Sources, last_year: int) -> pd.DataFrame:
         "stop",
         "event",
         "event_broken",
+        "event_not_replaced",
         *ALL_NAMES,
         "formed",
         "end_mode",
@@ -921,7 +930,9 @@ def load_panel(atop_dir: Path, peace_dir: Path, last_year: int = PANEL_LAST_YEAR
         One row per stretch of an alliance's life, sorted by ``id`` and ``start``:
         ``id`` (ATOP atopid), ``year`` (calendar year), ``start`` and ``stop`` (age in
         years since formation), ``event`` (1 if the alliance ended at ``stop``),
-        ``event_broken`` (1 if it ended then by violation or abrogation), the covariates of
+        ``event_broken`` (1 if it ended then by violation or abrogation),
+        ``event_not_replaced`` (1 if it ended then other than by a new treaty replacing
+        it), the covariates of
         :data:`COVARIATES` (NaN where their data do not reach: leader covariates before
         1876, war covariates after 2003, threat after 2007), ``formed`` (decimal year of
         formation), ``end_mode`` (ATOP termmode of the end, 0 if none by 2016),
@@ -1552,12 +1563,15 @@ class ReferenceClass:
         description: Definition in the data's terms.
         columns: Names of the boolean columns of the alliance table that must all hold.
         first_year: Earliest formation year.
+        replacements_censored: Count an end by a new treaty replacing the alliance
+            (termmode 2) as censored, as the simulation's treaty hazard does.
     """
 
     name: str
     description: str
     columns: tuple[str, ...]
     first_year: int = 0
+    replacements_censored: bool = False
 
 
 REFERENCE_CLASSES: tuple[ReferenceClass, ...] = (
@@ -1606,6 +1620,13 @@ REFERENCE_CLASSES: tuple[ReferenceClass, ...] = (
         "the 2024 treaty's class: bilateral defence pacts of a major with a minor "
         "power formed in wartime",
         ("bilateral", "defence", "major_minor", "wartime"),
+    ),
+    ReferenceClass(
+        "treaty_class_not_replaced",
+        "treaty_class, ends by a new treaty replacing the pact (termmode 2) censored: "
+        "ends as the simulation's treaty hazard counts them",
+        ("bilateral", "defence", "major_minor", "wartime"),
+        replacements_censored=True,
     ),
     ReferenceClass(
         "treaty_class_postwar",
@@ -1673,21 +1694,29 @@ def _km_row(years: np.ndarray, ended: np.ndarray) -> dict[str, float]:
     return row
 
 
+def _lives(table: pd.DataFrame, group: ReferenceClass) -> tuple[np.ndarray, np.ndarray]:
+    """Years alive and whether each ended (1) or was censored (0), of a class's members."""
+    chosen = table["begyr"] >= group.first_year
+    for column in group.columns:
+        chosen &= table[column].astype(bool)
+    members = table[chosen]
+    ended = members["ended"].to_numpy().astype(bool)
+    if group.replacements_censored:
+        ended &= members["end_mode"].to_numpy() != REPLACED_MODE
+    return members["years"].to_numpy(), ended.astype(int)
+
+
 def _classes_from_sources(src: _Sources) -> pd.DataFrame:
     table = _class_table(src)
     rows = []
     for group in REFERENCE_CLASSES:
-        chosen = table["begyr"] >= group.first_year
-        for column in group.columns:
-            chosen &= table[column].astype(bool)
-        members = table[chosen]
-        row = _km_row(members["years"].to_numpy(), members["ended"].to_numpy().astype(int))
+        row = _km_row(*_lives(table, group))
         rows.append({"class": group.name, "description": group.description, **row})
     out = pd.DataFrame(rows).reindex(columns=CLASS_COLUMNS)
     return out.astype({"n": "int64", "events": "int64"})
 
 
-CURVE_CLASSES = ("all", "bilateral_defence_wartime", "treaty_class")
+CURVE_CLASSES = ("all", "bilateral_defence_wartime", "treaty_class", "treaty_class_not_replaced")
 """Classes whose whole Kaplan–Meier curve is written (for the reference-class figure)."""
 
 
@@ -1700,13 +1729,9 @@ def _class_curves(src: _Sources, years: float = 15.0) -> pd.DataFrame:
     for group in REFERENCE_CLASSES:
         if group.name not in CURVE_CLASSES:
             continue
-        chosen = table["begyr"] >= group.first_year
-        for column in group.columns:
-            chosen &= table[column].astype(bool)
-        members = table[chosen]
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            km = lifelines.KaplanMeierFitter().fit(members["years"], members["ended"].astype(int))
+            km = lifelines.KaplanMeierFitter().fit(*_lives(table, group))
         bands = km.confidence_interval_survival_function_
         at = np.searchsorted(bands.index.to_numpy(), grid, side="right") - 1
         frames.append(

@@ -275,6 +275,7 @@ def test_panel_intervals_events_and_censoring(panel: pd.DataFrame) -> None:
     assert one["stop"].iloc[-1] == pytest.approx(2.5)  # 30 months
     assert one["event"].tolist() == [0] * 6 + [1]
     assert one["event_broken"].tolist() == [0] * 6 + [1]  # termmode 3
+    assert one["event_not_replaced"].tolist() == [0] * 6 + [1]
     assert one["year"].tolist() == [1900, 1901, 1901, 1902, 1902, 1902, 1903]
 
     two = panel[panel["id"] == 2]
@@ -291,6 +292,7 @@ def test_panel_intervals_events_and_censoring(panel: pd.DataFrame) -> None:
     assert four["stop"].iloc[0] == pytest.approx(1 / 24)
     assert four["event"].iloc[0] == 1
     assert four["event_broken"].iloc[0] == 0
+    assert four["event_not_replaced"].iloc[0] == 1  # termmode 6: defeated in war
     assert four["wartime"].iloc[0] == 1
 
 
@@ -330,6 +332,24 @@ def test_panel_covariates(panel: pd.DataFrame) -> None:
     # 20 and 200 are rivals of each other, which is not a shared outside rival.
     assert (two["shared_rival"] == 0).all()
     assert two["bilateral"].eq(0).all()
+
+
+def test_a_replacement_is_censored_where_the_simulation_counts_ends(tmp_path: Path) -> None:
+    atop, peace = _synthetic(tmp_path)
+    members = pd.read_csv(atop / hazards.ATOP_MEMBERS)
+    members.loc[members["atopid"] == 1, "termmode"] = hazards.REPLACED_MODE
+    members.to_csv(atop / hazards.ATOP_MEMBERS, index=False)
+    one = load_panel(atop, peace, last_year=2007).query("id == 1")
+    assert one["event"].tolist() == [0] * 6 + [1]  # an end for the headline model
+    assert one["event_not_replaced"].sum() == 0  # censored for the simulation's
+    assert hazards.MODELS["simulation"].event == "event_not_replaced"
+
+    classes = reference_class(atop, peace).set_index("class")
+    counted = hazards.ReferenceClass("all_counted", "", ())
+    censored = hazards.ReferenceClass("all_censored", "", (), replacements_censored=True)
+    table = hazards._class_table(hazards._read_sources(atop, peace))
+    assert hazards._lives(table, counted)[1].sum() == classes.loc["all", "events"] == 3
+    assert hazards._lives(table, censored)[1].sum() == 2
 
 
 def test_reference_class_on_synthetic(tmp_path: Path) -> None:

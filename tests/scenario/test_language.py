@@ -224,7 +224,7 @@ def test_extends_overrides_and_null_removes(tmp_path):
     scenario = load_scenario(child)
     assert "putin_exit" not in scenario.events
     assert scenario.events["ceasefire"].timing.month == "2025-09"
-    assert len(scenario.events["ceasefire"].effects) == 5
+    assert len(scenario.events["ceasefire"].effects) == 4
     assert scenario.channels["military"].wind_down == 20
     assert scenario.channels["military"].growth is None
     assert (
