@@ -18,7 +18,7 @@ from collections.abc import Callable
 import numpy as np
 
 import sim
-from tests.helpers import variant
+from tests.helpers import SCENARIOS, variant
 from tests.validation.expectations import alive, at_once, mean_intensity, switched_off
 
 KNOB_REPLICATIONS = 4000
@@ -171,6 +171,29 @@ def knob_no_border_closure(baseline, reference) -> str:
     )
 
 
+def with_conditions_of(deal: sim.Scenario, other: sim.Scenario) -> sim.Scenario:
+    """``deal`` with the US conditions of ``other``'s deal (the rest of its deal kept)."""
+    effects = [e.model_dump(exclude_none=True) for e in deal.events["us_russia_deal"].effects]
+    (theirs,) = [e for e in other.events["us_russia_deal"].effects
+                 if e.target == "united_states.deal_conditions"]  # fmt: skip
+    for effect in effects:
+        if effect["target"] == theirs.target:
+            effect.update(theirs.model_dump(exclude_none=True))
+    return variant(deal, name=f"{deal.name}_with_{other.name}_conditions",
+                   events={"us_russia_deal": {"effects": effects}})  # fmt: skip
+
+
+def knob_relief_alone(_baseline, _reference) -> str:
+    relief = sim.load_scenario(SCENARIOS / "ceasefire_plus_deal.yaml")
+    no_relief = sim.load_scenario(SCENARIOS / "ceasefire_plus_deal_no_relief.yaml")
+    without = alive(run(no_relief), "military", 60)
+    whole = without - alive(run(relief), "military", 60)
+    alone = without - alive(run(with_conditions_of(relief, no_relief)), "military", 60)
+    assert alone >= 0.04, alone
+    assert whole - alone >= 0.05, (whole, alone)
+    return f"−{alone:.3f} of −{whole:.3f}"
+
+
 KNOBS: dict[str, Callable[[sim.Scenario, sim.RunResult], str]] = {
     "switch_off": knob_switch_off,
     "no_lock_in_slowdown": knob_no_lock_in_slowdown,
@@ -181,4 +204,5 @@ KNOBS: dict[str, Callable[[sim.Scenario, sim.RunResult], str]] = {
     "no_responses": knob_no_responses,
     "frequent_shocks": knob_frequent_shocks,
     "no_border_closure": knob_no_border_closure,
+    "relief_alone": knob_relief_alone,
 }
