@@ -10,9 +10,11 @@ from sim.engine.runner import run
 from sim.model.actors import ActorAgent
 from sim.model.channels import ChannelAgent
 from sim.model.model import AllianceModel
+from sim.scenario import load_scenario
 from tests.helpers import (
     LIBRARY_DOMAINS,
     LIBRARY_OUTCOMES,
+    SCENARIOS,
     alive_at,
     chunk_outcomes,
     proportion_se,
@@ -245,3 +247,16 @@ def test_effects_that_overshoot_hold_channel_parameters_at_their_range(baseline)
     assert np.all(params["growth"] == 1)
     assert np.all(params["rupture_floor"] == 1)
     assert np.all(np.isfinite(params["wind_down_rate"]))
+
+
+def test_the_ceasefires_rebuilding_winds_down_only_after_three_years_that_hold():
+    scenario = load_scenario(SCENARIOS / "ukraine_ceasefire.yaml")
+    outcomes = chunk_outcomes(scenario, 11, 0, 3000)
+    month = {name: outcomes.event_months[i] for i, name in enumerate(outcomes.events)}
+    ceasefire, collapse = month["ceasefire"], month["ceasefire_collapse"]
+    winds_down = month["rebuilding_winds_down"]
+    # A collapse in the month the wind-down would begin comes first and prevents it.
+    held = (collapse < 0) | (collapse > ceasefire + 36)
+    assert np.array_equal(winds_down[held], ceasefire[held] + 36)
+    assert (winds_down[~held] == -1).all()
+    assert 0.1 < (~held).mean() < 0.5  # collapses at 1% a month from month 3 of the ceasefire

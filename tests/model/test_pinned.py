@@ -37,10 +37,11 @@ from tests.helpers import SCENARIOS, chunk_outcomes
 # as ends (the model `simulation` of calibration/hazards.md censors them), when the
 # ceasefires' need to rebuild stocks came to stay high for three years before winding
 # down, as their descriptions say, and when us_aid_pause's ceasefire came to lower the
-# fighting to 0.10, as ukraine_ceasefire's does (it said so but set 0.15).
+# fighting to 0.10, as ukraine_ceasefire's does (it said so but set 0.15). The two
+# ceasefire scenarios again when the wind-down came to wait for a ceasefire that holds.
 PINNED = {
-    "ukraine_ceasefire": "deb05026a7bb1431",
-    "ceasefire_plus_deal": "27e5ae7151e4dc12",
+    "ukraine_ceasefire": "daa08047a9abed4e",
+    "ceasefire_plus_deal": "5ec448adcb1efa43",
     "us_aid_pause": "dd4ef4fa0a5d0a52",
 }
 
