@@ -28,7 +28,9 @@ writes):
   alliance's life in years is its life in whole months (as :mod:`sim.baserates` counts
   it) divided by 12; one that ends in the month it began lasts half a month.
 - An alliance ends when its last member leaves (the alliance-level end date of ATOP);
-  members leaving, joining or a change of phase are not ends.
+  members leaving, joining or a change of phase are not ends. An end by a new treaty
+  replacing the alliance (ATOP termmode 2) is an end for the headline model and censored
+  for the simulation's (``simulation``, ``not_replaced``): its cooperation goes on.
 - Leader exits come from Archigos, which starts in 1875, so models with leader
   covariates are at risk from 1876 on (a full year of look-back); alliances formed
   earlier and still in force enter then (left truncation).

@@ -1,8 +1,9 @@
 """The knobs of docs/validation.md: each mechanism switched off or pushed hard.
 
-Each knob builds its variant of the baseline, runs it on the baseline's seed (common random
-numbers), asserts the page's expectation and returns what it measured, which
-``python -m tests.validation.measure`` prints for the page's "measured" column. Margins:
+Each knob builds its variant of the baseline (``relief_alone``: of two library scenarios),
+runs it on the baseline's seed (common random numbers), asserts the page's expectation and
+returns what it measured, which ``python -m tests.validation.measure`` prints for the
+page's "measured" column. Margins:
 at 4,000 replications a paired difference of P(alive) has a standard error under 0.002
 near 0.99 and under 0.01 near 0.6 (the treaty), one of mean intensity under 0.003 (the
 intensities' spread is below 0.2), so every least effect below is at least four standard
